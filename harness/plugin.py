@@ -1,0 +1,259 @@
+"""pytest plugin: smoke options, the shared runtime and fixtures, cause-aware reporting."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from harness.config import ConfigError, Credentials, TargetConfig, resolve
+from harness.contract import Contract, ContractError
+from harness.diagnosis import Diagnoser
+from harness.findings import ContractViolation, NotAContractFailure
+from harness.probe import HttpProber, Probe
+from harness.report import CheckRecord, RunReport, suite_of, verdict_of
+from harness.runtime import SmokeRuntime
+from harness.summary import render_summary
+
+RUNTIME = pytest.StashKey[SmokeRuntime]()
+RECORDS = pytest.StashKey[dict[str, CheckRecord]]()
+REPORT = pytest.StashKey[RunReport]()
+WORKER_KEY = "smoke_target"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("smoke", "smoke harness (target and contract)")
+    group.addoption("--target-url", dest="target_url", metavar="URL",
+                    help="base URL of the gateway (default: $SMOKE_TARGET_URL, else the "
+                         "embedded reference stack)")
+    group.addoption("--contract", dest="contract", metavar="FILE",
+                    help="contract YAML (default: $SMOKE_CONTRACT, else the bundled one)")
+    group.addoption("--expect-service", dest="expect_service", action="append", default=[],
+                    metavar="NAME=URL", help="service map /api/health must report (repeatable)")
+    group.addoption("--origin", dest="origin", metavar="ORIGIN",
+                    help="browser origin the Socket.IO server must allow (CORS)")
+    group.addoption("--smoke-timeout", dest="timeout", type=float, metavar="SECONDS",
+                    help="timeout of each network operation (default: contract, 5 s)")
+    group.addoption("--read-only", dest="read_only", action="store_true",
+                    help="skip checks that create data on the target")
+    group.addoption("--report-json", dest="report_json", metavar="PATH",
+                    help="write the machine-readable report here")
+    group.addoption("--sequential", dest="sequential", action="store_true",
+                    help="send one probe at a time (for fragile targets and comparison)")
+    group.addoption("--concurrency", dest="concurrency", type=int, default=16, metavar="N",
+                    help="probes in flight at once (default 16)")
+    group.addoption("--skip-preflight", dest="skip_preflight", action="store_true",
+                    help="do not probe the target before the run (the CLI already did)")
+    group.addoption("--fault", dest="faults", action="append", default=[], metavar="NAME",
+                    help="embedded stack only: switch on a named fault (repeatable)")
+
+
+def runtime_of(config: pytest.Config) -> SmokeRuntime:
+    """The runtime this pytest process shares (for pytest_generate_tests in suites)."""
+    return config.stash[RUNTIME]
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for marker in ("writes: creates data on the target (skipped with --read-only)",
+                   "docker: needs a Docker engine"):
+        config.addinivalue_line("markers", marker)
+    options = {key: config.getoption(key) for key in (
+        "target_url", "contract", "expect_service", "origin", "timeout", "read_only")}
+    try:
+        target = resolve(options)
+    except (ConfigError, ContractError) as exc:
+        pytest.exit(f"configuration error: {exc}", returncode=2)
+    concurrency = 1 if config.getoption("sequential") else max(1, config.getoption("concurrency"))
+    runtime = SmokeRuntime(target, concurrency=concurrency)
+    if _is_worker(config) and WORKER_KEY in config.workerinput:  # type: ignore[attr-defined]
+        runtime.use_target(_target_from_controller(target, config.workerinput[WORKER_KEY]))  # type: ignore[attr-defined]
+    config.stash[RUNTIME] = runtime
+    config.stash[RECORDS] = {}
+    config.stash[REPORT] = RunReport(target=target.url or "embedded", started_at=RunReport.now())
+    if not _is_worker(config):
+        config.pluginmanager.register(SmokeReporter(config), "smoke-reporter")
+
+
+def _target_from_controller(target: TargetConfig, shared: dict[str, Any]) -> TargetConfig:
+    return replace(target, url=shared["url"], jwt_secret=shared["jwt_secret"],
+                   credentials=Credentials(**shared["credentials"]),
+                   expected_services=shared["expected_services"])
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    config = session.config
+    if _is_worker(config):
+        return
+    runtime = runtime_of(config)
+    report = config.stash[REPORT]
+    report.started_at = RunReport.now()
+    config.stash[REPORT].duration_s = -time.perf_counter()
+    if runtime.config.url is None:
+        runtime.start_embedded_stack(config.getoption("faults") or None)
+        report.target = f"{runtime.config.url} (embedded reference stack)"
+        return
+    finding = None if config.getoption("skip_preflight") else runtime.preflight()
+    if finding is not None:
+        report.verdict, report.error = "error", f"[{finding.cause}] {finding.message}"
+        report.duration_s += time.perf_counter()
+        if config.getoption("report_json"):
+            report.write(config.getoption("report_json"), [], runtime.redactor)
+        pytest.exit(f"{finding.render()}\nverdict: ERROR (exit 2)", returncode=2)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist controller: every worker tests the one target (or embedded stack) started here."""
+    target = runtime_of(node.config).config
+    node.workerinput[WORKER_KEY] = {
+        "url": target.url, "jwt_secret": target.jwt_secret,
+        "credentials": {"token": target.credentials.token,
+                        "username": target.credentials.username,
+                        "password": target.credentials.password},
+        "expected_services": dict(target.expected_services),
+    }
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("read_only"):
+        return
+    skip = pytest.mark.skip(reason="--read-only: this check creates data on the target")
+    for item in items:
+        if item.get_closest_marker("writes"):
+            item.add_marker(skip)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    if call.excinfo is None:
+        return
+    redactor = runtime_of(item.config).redactor
+    error = call.excinfo.value
+    if isinstance(error, (ContractViolation, NotAContractFailure)):
+        finding = error.finding
+        report.user_properties = [*report.user_properties, ("cause", finding.cause),
+                                  ("message", f"{finding.message} | {finding.evidence}")]
+        if isinstance(error, NotAContractFailure):
+            report.outcome = "skipped"
+            report.longrepr = (str(item.path), item.location[1] or 0,
+                               f"Skipped: {redactor.text(finding.render())}")
+            return
+        report.longrepr = redactor.text(finding.render())
+    elif report.longrepr is not None and not report.skipped:
+        report.longrepr = redactor.text(str(report.longrepr))
+
+
+class SmokeReporter:
+    """Collects every check's outcome and cause; writes the JSON report and the summary."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.records: dict[str, CheckRecord] = config.stash[RECORDS]
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        record = self.records.setdefault(
+            report.nodeid, CheckRecord(report.nodeid, suite_of(report.nodeid), "passed"))
+        if report.when == "call":
+            record.outcome = report.outcome
+            record.duration_s = round(report.duration, 3)
+        elif report.failed:
+            record.outcome = "error"
+        elif report.skipped:
+            record.outcome = "skipped"
+        if report.failed or report.skipped:
+            props = dict(report.user_properties)
+            record.cause = props.get("cause", record.cause)
+            record.message = props.get("message") or _first_line(report)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        output = getattr(node, "workeroutput", {}) or {}
+        self.config.stash[REPORT].requests_sent += int(output.get("smoke_requests", 0))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        runtime = runtime_of(self.config)
+        report = self.config.stash[REPORT]
+        report.duration_s += time.perf_counter()
+        report.requests_sent += runtime.requests_sent
+        report.verdict = verdict_of(self.records.values())
+        if self.config.getoption("report_json"):
+            report.write(self.config.getoption("report_json"), self.records.values(),
+                         runtime.redactor)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        records = list(self.records.values())
+        if not any(record.id.startswith("suites/") for record in records):
+            return
+        text = render_summary(self.config.stash[REPORT], records)
+        terminalreporter.write_sep("=", "smoke verdict")
+        for line in runtime_of(self.config).redactor.text(text).splitlines():
+            terminalreporter.write_line(line)
+
+
+def _first_line(report: pytest.TestReport) -> str:
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr or "")
+    return text.strip().splitlines()[-1][:300] if text.strip() else ""
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if _is_worker(config):
+        config.workeroutput["smoke_requests"] = runtime_of(config).requests_sent  # type: ignore[attr-defined]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if RUNTIME in config.stash:
+        runtime_of(config).close()
+
+
+@pytest.fixture(scope="session")
+def smoke(pytestconfig: pytest.Config) -> SmokeRuntime:
+    """The run's shared runtime: resolved target, prober, diagnoser, embedded stack."""
+    return runtime_of(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def target(smoke: SmokeRuntime) -> TargetConfig:
+    return smoke.config
+
+
+@pytest.fixture(scope="session")
+def contract(smoke: SmokeRuntime) -> Contract:
+    return smoke.config.contract
+
+
+@pytest.fixture(scope="session")
+def diagnoser(smoke: SmokeRuntime) -> Diagnoser:
+    return smoke.diagnoser
+
+
+@pytest.fixture(scope="session")
+def prober(smoke: SmokeRuntime, request: pytest.FixtureRequest) -> HttpProber:
+    """The run's HTTP prober; on first use it sends every selected check's probe at once."""
+    if smoke.concurrency > 1 and not _is_worker(request.config):
+        smoke.prober.prefetch(_selected_probes(request.session.items))
+    return smoke.prober
+
+
+def _selected_probes(items: list[pytest.Item]) -> list[Probe]:
+    probes = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        for value in (callspec.params.values() if callspec else ()):
+            probe = value if isinstance(value, Probe) else getattr(value, "probe", None)
+            if isinstance(probe, Probe):
+                probes.append(probe)
+    return probes

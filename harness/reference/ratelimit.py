@@ -1,0 +1,69 @@
+"""Fixed-window rate limiting per client IP: in Redis when REDIS_URL is set, else in memory."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+log = logging.getLogger("reference.messaging")
+
+
+class RateLimiter:
+    def __init__(self, limit: int, window_s: int, redis_url: str | None) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._redis: Any = None
+        self._memory: dict[str, tuple[int, float]] = {}
+        if not redis_url:
+            log.info("REDIS_URL not set: rate limiting uses an in-memory store")
+            return
+        try:
+            import redis.asyncio as aioredis
+
+            self._redis = aioredis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+        except Exception as exc:  # any failure means the memory fallback
+            log.warning("Redis not available, using memory store for messaging rate limiting "
+                        "(%s)", exc)
+
+    @property
+    def backend_name(self) -> str:
+        return "redis" if self._redis is not None else "memory"
+
+    async def hit(self, client: str) -> float | None:
+        """Count one request; returns seconds to wait when over the limit, else None."""
+        if self._redis is not None:
+            try:
+                return await self._hit_redis(client)
+            except Exception as exc:  # degrade, as the Node service does
+                log.warning("Redis not available, using memory store for messaging rate "
+                            "limiting (%s)", exc)
+                self._redis = None
+        return self._hit_memory(client)
+
+    async def _hit_redis(self, client: str) -> float | None:
+        key = f"ratelimit:{client}:{int(time.time() // self.window_s)}"
+        count = await self._redis.incr(key)
+        if count == 1:
+            await self._redis.expire(key, self.window_s)
+        if count > self.limit:
+            return float(await self._redis.ttl(key))
+        return None
+
+    def _hit_memory(self, client: str) -> float | None:
+        now = time.monotonic()
+        count, started = self._memory.get(client, (0, now))
+        if now - started >= self.window_s:
+            count, started = 0, now
+        self._memory[client] = (count + 1, started)
+        if count + 1 > self.limit:
+            return self.window_s - (now - started)
+        return None
+
+    async def ping(self) -> bool:
+        if self._redis is None:
+            return False
+        try:
+            return bool(await self._redis.ping())
+        except Exception:  # unreachable is the answer
+            return False

@@ -1,0 +1,47 @@
+"""Document storage for the reference messaging service: mongomock, or MongoDB via MONGO_URL."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+log = logging.getLogger("reference.messaging")
+
+
+class Store:
+    """Users, conversations, messages and notifications; blocking calls run in a thread."""
+
+    def __init__(self, mongo_url: str | None) -> None:
+        if mongo_url:
+            import pymongo
+
+            client: Any = pymongo.MongoClient(mongo_url, serverSelectionTimeoutMS=5000)
+            client.admin.command("ping")
+            self.backend = "mongodb"
+            log.info("MongoDB connected successfully")
+        else:
+            import mongomock
+
+            client = mongomock.MongoClient()
+            self.backend = "mongomock"
+            log.info("MONGO_URL not set: storing data in memory (mongomock)")
+        self._db = client["messaging"]
+
+    async def insert(self, collection: str, document: dict[str, Any]) -> dict[str, Any]:
+        document = {"id": uuid.uuid4().hex, **document,
+                    "createdAt": datetime.now(timezone.utc).isoformat()}
+        await asyncio.to_thread(self._db[collection].insert_one, dict(document))
+        return document
+
+    async def find(self, collection: str, query: dict[str, Any], limit: int = 50) -> list[dict]:
+        def _find() -> list[dict]:
+            cursor = self._db[collection].find(query, {"_id": False}).limit(limit)
+            return list(cursor)
+
+        return await asyncio.to_thread(_find)
+
+    async def find_one(self, collection: str, query: dict[str, Any]) -> dict[str, Any] | None:
+        return await asyncio.to_thread(self._db[collection].find_one, query, {"_id": False})

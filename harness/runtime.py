@@ -1,0 +1,85 @@
+"""What one run shares: the resolved target, the event loop, the HTTP prober, the diagnoser."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from harness.config import TargetConfig
+from harness.diagnosis import Diagnoser
+from harness.findings import Finding
+from harness.loop import LoopThread
+from harness.probe import HttpProber, Probe
+from harness.redact import Redactor
+from harness.reference import ReferenceStack
+
+
+class SmokeRuntime:
+    """Created once per pytest process; owns the embedded stack when no target URL is given."""
+
+    def __init__(self, config: TargetConfig, concurrency: int = 16) -> None:
+        self.config = config
+        self.concurrency = concurrency
+        self.redactor = Redactor(config.secrets)
+        self.diagnoser = Diagnoser(config.contract, self.redactor)
+        self.stack: ReferenceStack | None = None
+        self._loop: LoopThread | None = None
+        self._prober: HttpProber | None = None
+
+    def start_embedded_stack(self, faults: list[str] | None = None) -> None:
+        """Start the reference stack and point the config at it (with its credentials)."""
+        self.stack = ReferenceStack(faults).start()
+        settings = self.stack.settings
+        self.use_target(replace(
+            self.config,
+            url=self.stack.url,
+            credentials=replace(self.config.credentials, username=settings.username,
+                                password=settings.password),
+            jwt_secret=settings.jwt_secret,
+            expected_services=self.config.expected_services or self.stack.expected_services,
+        ))
+
+    def use_target(self, config: TargetConfig) -> None:
+        self.config = config
+        for secret in config.secrets:
+            self.redactor.add(secret)
+
+    @property
+    def loop(self) -> LoopThread:
+        if self._loop is None:
+            self._loop = LoopThread()
+        return self._loop
+
+    @property
+    def prober(self) -> HttpProber:
+        if self._prober is None:
+            assert self.config.url, "the target URL is resolved before probes are sent"
+            self._prober = HttpProber(self.config.url, timeout_s=self.config.timeout_s,
+                                      loop=self.loop, concurrency=self.concurrency)
+        return self._prober
+
+    @property
+    def requests_sent(self) -> int:
+        return self._prober.requests_sent if self._prober else 0
+
+    def preflight(self) -> Finding | None:
+        """One request to the health route: a transport error or ngrok outage ends the run."""
+        result = self.prober.result(Probe.build("GET", self.config.contract.health.route,
+                                                label="preflight"))
+        if result.error:
+            reason = {"connect": "connection failed", "no-response": "no answer within "
+                      f"{self.config.timeout_s:g} s", "protocol": "the answer is not HTTP"}
+            return self.diagnoser.finding(
+                "target-unreachable",
+                f"{self.config.url} is unreachable: {reason.get(result.error, result.error)}",
+                result)
+        if self.diagnoser.ngrok_code(result) == "3200":
+            return self.diagnoser.unexpected(result, "any answer from the gateway")
+        return None
+
+    def close(self) -> None:
+        if self._prober is not None:
+            self._prober.close()
+        if self._loop is not None:
+            self._loop.close()
+        if self.stack is not None:
+            self.stack.stop()

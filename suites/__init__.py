@@ -1,0 +1,1 @@
+"""Contract suites run against a target: rest, socket and health."""

@@ -1,0 +1,1 @@
+"""Health suite: /api/health, aggregate health, config drift."""

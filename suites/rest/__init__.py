@@ -1,0 +1,1 @@
+"""REST contract suite: auth enforcement, leaks, bad input, happy path."""

@@ -1,0 +1,1 @@
+"""Socket.IO suite: Engine.IO handshake, websocket upgrade, auth, CORS, realtime."""
