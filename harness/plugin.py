@@ -257,3 +257,15 @@ def _selected_probes(items: list[pytest.Item]) -> list[Probe]:
             if isinstance(probe, Probe):
                 probes.append(probe)
     return probes
+
+
+@pytest.fixture(scope="session")
+def auth_token(smoke: SmokeRuntime) -> str:
+    """A valid token: $SMOKE_TOKEN, or a login with $SMOKE_USERNAME/$SMOKE_PASSWORD."""
+    try:
+        token = smoke.login()
+    except ConfigError as exc:
+        pytest.exit(f"configuration error: {exc}", returncode=2)
+    if token is None:
+        pytest.skip("no credentials: set SMOKE_TOKEN, or SMOKE_USERNAME and SMOKE_PASSWORD")
+    return token

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from harness.config import TargetConfig
+from harness.config import ConfigError, TargetConfig
 from harness.diagnosis import Diagnoser
-from harness.findings import Finding
+from harness.findings import ContractViolation, Finding
 from harness.loop import LoopThread
 from harness.probe import HttpProber, Probe
 from harness.redact import Redactor
@@ -75,6 +75,34 @@ class SmokeRuntime:
         if self.diagnoser.ngrok_code(result) == "3200":
             return self.diagnoser.unexpected(result, "any answer from the gateway")
         return None
+
+    def login(self) -> str | None:
+        """A valid bearer token: the configured one, or one from the contract's login route.
+
+        None when no credentials are configured. Refused credentials are a ConfigError; any
+        other failed login is a ContractViolation.
+        """
+        credentials = self.config.credentials
+        if credentials.token:
+            return credentials.token
+        login = self.config.contract.auth.login
+        if not credentials.can_login or login is None:
+            return None
+        probe = Probe.build(login.method, login.path, label="login", json_body={
+            login.username_field: credentials.username,
+            login.password_field: credentials.password,
+        })
+        result = self.prober.result(probe)
+        body = result.json()
+        token = body.get(login.token_field) if isinstance(body, dict) else None
+        if result.status == 200 and isinstance(token, str) and token:
+            self.redactor.add(token)
+            return token
+        if result.status in (400, 401, 403):
+            raise ConfigError(f"{login.method} {login.path} refused the configured credentials "
+                              f"({result.status}): check SMOKE_USERNAME / SMOKE_PASSWORD")
+        raise ContractViolation(self.diagnoser.unexpected(
+            result, f"200 with a '{login.token_field}'"))
 
     def close(self) -> None:
         if self._prober is not None:

@@ -1,0 +1,102 @@
+"""Fixtures for the harness's own tests: run the CLI for real, start reference stacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.reference import ReferenceStack
+
+REPORT_KEYS = {"verdict", "target", "started_at", "duration_s", "checks"}
+CHECK_KEYS = {"id", "suite", "outcome", "cause", "message", "duration_s"}
+
+
+@dataclass
+class HarnessRun:
+    """What one `python -m harness` process did: exit code, output, parsed JSON report."""
+
+    code: int
+    stdout: str
+    stderr: str
+    report: dict[str, Any] | None
+    seconds: float
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    @property
+    def failed(self) -> dict[str, str | None]:
+        """Failed check id -> cause code."""
+        assert self.report is not None, f"no report written:\n{self.output}"
+        return {c["id"]: c["cause"] for c in self.report["checks"]
+                if c["outcome"] in ("failed", "error")}
+
+    @property
+    def causes(self) -> set[str | None]:
+        return set(self.failed.values())
+
+
+def assert_valid_report(report: dict[str, Any]) -> None:
+    """The JSON report has the DESIGN.md shape."""
+    assert REPORT_KEYS <= report.keys(), report.keys()
+    assert report["verdict"] in ("pass", "fail", "error")
+    assert isinstance(report["duration_s"], (int, float))
+    for check in report["checks"]:
+        assert CHECK_KEYS <= check.keys(), check
+        assert check["outcome"] in ("passed", "failed", "skipped", "error")
+        if check["outcome"] in ("failed", "error"):
+            assert check["cause"], f"failed check without a cause code: {check}"
+
+
+@pytest.fixture
+def run_harness(tmp_path: Path) -> Callable[..., HarnessRun]:
+    """Run `python -m harness ARGS` in a subprocess with a JSON report; env overrides allowed."""
+    counter = iter(range(1000))
+
+    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> HarnessRun:
+        report_path = tmp_path / f"report-{next(counter)}.json"
+        full_env = {k: v for k, v in os.environ.items()
+                    if not k.startswith(("SMOKE_", "REFERENCE_", "PYTEST_"))}
+        full_env.update(env or {})
+        started = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-m", "harness", "--report-json", str(report_path), *args],
+            capture_output=True, text=True, timeout=timeout, env=full_env, cwd=tmp_path,
+        )
+        report = json.loads(report_path.read_text()) if report_path.exists() else None
+        if report is not None:
+            assert_valid_report(report)
+        return HarnessRun(proc.returncode, proc.stdout, proc.stderr, report,
+                          time.perf_counter() - started, [report_path])
+
+    return run
+
+
+@pytest.fixture
+def reference_stack() -> Iterator[Callable[..., ReferenceStack]]:
+    """Start reference stacks (with faults) in-process; all are stopped after the test."""
+    started: list[ReferenceStack] = []
+
+    def start(*faults: str, **settings: Any) -> ReferenceStack:
+        stack = ReferenceStack(list(faults))
+        if settings:
+            from dataclasses import replace
+
+            stack.settings = replace(stack.settings, **settings)
+        started.append(stack.start())
+        return stack
+
+    yield start
+    for stack in started:
+        stack.stop()
