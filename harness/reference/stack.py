@@ -1,4 +1,4 @@
-"""Starts the reference gateway and messaging service on free loopback ports, in-process."""
+"""Starts the reference gateway and messaging service on loopback ports, in-process."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import asyncio
 import logging
 import socket
 from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -18,9 +20,11 @@ from harness.reference.settings import ReferenceSettings
 
 log = logging.getLogger("reference")
 START_TIMEOUT_S = 15.0
+LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
+STACK_LOGGERS = ("reference", "uvicorn", "uvicorn.error", "engineio", "socketio")
 
 
-def bind_loopback(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     """A listening socket on `host`:`port` (0 picks a free port), ready to hand to uvicorn."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -37,26 +41,76 @@ def unused_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-def uvicorn_server(app: Any) -> uvicorn.Server:
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=1, ws_ping_interval=None)
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    return server
+def route_logs(log_path: Path | None) -> None:
+    """Send the stack's logs to `log_path` (embedded use) instead of the caller's console."""
+    if log_path is None:
+        return
+    handler = logging.FileHandler(log_path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    for name in STACK_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.handlers = [handler]
+        logger.propagate = False
+        logger.setLevel(logging.INFO)
+
+
+class ServerGroup:
+    """ASGI apps served by uvicorn on their own sockets, on one background event loop."""
+
+    def __init__(self) -> None:
+        self._loop = LoopThread("reference-stack")
+        self._servers: list[uvicorn.Server] = []
+        self._tasks: list[Any] = []
+
+    def run(self, coro: Any) -> Any:
+        return self._loop.run(coro, timeout=START_TIMEOUT_S)
+
+    def serve(self, app: Any, sock: socket.socket) -> None:
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                                timeout_graceful_shutdown=1, ws_ping_interval=None,
+                                log_config=None)
+        server = uvicorn.Server(config)
+        self._servers.append(server)
+        self._tasks.append(self._loop.submit(server.serve(sockets=[sock])))
+
+    def wait_started(self) -> None:
+        async def started() -> None:
+            while not all(server.started for server in self._servers):
+                for task in self._tasks:
+                    if task.done():
+                        task.result()
+                await asyncio.sleep(0.01)
+
+        self._loop.run(started(), timeout=START_TIMEOUT_S)
+
+    def stop(self) -> None:
+        for server in self._servers:
+            server.should_exit = True
+        for task in self._tasks:
+            try:
+                task.result(timeout=5)
+            except Exception as exc:  # report, keep stopping the rest
+                log.warning("reference server stopped with %s", exc)
+        self._loop.close()
+
+
+async def build_messaging(settings: ReferenceSettings) -> MessagingService:
+    return MessagingService(settings)
 
 
 class ReferenceStack:
-    """Gateway + messaging service, each a real server on its own loopback port."""
+    """Gateway + messaging service, each a real server on its own port (two hops, as in prod)."""
 
     def __init__(self, faults: str | Iterable[str] | None = None,
-                 settings: ReferenceSettings | None = None, host: str = "127.0.0.1") -> None:
+                 settings: ReferenceSettings | None = None, host: str = "127.0.0.1",
+                 gateway_port: int = 0, messaging_port: int = 0,
+                 log_path: Path | None = None) -> None:
         base = settings or ReferenceSettings.from_env()
-        extra = parse_faults(faults)
-        self.settings = ReferenceSettings(**{**base.__dict__, "faults": base.faults | extra})
+        self.settings = replace(base, faults=base.faults | parse_faults(faults))
         self.host = host
-        self._loop: LoopThread | None = None
-        self._servers: list[uvicorn.Server] = []
-        self._tasks: list[Any] = []
+        self.ports = (gateway_port, messaging_port)
+        self.log_path = log_path
+        self._group: ServerGroup | None = None
         self.url = ""
         self.messaging_url = ""
 
@@ -66,52 +120,29 @@ class ReferenceStack:
         return {"messaging": self.messaging_url}
 
     def start(self) -> ReferenceStack:
-        messaging_sock = bind_loopback(self.host)
-        gateway_sock = bind_loopback(self.host)
+        route_logs(self.log_path)
+        gateway_sock, messaging_sock = bind(self.host, self.ports[0]), bind(self.host,
+                                                                            self.ports[1])
         messaging_port = messaging_sock.getsockname()[1]
         self.messaging_url = f"http://{self.host}:{messaging_port}"
         self.url = f"http://{self.host}:{gateway_sock.getsockname()[1]}"
         target = (f"http://{self.host}:{unused_port(self.host)}"
                   if self.settings.has("port-mismatch") else self.messaging_url)
-        self._loop = LoopThread("reference-stack")
-        messaging = self._loop.run(_build_messaging(self.settings), timeout=START_TIMEOUT_S)
-        gateway = Gateway(self.settings, target)
-        self._servers = [uvicorn_server(messaging), uvicorn_server(gateway)]
-        self._tasks = [
-            self._loop.submit(self._servers[0].serve(sockets=[messaging_sock])),
-            self._loop.submit(self._servers[1].serve(sockets=[gateway_sock])),
-        ]
-        self._loop.run(self._wait_started(), timeout=START_TIMEOUT_S)
+        self._group = ServerGroup()
+        self._group.serve(self._group.run(build_messaging(self.settings)), messaging_sock)
+        self._group.serve(Gateway(self.settings, target), gateway_sock)
+        self._group.wait_started()
         log.info("Messaging Service running on port %d", messaging_port)
-        log.info("API gateway on %s, proxying to %s", self.url, target)
+        log.info("API gateway listening on %s, proxying to %s", self.url, target)
         return self
 
-    async def _wait_started(self) -> None:
-        while not all(server.started for server in self._servers):
-            for task in self._tasks:
-                if task.done():
-                    task.result()
-            await asyncio.sleep(0.01)
-
     def stop(self) -> None:
-        if self._loop is None:
-            return
-        for server in self._servers:
-            server.should_exit = True
-        for task in self._tasks:
-            try:
-                task.result(timeout=5)
-            except Exception as exc:  # report, keep stopping the rest
-                log.warning("reference server stopped with %s", exc)
-        self._loop.close()
-        self._loop = None
+        if self._group is not None:
+            self._group.stop()
+            self._group = None
 
     def __enter__(self) -> ReferenceStack:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
-
-
-async def _build_messaging(settings: ReferenceSettings) -> MessagingService:
-    return MessagingService(settings)
