@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import replace
+from pathlib import Path
 
 from harness.config import ConfigError, TargetConfig
 from harness.diagnosis import Diagnoser
@@ -27,7 +29,8 @@ class SmokeRuntime:
 
     def start_embedded_stack(self, faults: list[str] | None = None) -> None:
         """Start the reference stack and point the config at it (with its credentials)."""
-        self.stack = ReferenceStack(faults).start()
+        log_path = Path(tempfile.mkdtemp(prefix="smoke-stack-")) / "reference.log"
+        self.stack = ReferenceStack(faults, log_path=log_path).start()
         settings = self.stack.settings
         self.use_target(replace(
             self.config,
