@@ -80,7 +80,8 @@ class MessagingService:
         self.store = Store(settings.mongo_url)
         self.limiter = RateLimiter(settings.rate_limit, settings.rate_window_s,
                                    settings.redis_url)
-        cors = [] if settings.has("cors-reject") else settings.cors_origins
+        cors = (["https://only-allowed.example"] if settings.has("cors-reject")
+                else settings.cors_origins)
         self.sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins=cors)
         self.sio.on("connect", self._on_connect)
         self.sio.on("conversation:join", self._on_join)
