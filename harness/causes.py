@@ -38,6 +38,9 @@ _CATALOGUE = [
     Cause("wrong-auth-status", "a protected route rejected a missing token, but not with 401",
           "answer 401 with a JSON error (or add the status to the contract's accepted set)",
           "normal"),
+    Cause("contract-mismatch", "a route answered, but not with the status or shape its contract "
+          "documents", "compare the route's answer with the contract (status, JSON shape, "
+          "input validation); fix the route, or the contract if the route is right", "normal"),
     Cause("stack-trace-leak", "a response body carries a stack trace or internal paths",
           "add an error handler that answers a JSON error without internals"),
     Cause("health-down", "/api/health is not 200 or not the documented shape",

@@ -43,9 +43,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--concurrency", type=int, metavar="N", help="probes in flight at once")
     parser.add_argument("--suite", action="append", choices=SUITE_NAMES, default=[],
                         help="run only this suite (repeatable)")
+    parser.add_argument("--ngrok-api", metavar="URL", help="local ngrok agent API; the URL "
+                        "`ngrok` takes the target from it (default http://127.0.0.1:4040)")
+    parser.add_argument("--wait-until-healthy", type=float, metavar="SECONDS",
+                        help="poll health until green before the run; timeout: exit 2")
+    parser.add_argument("--service-log", action="append", default=[], metavar="FILE",
+                        help="scan a service log for known warnings (repeatable)")
     parser.add_argument("--fault", action="append", default=[], choices=sorted(FAULTS),
-                        metavar="NAME", help="embedded stack only: switch on a fault "
+                        metavar="NAME", help="embedded or --hermetic stack: switch on a fault "
                         f"(repeatable): {', '.join(sorted(FAULTS))}")
+    containers = parser.add_argument_group("containers (a Docker engine is needed)")
+    containers.add_argument("--hermetic", action="store_true",
+                            help="start MongoDB, Redis, messaging and gateway in throwaway "
+                                 "containers, test them, remove them")
+    containers.add_argument("--compose-file", metavar="FILE",
+                            help="bring up this compose project (docker compose v2) instead")
+    containers.add_argument("--compose-gateway", metavar="SERVICE",
+                            help="the gateway service of --compose-file")
+    containers.add_argument("--compose-port", type=int, metavar="PORT",
+                            help="the gateway's port inside its container (default 8080)")
     return parser
 
 
@@ -54,19 +70,28 @@ def pytest_args(options: argparse.Namespace, passthrough: Sequence[str]) -> list
     paths = [str(SUITES_DIR / name) for name in (options.suite or SUITE_NAMES)]
     args = [*paths, "-p", "harness.plugin", "-q", "--no-header", "--tb=no", "-rN",
             "-W", "ignore::pytest.PytestAssertRewriteWarning",
-            "-p", "no:cacheprovider", f"--rootdir={SUITES_DIR.parent}", "--skip-preflight"]
+            "-p", "no:cacheprovider", f"--rootdir={SUITES_DIR.parent}"]
+    if options.wait_until_healthy is None:
+        args.append("--skip-preflight")
     if options.url:
         args.append(f"--target-url={options.url}")
     for flag, value in (("--contract", options.contract), ("--origin", options.origin),
                         ("--smoke-timeout", options.timeout),
                         ("--report-json", options.report_json),
-                        ("--concurrency", options.concurrency)):
+                        ("--concurrency", options.concurrency),
+                        ("--ngrok-api", options.ngrok_api),
+                        ("--wait-until-healthy", options.wait_until_healthy),
+                        ("--compose-file", options.compose_file),
+                        ("--compose-gateway", options.compose_gateway),
+                        ("--compose-port", options.compose_port)):
         if value is not None:
             args.append(f"{flag}={value}")
     args += [f"--expect-service={pair}" for pair in options.expect_service]
     args += [f"--fault={name}" for name in options.fault]
+    args += [f"--service-log={path}" for path in options.service_log]
     args += [flag for flag, on in (("--read-only", options.read_only),
-                                   ("--sequential", options.sequential)) if on]
+                                   ("--sequential", options.sequential),
+                                   ("--hermetic", options.hermetic)) if on]
     return [*args, *passthrough]
 
 
@@ -90,13 +115,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv, passthrough = argv[:split], argv[split + 1:]
     options = build_parser().parse_args(argv)
     url = options.url or os.environ.get("SMOKE_TARGET_URL")
+    containers = options.hermetic or options.compose_file
+    if containers and (options.url or (options.hermetic and options.compose_file)):
+        return _fail("configuration error: use one of --hermetic, --compose-file, a target URL",
+                     options.report_json, url or "hermetic")
     try:
         config = resolve({"target_url": url, "contract": options.contract,
                           "expect_service": options.expect_service, "origin": options.origin,
-                          "timeout": options.timeout})
+                          "timeout": options.timeout, "ngrok_api": options.ngrok_api,
+                          "service_log": options.service_log})
     except (ConfigError, ContractError) as exc:
         return _fail(f"configuration error: {exc}", options.report_json, url or "embedded")
-    if config.url:
+    options.url, options.ngrok_api = None if containers else config.url, config.ngrok_api
+    if options.url and options.wait_until_healthy is None:
         runtime = SmokeRuntime(config)
         try:
             finding = runtime.preflight()
@@ -104,7 +135,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             runtime.close()
         if finding is not None:
             return _fail(finding.render(), options.report_json, config.url)
-        options.url = config.url
 
     import pytest
 

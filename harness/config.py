@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from fixtures import DEFAULT_CONTRACT
 from harness.contract import Contract, load_contract
+from harness.ngrok import DEFAULT_AGENT_API, NgrokAgentError, public_url
 
 ENV_PREFIX = "SMOKE_"
 SECRET_ENV_VARS = ("SMOKE_TOKEN", "SMOKE_PASSWORD", "SMOKE_JWT_SECRET")
@@ -45,6 +46,8 @@ class TargetConfig:
     origin: str | None = None
     timeout_s: float = 5.0
     read_only: bool = False
+    ngrok_api: str | None = None
+    service_logs: tuple[str, ...] = ()
 
     @property
     def secrets(self) -> list[str]:
@@ -105,6 +108,18 @@ def resolve(options: Mapping[str, object], env: Mapping[str, str] | None = None)
     else:
         expected = dict(defaults.expected_services)
 
+    ngrok_api = _first(options.get("ngrok_api"), env.get("SMOKE_NGROK_API"))
+    if url == "ngrok":
+        ngrok_api = ngrok_api or DEFAULT_AGENT_API
+        try:
+            url = public_url(validate_url(str(ngrok_api)), timeout_s)
+        except NgrokAgentError as exc:
+            raise ConfigError(f"--target-url ngrok: {exc}") from None
+    logs = tuple(str(path) for path in options.get("service_log") or ())  # type: ignore[attr-defined]
+    missing = [path for path in logs if not Path(path).is_file()]
+    if missing:
+        raise ConfigError(f"--service-log: no such file: {', '.join(missing)}")
+
     return TargetConfig(
         url=validate_url(str(url)) if url else None,
         contract=contract,
@@ -119,4 +134,6 @@ def resolve(options: Mapping[str, object], env: Mapping[str, str] | None = None)
         origin=_first(options.get("origin"), env.get("SMOKE_ORIGIN"), defaults.origin),  # type: ignore[arg-type]
         timeout_s=timeout_s,
         read_only=bool(options.get("read_only")),
+        ngrok_api=validate_url(str(ngrok_api)) if ngrok_api else None,
+        service_logs=logs,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -49,6 +50,61 @@ class Health(_Model):
     required_services: list[str] = ["messaging"]
     aliases: list[HealthAlias] = []
     latency_budget_ms: int = Field(1000, gt=0)
+    route_budgets_ms: dict[str, int] = {}
+
+    def budget_ms(self, path: str) -> int:
+        """The latency budget of `path`: its own entry, else the health-wide one."""
+        return self.route_budgets_ms.get(path, self.latency_budget_ms)
+
+
+class Ngrok(_Model):
+    expected_upstream_port: int | None = Field(None, gt=0, lt=65536)
+
+
+class LogSignature(_Model):
+    name: str
+    pattern: str
+    meaning: str
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, pattern: str) -> str:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        return pattern
+
+
+class ServiceLogs(_Model):
+    signatures: list[LogSignature] = [
+        LogSignature(name="duplicate-schema-index", pattern=r"Duplicate schema index",
+                     meaning="a Mongoose schema declares the same index twice"),
+        LogSignature(name="deprecated-driver-option",
+                     pattern=r"(useNewUrlParser|useUnifiedTopology) is a deprecated option",
+                     meaning="remove the deprecated option from the MongoDB connection config"),
+        LogSignature(name="redis-fallback",
+                     pattern=r"(?i)redis (is )?(not available|unavailable)|using memory store",
+                     meaning="Redis is unreachable; rate limits and caches fall back to memory"),
+        LogSignature(name="handle-upgrade-twice",
+                     pattern=r"handleUpgrade\(\) was called more than once",
+                     meaning="two websocket servers handle the same upgrade: websockets break"),
+        LogSignature(name="hpm-missing-target", pattern=r'\[HPM\] Missing "target" option',
+                     meaning="the gateway created a proxy without a target (an unset service URL)"),
+    ]
+    port_pattern: str = r"(?i)running on port (\d+)"
+    expected_port: int | None = Field(None, gt=0, lt=65536)
+
+    @field_validator("port_pattern")
+    @classmethod
+    def _one_group(cls, pattern: str) -> str:
+        try:
+            groups = re.compile(pattern).groups
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        if groups != 1:
+            raise ValueError("needs exactly one group, the port number")
+        return pattern
 
 
 class Login(_Model):
@@ -73,6 +129,7 @@ class SocketIO(_Model):
     join_field: str = "conversationId"
     message_event: str = "message:new"
     event_budget_ms: int = Field(3000, gt=0)
+    conversation_id: str | None = None
 
 
 class ErrorSignatures(_Model):
@@ -92,6 +149,19 @@ class ErrorSignatures(_Model):
     ]
 
 
+class Flow(_Model):
+    """The authenticated happy path: create a conversation, then post a message in it."""
+
+    create_conversation: str = "/api/conversations"
+    post_message: str = "/api/messages"
+    title_field: str = "title"
+    conversation_field: str = "conversationId"
+    text_field: str = "text"
+    id_fields: list[str] = ["id", "_id"]
+    created_statuses: list[int] = [201]
+    tag_prefix: str = "smoke-"
+
+
 class Defaults(_Model):
     """Values the contract suggests; CLI options and env vars override them."""
 
@@ -108,8 +178,13 @@ class Contract(_Model):
     auth: Auth = Auth()
     protected_routes: list[Route] = Field(min_length=1)
     unknown_route: str = "/api/smoke-harness-no-such-route"
+    unknown_route_statuses: list[int] = [404]
+    max_body_bytes: int = Field(100 * 1024, gt=0)
+    flow: Flow = Flow()
     socketio: SocketIO = SocketIO()
     error_signatures: ErrorSignatures = ErrorSignatures()
+    ngrok: Ngrok = Ngrok()
+    service_logs: ServiceLogs = ServiceLogs()
 
     @property
     def write_routes(self) -> list[Route]:

@@ -36,8 +36,11 @@ def handshake_path(socket_path: str, transport: str = "polling", sid: str | None
     return f"{path}?{query}"
 
 
-def parse_open_packet(body: str) -> OpenPacket:
-    """Validate `0{...}` (the first packet of a polling payload or a websocket frame)."""
+def parse_open_packet(body: str, upgrades_required: bool = True) -> OpenPacket:
+    """Validate `0{...}` (the first packet of a polling payload or a websocket frame).
+
+    A websocket-only session has nothing to upgrade to: pass `upgrades_required=False`.
+    """
     first = body.split(RECORD_SEPARATOR, 1)[0]
     if not first.startswith("0"):
         raise HandshakeError(f"expected an open packet '0{{...}}', got {first[:40]!r}")
@@ -53,7 +56,7 @@ def parse_open_packet(body: str) -> OpenPacket:
     upgrades = data.get("upgrades")
     if not isinstance(upgrades, list):
         problems.append("no upgrades list")
-    elif "websocket" not in upgrades:
+    elif upgrades_required and "websocket" not in upgrades:
         problems.append(f"upgrades {upgrades} lacks 'websocket'")
     for field in ("pingInterval", "pingTimeout", "maxPayload"):
         value = data.get(field)

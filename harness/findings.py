@@ -12,6 +12,7 @@ class Finding:
     cause: str
     message: str
     evidence: str = ""
+    detail: str = ""
 
     @property
     def next_step(self) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from harness.allure_support import label_check, results_dir, write_environment
 from harness.config import ConfigError, Credentials, TargetConfig, resolve
 from harness.contract import Contract, ContractError
 from harness.diagnosis import Diagnoser
@@ -16,7 +17,9 @@ from harness.findings import ContractViolation, NotAContractFailure
 from harness.probe import HttpProber, Probe
 from harness.report import CheckRecord, RunReport, suite_of, verdict_of
 from harness.runtime import SmokeRuntime
+from harness.signoff import SignoffContext, write_signoff
 from harness.summary import render_summary
+from harness.wait import wait_until_healthy
 
 RUNTIME = pytest.StashKey[SmokeRuntime]()
 RECORDS = pytest.StashKey[dict[str, CheckRecord]]()
@@ -41,14 +44,32 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="skip checks that create data on the target")
     group.addoption("--report-json", dest="report_json", metavar="PATH",
                     help="write the machine-readable report here")
+    group.addoption("--signoff-report", dest="signoff_report", metavar="PATH",
+                    help="write the release sign-off page here (HTML; Markdown for *.md)")
     group.addoption("--sequential", dest="sequential", action="store_true",
                     help="send one probe at a time (for fragile targets and comparison)")
     group.addoption("--concurrency", dest="concurrency", type=int, default=16, metavar="N",
                     help="probes in flight at once (default 16)")
     group.addoption("--skip-preflight", dest="skip_preflight", action="store_true",
                     help="do not probe the target before the run (the CLI already did)")
+    group.addoption("--ngrok-api", dest="ngrok_api", metavar="URL",
+                    help="local ngrok agent API: check each tunnel's upstream port (default "
+                         "http://127.0.0.1:4040 with --target-url ngrok)")
+    group.addoption("--wait-until-healthy", dest="wait_until_healthy", type=float,
+                    metavar="SECONDS", help="poll health until green before the run (retries "
+                    "only transport errors and 502/503/504); timeout: exit 2")
+    group.addoption("--service-log", dest="service_log", action="append", default=[],
+                    metavar="FILE", help="scan a service log for known warnings (repeatable)")
     group.addoption("--fault", dest="faults", action="append", default=[], metavar="NAME",
-                    help="embedded stack only: switch on a named fault (repeatable)")
+                    help="embedded or --hermetic stack: switch on a named fault (repeatable)")
+    group.addoption("--hermetic", dest="hermetic", action="store_true",
+                    help="run against the platform started in throwaway Docker containers")
+    group.addoption("--compose-file", dest="compose_file", metavar="FILE",
+                    help="bring up this compose project and test its --compose-gateway service")
+    group.addoption("--compose-gateway", dest="compose_gateway", metavar="SERVICE",
+                    help="the gateway service of --compose-file")
+    group.addoption("--compose-port", dest="compose_port", type=int, default=8080,
+                    metavar="PORT", help="the gateway's port inside its container (8080)")
 
 
 def runtime_of(config: pytest.Config) -> SmokeRuntime:
@@ -65,7 +86,8 @@ def pytest_configure(config: pytest.Config) -> None:
                    "docker: needs a Docker engine"):
         config.addinivalue_line("markers", marker)
     options = {key: config.getoption(key) for key in (
-        "target_url", "contract", "expect_service", "origin", "timeout", "read_only")}
+        "target_url", "contract", "expect_service", "origin", "timeout", "read_only",
+        "ngrok_api", "service_log")}
     try:
         target = resolve(options)
     except (ConfigError, ContractError) as exc:
@@ -84,7 +106,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def _target_from_controller(target: TargetConfig, shared: dict[str, Any]) -> TargetConfig:
     return replace(target, url=shared["url"], jwt_secret=shared["jwt_secret"],
                    credentials=Credentials(**shared["credentials"]),
-                   expected_services=shared["expected_services"])
+                   expected_services=shared["expected_services"], origin=shared["origin"],
+                   service_logs=tuple(shared["service_logs"]))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -95,17 +118,56 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     report = config.stash[REPORT]
     report.started_at = RunReport.now()
     config.stash[REPORT].duration_s = -time.perf_counter()
-    if runtime.config.url is None:
+    containers = _start_containers(config, runtime)
+    embedded = containers or runtime.config.url is None
+    if embedded and not containers:
         runtime.start_embedded_stack(config.getoption("faults") or None)
         report.target = f"{runtime.config.url} (embedded reference stack)"
-        return
-    finding = None if config.getoption("skip_preflight") else runtime.preflight()
+    finding = None
+    if config.getoption("wait_until_healthy") is not None:
+        waited = wait_until_healthy(runtime, config.getoption("wait_until_healthy"))
+        report.waited_s, finding = waited.waited_s, waited.finding
+    if finding is None and not embedded and not config.getoption("skip_preflight"):
+        finding = runtime.preflight()
     if finding is not None:
         report.verdict, report.error = "error", f"[{finding.cause}] {finding.message}"
         report.duration_s += time.perf_counter()
         if config.getoption("report_json"):
             report.write(config.getoption("report_json"), [], runtime.redactor)
         pytest.exit(f"{finding.render()}\nverdict: ERROR (exit 2)", returncode=2)
+
+
+def _start_containers(config: pytest.Config, runtime: SmokeRuntime) -> bool:
+    """--hermetic / --compose-file: start the platform in containers (once, in the controller)."""
+    hermetic, compose = config.getoption("hermetic"), config.getoption("compose_file")
+    if not (hermetic or compose):
+        return False
+    from harness.hermetic import HermeticError
+
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    say = terminal.write_line if terminal is not None else print
+    report = config.stash[REPORT]
+    try:
+        if (hermetic and compose) or config.getoption("target_url"):
+            raise HermeticError("use one of --hermetic, --compose-file, --target-url")
+        if compose:
+            if not config.getoption("compose_gateway"):
+                raise HermeticError("--compose-file needs --compose-gateway SERVICE")
+            runtime.start_compose_stack(compose, config.getoption("compose_gateway"),
+                                        config.getoption("compose_port"), say=say)
+        else:
+            runtime.start_hermetic_stack(config.getoption("faults") or None, say=say)
+    except HermeticError as exc:
+        message = runtime.redactor.text(f"containers did not start: {exc}")
+        report.verdict, report.error = "error", message
+        report.notes = list(runtime.containers.notes) if runtime.containers else []
+        report.duration_s += time.perf_counter()
+        if config.getoption("report_json"):
+            report.write(config.getoption("report_json"), [], runtime.redactor)
+        pytest.exit(f"{message}\nverdict: ERROR (exit 2)", returncode=2)
+    report.target = f"{runtime.config.url} ({'compose' if compose else 'hermetic'} containers)"
+    report.notes = list(runtime.containers.notes) if runtime.containers else []
+    return True
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -117,7 +179,8 @@ def pytest_configure_node(node: Any) -> None:
         "credentials": {"token": target.credentials.token,
                         "username": target.credentials.username,
                         "password": target.credentials.password},
-        "expected_services": dict(target.expected_services),
+        "expected_services": dict(target.expected_services), "origin": target.origin,
+        "service_logs": list(target.service_logs),
     }
 
 
@@ -130,26 +193,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-@pytest.hookimpl(hookwrapper=True)
+@pytest.hookimpl(hookwrapper=True, trylast=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Failures carry their cause; every text a report shows passes through the redactor.
+
+    trylast: this wrapper sits inside allure's, so allure records the redacted report.
+    """
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
-    if call.excinfo is None:
+    runtime = runtime_of(item.config)
+    error = call.excinfo.value if call.excinfo is not None else None
+    finding = error.finding if isinstance(error, (ContractViolation,
+                                                  NotAContractFailure)) else None
+    if results_dir(item.config) and (report.when == "call" or report.failed):
+        label_check(item, runtime.config.contract.name, suite_of(item.nodeid), finding)
+    if error is None:
         return
-    redactor = runtime_of(item.config).redactor
-    error = call.excinfo.value
-    if isinstance(error, (ContractViolation, NotAContractFailure)):
-        finding = error.finding
+    if finding is not None:
         report.user_properties = [*report.user_properties, ("cause", finding.cause),
                                   ("message", f"{finding.message} | {finding.evidence}")]
         if isinstance(error, NotAContractFailure):
             report.outcome = "skipped"
             report.longrepr = (str(item.path), item.location[1] or 0,
-                               f"Skipped: {redactor.text(finding.render())}")
+                               f"Skipped: {runtime.redactor.text(finding.render())}")
             return
-        report.longrepr = redactor.text(finding.render())
+        report.longrepr = runtime.redactor.text(finding.render())
     elif report.longrepr is not None and not report.skipped:
-        report.longrepr = redactor.text(str(report.longrepr))
+        report.longrepr = runtime.redactor.text(str(report.longrepr))
 
 
 class SmokeReporter:
@@ -186,9 +256,30 @@ class SmokeReporter:
         report.duration_s += time.perf_counter()
         report.requests_sent += runtime.requests_sent
         report.verdict = verdict_of(self.records.values())
+        if runtime.containers is not None:
+            report.containers = [log.document(runtime.redactor)
+                                 for log in runtime.containers.collect_logs()]
         if self.config.getoption("report_json"):
             report.write(self.config.getoption("report_json"), self.records.values(),
                          runtime.redactor)
+        self._write_human_reports(runtime, report)
+
+    def _write_human_reports(self, runtime: SmokeRuntime, report: RunReport) -> None:
+        signoff, alluredir = self.config.getoption("signoff_report"), results_dir(self.config)
+        if not (signoff or alluredir):
+            return
+        contract = runtime.config.contract
+        version = runtime.target_version()
+        if signoff:
+            write_signoff(signoff, SignoffContext(
+                report, list(self.records.values()),
+                f"{contract.name} ({runtime.config.contract_path.name})", version),
+                runtime.redactor)
+        if alluredir:
+            write_environment(alluredir, {
+                "target": runtime.redactor.text(report.target), "version": version or "unknown",
+                "contract": contract.name, "verdict": report.verdict,
+            })
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         records = list(self.records.values())

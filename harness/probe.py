@@ -55,6 +55,10 @@ class Probe:
     def request_line(self) -> str:
         return f"{self.method} {self.path}"
 
+    def __repr__(self) -> str:
+        """Headers and body stay out: they may hold credentials (reports show params)."""
+        return f"Probe({self.request_line}{f' - {self.label}' if self.label else ''})"
+
 
 @dataclass
 class ProbeResult:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -45,6 +45,9 @@ class RunReport:
     duration_s: float = 0.0
     error: str | None = None
     requests_sent: int = 0
+    waited_s: float | None = None
+    containers: list[dict[str, str]] | None = None  # hermetic runs: name, image, log
+    notes: list[str] = field(default_factory=list)
 
     @staticmethod
     def now() -> str:
@@ -58,6 +61,12 @@ class RunReport:
         }
         if self.error:
             doc["error"] = self.error
+        if self.waited_s is not None:
+            doc["waited_s"] = round(self.waited_s, 3)
+        if self.notes:
+            doc["notes"] = self.notes
+        if self.containers is not None:
+            doc["containers"] = self.containers
         return doc
 
     def write(self, path: str | Path, records: Iterable[CheckRecord], redactor: Redactor) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.config import ConfigError, TargetConfig
 from harness.diagnosis import Diagnoser
@@ -13,6 +15,12 @@ from harness.loop import LoopThread
 from harness.probe import HttpProber, Probe
 from harness.redact import Redactor
 from harness.reference import ReferenceStack
+
+if TYPE_CHECKING:
+    from harness.hermetic import ComposeStack, HermeticStack
+
+
+EMBEDDED_ORIGIN = "http://localhost:3000"  # the browser app the embedded stack serves
 
 
 class SmokeRuntime:
@@ -24,6 +32,7 @@ class SmokeRuntime:
         self.redactor = Redactor(config.secrets)
         self.diagnoser = Diagnoser(config.contract, self.redactor)
         self.stack: ReferenceStack | None = None
+        self.containers: HermeticStack | ComposeStack | None = None
         self._loop: LoopThread | None = None
         self._prober: HttpProber | None = None
 
@@ -39,7 +48,35 @@ class SmokeRuntime:
                                 password=settings.password),
             jwt_secret=settings.jwt_secret,
             expected_services=self.config.expected_services or self.stack.expected_services,
+            origin=self.config.origin or EMBEDDED_ORIGIN,
         ))
+
+    def start_hermetic_stack(self, faults: list[str] | None = None,
+                             say: Callable[[str], object] = print) -> None:
+        """Start the platform in containers (harness.hermetic) and point the config at it."""
+        from harness.hermetic import HermeticStack
+
+        self.containers = stack = HermeticStack(faults, say=say)
+        self.redactor.add(stack.secrets.password)
+        self.redactor.add(stack.secrets.jwt_secret)
+        stack.start()
+        self.use_target(replace(
+            self.config, url=stack.url, jwt_secret=stack.secrets.jwt_secret,
+            credentials=replace(self.config.credentials, token=None,
+                                username=stack.secrets.username,
+                                password=stack.secrets.password),
+            expected_services=self.config.expected_services or stack.expected_services,
+            origin=self.config.origin or EMBEDDED_ORIGIN,
+            service_logs=(*self.config.service_logs, *stack.log_files),
+        ))
+
+    def start_compose_stack(self, compose_file: str, service: str, port: int,
+                            say: Callable[[str], object] = print) -> None:
+        """Bring up a user's compose project and point the config at its gateway service."""
+        from harness.hermetic import ComposeStack
+
+        self.containers = ComposeStack(compose_file, service, port, say=say)
+        self.use_target(replace(self.config, url=self.containers.start().url))
 
     def use_target(self, config: TargetConfig) -> None:
         self.config = config
@@ -107,6 +144,14 @@ class SmokeRuntime:
         raise ContractViolation(self.diagnoser.unexpected(
             result, f"200 with a '{login.token_field}'"))
 
+    def target_version(self) -> str | None:
+        """The version the gateway's health document reports (memoised probe), if any."""
+        if not self.config.url:
+            return None
+        body = self.prober.result(Probe.build("GET", self.config.contract.health.route)).json()
+        version = body.get("version") if isinstance(body, dict) else None
+        return str(version) if version is not None else None
+
     def close(self) -> None:
         if self._prober is not None:
             self._prober.close()
@@ -114,3 +159,5 @@ class SmokeRuntime:
             self._loop.close()
         if self.stack is not None:
             self.stack.stop()
+        if self.containers is not None:
+            self.containers.stop()

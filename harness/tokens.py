@@ -57,10 +57,10 @@ _HEADERS = {
 
 TOKEN_VARIANTS = [
     TokenVariant("no-token", "no Authorization header"),
-    TokenVariant("garbage", "a Bearer token that is not a JWT"),
+    TokenVariant("garbage", "a token that is not a JWT"),
     TokenVariant("forged-signature", "a JWT signed with a wrong key"),
     TokenVariant("alg-none", "an unsigned JWT (alg: none)"),
     TokenVariant("expired", "an expired JWT signed with the real key", needs_secret=True),
-    TokenVariant("wrong-scheme", "Basic credentials instead of a Bearer token"),
+    TokenVariant("wrong-scheme", "Basic-auth credentials (wrong scheme)"),
     TokenVariant("empty-bearer", "the scheme with no token after it"),
 ]

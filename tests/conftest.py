@@ -59,8 +59,7 @@ def assert_valid_report(report: dict[str, Any]) -> None:
             assert check["cause"], f"failed check without a cause code: {check}"
 
 
-@pytest.fixture
-def run_harness(tmp_path: Path) -> Callable[..., HarnessRun]:
+def make_runner(tmp_path: Path) -> Callable[..., HarnessRun]:
     """Run `python -m harness ARGS` in a subprocess with a JSON report; env overrides allowed."""
     counter = iter(range(1000))
 
@@ -81,6 +80,11 @@ def run_harness(tmp_path: Path) -> Callable[..., HarnessRun]:
                           time.perf_counter() - started, [report_path])
 
     return run
+
+
+@pytest.fixture
+def run_harness(tmp_path: Path) -> Callable[..., HarnessRun]:
+    return make_runner(tmp_path)
 
 
 @pytest.fixture

@@ -67,7 +67,7 @@ class ServerGroup:
 
     def serve(self, app: Any, sock: socket.socket) -> None:
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                                timeout_graceful_shutdown=1, ws_ping_interval=None,
+                                timeout_graceful_shutdown=0.1, ws_ping_interval=None,
                                 log_config=None)
         server = uvicorn.Server(config)
         self._servers.append(server)

@@ -1,0 +1,1 @@
+"""Benchmarks of the harness against a slow target (see run_bench.py)."""

@@ -1,0 +1,133 @@
+"""The socket suite against a real Node.js Socket.IO 4 server (fixtures/node-socketio)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from filelock import FileLock
+
+from tests.conftest import HarnessRun
+
+NODE_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "node-socketio"
+MANIFESTS = ("package.json", "package-lock.json")
+ORIGIN = "http://localhost:3000"
+NPM_TIMEOUT_S = 300
+START_TIMEOUT_S = 15
+PORT_LINE = re.compile(r"running on port (\d+)")
+
+
+@dataclass(frozen=True)
+class NodeServer:
+    url: str
+    username: str
+    password: str
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        return {"SMOKE_USERNAME": self.username, "SMOKE_PASSWORD": self.password}
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        reason = f"`{name}` not found: the Node.js Socket.IO check needs Node 18+ and npm"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (CI is set, so this check must run)")
+        pytest.skip(reason)
+    return path
+
+
+def _install_dir() -> Path:
+    """A cache dir per lock file: `npm ci` runs once, outside the source tree."""
+    digest = hashlib.sha256(b"".join((NODE_DIR / name).read_bytes() for name in MANIFESTS))
+    root = Path(os.environ.get("SMOKE_NODE_CACHE") or Path.home() / ".cache" / "smoke-harness")
+    return root / f"node-socketio-{digest.hexdigest()[:12]}"
+
+
+@pytest.fixture(scope="module")
+def node_modules() -> Path:
+    npm = _tool("npm")
+    _tool("node")
+    install = _install_dir()
+    modules = install / "node_modules"
+    install.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(f"{install}.lock", timeout=NPM_TIMEOUT_S):
+        if not (modules / "socket.io" / "package.json").is_file():
+            install.mkdir(exist_ok=True)
+            for name in MANIFESTS:
+                shutil.copy2(NODE_DIR / name, install / name)
+            done = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=install,
+                                  capture_output=True, text=True, timeout=NPM_TIMEOUT_S)
+            assert done.returncode == 0, f"npm ci failed:\n{done.stdout}\n{done.stderr}"
+    return modules
+
+
+@pytest.fixture(scope="module")
+def node_server(node_modules: Path, tmp_path_factory: pytest.TempPathFactory,
+                ) -> Iterator[NodeServer]:
+    """server.js on a free loopback port (PORT=0, read from its log line), stopped after."""
+    log = tmp_path_factory.mktemp("node-socketio") / "server.log"
+    username, password = "smoke-user", secrets.token_urlsafe(12)
+    env = {**os.environ, "NODE_PATH": str(node_modules), "PORT": "0", "HOST": "127.0.0.1",
+           "SMOKE_USERNAME": username, "SMOKE_PASSWORD": password,
+           "JWT_SECRET": secrets.token_hex(32), "CORS_ORIGIN": ORIGIN}
+    with log.open("w") as out:
+        proc = subprocess.Popen([_tool("node"), str(NODE_DIR / "server.js")], stdout=out,
+                                stderr=subprocess.STDOUT, env=env)
+    try:
+        url = _wait_started(proc, log)
+        yield NodeServer(url, username, password)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def _wait_started(proc: subprocess.Popen[bytes], log: Path) -> str:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"server.js exited {proc.returncode}:\n{log.read_text()}"
+        found = PORT_LINE.search(log.read_text())
+        if found:
+            url = f"http://127.0.0.1:{found.group(1)}"
+            try:
+                if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+                    return url
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.1)
+    raise AssertionError(f"server.js did not start within {START_TIMEOUT_S} s:\n"
+                         f"{log.read_text()}")
+
+
+def test_socket_suite_passes_against_node(run_harness, node_server: NodeServer) -> None:
+    run: HarnessRun = run_harness(node_server.url, "--suite", "socket", "--origin", ORIGIN,
+                                  env=node_server.credentials)
+    assert run.code == 0, run.output
+    outcomes = {check["id"].split("::")[-1]: check["outcome"] for check in run.report["checks"]}
+    assert set(outcomes.values()) == {"passed"}, outcomes
+    assert {"test_connect_with_token[websocket]", "test_connect_with_token[polling]",
+            "test_upgrade_from_polling", "test_websocket_only_session",
+            "test_handshake_allows_origin", "test_message_round_trip"} <= outcomes.keys()
+
+
+def test_node_server_without_the_origin_is_cors_blocked(run_harness,
+                                                        node_server: NodeServer) -> None:
+    run = run_harness(node_server.url, "--suite", "socket", "--origin", "http://evil.example",
+                      env=node_server.credentials)
+    assert run.code == 1, run.output
+    assert run.causes == {"socketio-cors-blocked"}, run.failed
