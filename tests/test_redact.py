@@ -14,7 +14,8 @@ def test_known_secret_values_are_masked_everywhere_in_text() -> None:
 
 def test_jwts_bearer_and_basic_credentials_are_masked() -> None:
     token = jwt.encode({"sub": "x"}, "k" * 32, algorithm="HS256")
-    text = Redactor().text(f'{{"token":"{token}"}} Authorization: Bearer abc.def Basic Zm9vOmJhcg==')
+    text = Redactor().text(
+        f'{{"token":"{token}"}} Authorization: Bearer abc.def Basic Zm9vOmJhcg==')
     assert token not in text and "abc.def" not in text and "Zm9vOmJhcg==" not in text
 
 
