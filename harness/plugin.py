@@ -48,8 +48,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write the release sign-off page here (HTML; Markdown for *.md)")
     group.addoption("--sequential", dest="sequential", action="store_true",
                     help="send one probe at a time (for fragile targets and comparison)")
-    group.addoption("--concurrency", dest="concurrency", type=int, default=16, metavar="N",
-                    help="probes in flight at once (default 16)")
+    group.addoption("--concurrency", dest="concurrency", type=int, default=64, metavar="N",
+                    help="probes in flight at once (default 64: one wave for the default "
+                         "contract)")
     group.addoption("--skip-preflight", dest="skip_preflight", action="store_true",
                     help="do not probe the target before the run (the CLI already did)")
     group.addoption("--ngrok-api", dest="ngrok_api", metavar="URL",
@@ -336,6 +337,10 @@ def prober(smoke: SmokeRuntime, request: pytest.FixtureRequest) -> HttpProber:
     """The run's HTTP prober; on first use it sends every selected check's probe at once."""
     if smoke.concurrency > 1 and not _is_worker(request.config):
         smoke.prober.prefetch(_selected_probes(request.session.items))
+        login = smoke.login_probe()
+        if login is not None and any("auth_token" in getattr(item, "fixturenames", ())
+                                     for item in request.session.items):
+            smoke.prober.fetch(login)
     return smoke.prober
 
 

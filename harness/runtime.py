@@ -116,6 +116,16 @@ class SmokeRuntime:
             return self.diagnoser.unexpected(result, "any answer from the gateway")
         return None
 
+    def login_probe(self) -> Probe | None:
+        """The login request (memoised, so it can be sent early), None without one to send."""
+        credentials, login = self.config.credentials, self.config.contract.auth.login
+        if credentials.token or not credentials.can_login or login is None:
+            return None
+        return Probe.build(login.method, login.path, label="login", json_body={
+            login.username_field: credentials.username,
+            login.password_field: credentials.password,
+        })
+
     def login(self) -> str | None:
         """A valid bearer token: the configured one, or one from the contract's login route.
 
@@ -125,13 +135,9 @@ class SmokeRuntime:
         credentials = self.config.credentials
         if credentials.token:
             return credentials.token
-        login = self.config.contract.auth.login
-        if not credentials.can_login or login is None:
+        probe, login = self.login_probe(), self.config.contract.auth.login
+        if probe is None or login is None:
             return None
-        probe = Probe.build(login.method, login.path, label="login", json_body={
-            login.username_field: credentials.username,
-            login.password_field: credentials.password,
-        })
         result = self.prober.result(probe)
         body = result.json()
         token = body.get(login.token_field) if isinstance(body, dict) else None
