@@ -168,7 +168,8 @@ def test_wait_until_healthy_waits_for_a_late_stack(run_harness) -> None:
         timer.join()
         stack.stop()
     assert run.code == 0, run.output
-    assert 4.0 <= run.report["waited_s"] < 20
+    # the harness starts ~1 s after the timer (interpreter start), so it waits about 4 s
+    assert 2.5 <= run.report["waited_s"] < 20
     assert "not healthy yet" in run.stderr and "target healthy after" in run.stderr
 
 

@@ -123,8 +123,10 @@ def test_sigint_mid_run_removes_every_container(phase: str, tmp_path: Path) -> N
     env = {**os.environ, RUN_ID_ENV: rid, "PYTHONUNBUFFERED": "1"}
     out = tmp_path / "out.txt"
     with out.open("w") as sink:
-        proc = subprocess.Popen([sys.executable, "-m", "harness", "--hermetic"], cwd=tmp_path,
-                                env=env, stdout=sink, stderr=subprocess.STDOUT)
+        # in the suites phase a route that never answers keeps the run busy for ~5 s
+        slow = ["--fault", "create-never-responds"] if phase == "suites" else []
+        proc = subprocess.Popen([sys.executable, "-m", "harness", "--hermetic", *slow],
+                                cwd=tmp_path, env=env, stdout=sink, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and proc.poll() is None:
