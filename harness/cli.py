@@ -37,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
                         help="timeout of each network operation")
     parser.add_argument("--report-json", metavar="PATH", help="write the JSON report here")
+    parser.add_argument("--signoff-report", metavar="PATH",
+                        help="write the release sign-off page (HTML; Markdown for *.md)")
+    parser.add_argument("--junitxml", metavar="PATH", help="write JUnit XML for CI")
+    parser.add_argument("--alluredir", metavar="DIR", help="write Allure results")
     parser.add_argument("--read-only", action="store_true",
                         help="skip checks that create data on the target")
     parser.add_argument("--sequential", action="store_true", help="one probe at a time")
@@ -65,12 +69,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+XDIST_FLAGS = ("-n", "--numprocesses", "--dist", "-d", "--tx", "--maxprocesses")
+
+
+def unused_plugin_switches(options: argparse.Namespace, passthrough: Sequence[str]) -> list[str]:
+    """Skip loading xdist and allure-pytest (~0.3 s of start-up) when the run does not use them."""
+    def wants(flags: Sequence[str]) -> bool:
+        names = {arg.split("=", 1)[0] for arg in passthrough}
+        short_n = any(arg.startswith("-n") for arg in passthrough)  # -n2, -nauto
+        return bool(names & set(flags)) or ("-n" in flags and short_n)
+
+    switches = []
+    if not wants(XDIST_FLAGS):
+        switches += ["-p", "no:xdist", "-p", "no:xdist.looponfail"]
+    if not options.alluredir and not wants(("--alluredir",)):
+        switches += ["-p", "no:allure_pytest"]
+    return switches
+
+
 def pytest_args(options: argparse.Namespace, passthrough: Sequence[str]) -> list[str]:
     """The pytest command line equivalent to the CLI options."""
     paths = [str(SUITES_DIR / name) for name in (options.suite or SUITE_NAMES)]
     args = [*paths, "-p", "harness.plugin", "-q", "--no-header", "--tb=no", "-rN",
             "-W", "ignore::pytest.PytestAssertRewriteWarning",
-            "-p", "no:cacheprovider", f"--rootdir={SUITES_DIR.parent}"]
+            "-p", "no:cacheprovider", f"--rootdir={SUITES_DIR.parent}",
+            *unused_plugin_switches(options, passthrough)]
     if options.wait_until_healthy is None:
         args.append("--skip-preflight")
     if options.url:
@@ -83,7 +106,9 @@ def pytest_args(options: argparse.Namespace, passthrough: Sequence[str]) -> list
                         ("--wait-until-healthy", options.wait_until_healthy),
                         ("--compose-file", options.compose_file),
                         ("--compose-gateway", options.compose_gateway),
-                        ("--compose-port", options.compose_port)):
+                        ("--compose-port", options.compose_port),
+                        ("--signoff-report", options.signoff_report),
+                        ("--junitxml", options.junitxml), ("--alluredir", options.alluredir)):
         if value is not None:
             args.append(f"{flag}={value}")
     args += [f"--expect-service={pair}" for pair in options.expect_service]
@@ -105,6 +130,14 @@ def _fail(message: str, report_path: str | None, target: str, code: int = 2) -> 
                            error=message)
         report.write(report_path, [], Redactor())
     return code
+
+
+def _warm_imports() -> None:
+    """Import what the suites will need anyway (pytest, the plugin, the Socket.IO client)."""
+    import pytest  # noqa: F401
+    import socketio  # noqa: F401
+
+    import harness.plugin  # noqa: F401
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -130,6 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if options.url and options.wait_until_healthy is None:
         runtime = SmokeRuntime(config)
         try:
+            runtime.prober.fetch(runtime.preflight_probe())
+            _warm_imports()  # while the preflight is in flight
             finding = runtime.preflight()
         finally:
             runtime.close()

@@ -25,6 +25,8 @@ RUNTIME = pytest.StashKey[SmokeRuntime]()
 RECORDS = pytest.StashKey[dict[str, CheckRecord]]()
 REPORT = pytest.StashKey[RunReport]()
 WORKER_KEY = "smoke_target"
+CHECK_PROPERTY = "smoke-check"
+CHECK_FIXTURES = frozenset({"smoke", "target", "contract", "diagnoser", "prober", "auth_token"})
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -194,6 +196,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+def is_check(item: pytest.Item) -> bool:
+    """A contract check is a test that talks to the target through the harness's fixtures."""
+    return bool(CHECK_FIXTURES.intersection(getattr(item, "fixturenames", ())))
+
+
 @pytest.hookimpl(hookwrapper=True, trylast=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     """Failures carry their cause; every text a report shows passes through the redactor.
@@ -206,8 +213,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     error = call.excinfo.value if call.excinfo is not None else None
     finding = error.finding if isinstance(error, (ContractViolation,
                                                   NotAContractFailure)) else None
-    if results_dir(item.config) and (report.when == "call" or report.failed):
-        label_check(item, runtime.config.contract.name, suite_of(item.nodeid), finding)
+    if is_check(item):
+        report.user_properties = [*report.user_properties, (CHECK_PROPERTY, "1")]
+        if results_dir(item.config) and (report.when == "call" or report.failed):
+            label_check(item, runtime.config.contract.name, suite_of(item.nodeid), finding)
     if error is None:
         return
     if finding is not None:
@@ -231,6 +240,8 @@ class SmokeReporter:
         self.records: dict[str, CheckRecord] = config.stash[RECORDS]
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if CHECK_PROPERTY not in dict(report.user_properties):
+            return
         record = self.records.setdefault(
             report.nodeid, CheckRecord(report.nodeid, suite_of(report.nodeid), "passed"))
         if report.when == "call":
@@ -284,7 +295,7 @@ class SmokeReporter:
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         records = list(self.records.values())
-        if not any(record.id.startswith("suites/") for record in records):
+        if not records:
             return
         text = render_summary(self.config.stash[REPORT], records)
         terminalreporter.write_sep("=", "smoke verdict")

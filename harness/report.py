@@ -56,7 +56,7 @@ class RunReport:
     def document(self, records: Iterable[CheckRecord]) -> dict:
         doc: dict = {
             "verdict": self.verdict, "target": self.target, "started_at": self.started_at,
-            "duration_s": round(self.duration_s, 3),
+            "duration_s": round(self.duration_s, 3), "requests_sent": self.requests_sent,
             "checks": [asdict(r) for r in sorted(records, key=lambda r: r.id)],
         }
         if self.error:

@@ -14,10 +14,10 @@ from harness.findings import ContractViolation, Finding
 from harness.loop import LoopThread
 from harness.probe import HttpProber, Probe
 from harness.redact import Redactor
-from harness.reference import ReferenceStack
 
 if TYPE_CHECKING:
     from harness.hermetic import ComposeStack, HermeticStack
+    from harness.reference.stack import ReferenceStack
 
 
 EMBEDDED_ORIGIN = "http://localhost:3000"  # the browser app the embedded stack serves
@@ -38,6 +38,8 @@ class SmokeRuntime:
 
     def start_embedded_stack(self, faults: list[str] | None = None) -> None:
         """Start the reference stack and point the config at it (with its credentials)."""
+        from harness.reference.stack import ReferenceStack  # heavy: only when it is used
+
         log_path = Path(tempfile.mkdtemp(prefix="smoke-stack-")) / "reference.log"
         self.stack = ReferenceStack(faults, log_path=log_path).start()
         settings = self.stack.settings
@@ -101,10 +103,12 @@ class SmokeRuntime:
     def requests_sent(self) -> int:
         return self._prober.requests_sent if self._prober else 0
 
+    def preflight_probe(self) -> Probe:
+        return Probe.build("GET", self.config.contract.health.route, label="preflight")
+
     def preflight(self) -> Finding | None:
         """One request to the health route: a transport error or ngrok outage ends the run."""
-        result = self.prober.result(Probe.build("GET", self.config.contract.health.route,
-                                                label="preflight"))
+        result = self.prober.result(self.preflight_probe())
         if result.error:
             reason = {"connect": "connection failed", "no-response": "no answer within "
                       f"{self.config.timeout_s:g} s", "protocol": "the answer is not HTTP"}

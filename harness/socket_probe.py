@@ -242,35 +242,46 @@ class SocketProber:
         tag = smoke_tag(self.contract)
         trip = RoundTrip(text="", budget_s=spec.event_budget_ms / 1000)
         events: asyncio.Queue[Any] = asyncio.Queue()
-        async with self.session("a valid token", transport, token,
-                                on={spec.message_event: events.put_nowait}) as (sio, attempt):
-            trip.client = attempt
-            if not attempt.connected:
-                return trip
-            trip.conversation_id = spec.conversation_id
-            if trip.conversation_id is None:
-                trip.create = await send(create_conversation_probe(self.contract, token, tag))
-                trip.conversation_id = created_id(trip.create.json(), flow.id_fields)
-                if trip.conversation_id is None:
+        creating = None if spec.conversation_id is not None else asyncio.ensure_future(
+            send(create_conversation_probe(self.contract, token, tag)))  # overlaps the connect
+        try:
+            async with self.session("a valid token", transport, token,
+                                    on={spec.message_event: events.put_nowait}) as (sio, attempt):
+                trip.client = attempt
+                if not attempt.connected:
                     return trip
-            try:
-                trip.ack = await sio.call(spec.join_event, {spec.join_field: trip.conversation_id},
-                                          namespace=spec.namespace, timeout=self.timeout_s)
-            except socketio.exceptions.TimeoutError:
-                trip.ack_error = f"no ack within {self.timeout_s:g} s"
-                return trip
-            except socketio.exceptions.SocketIOError as exc:
-                trip.ack_error = f"{type(exc).__name__}: {exc}"
-                return trip
-            if not ack_ok(trip.ack):
-                return trip
-            probe = post_message_probe(self.contract, token, trip.conversation_id, tag)
-            trip.text = json.loads(probe.content or b"{}")[flow.text_field]
-            trip.post = await send(probe)
-            if trip.post.status not in flow.created_statuses:
-                return trip
-            await self._await_event(trip, events)
+                trip.conversation_id = spec.conversation_id
+                if creating is not None:
+                    trip.create = await creating
+                    trip.conversation_id = created_id(trip.create.json(), flow.id_fields)
+                    if trip.conversation_id is None:
+                        return trip
+                await self._join_post_and_wait(trip, sio, token, tag, send, events)
+        finally:
+            if creating is not None and not creating.done():
+                await creating  # bounded by the probe's own timeout
         return trip
+
+    async def _join_post_and_wait(self, trip: RoundTrip, sio: socketio.AsyncClient, token: str,
+                                  tag: str, send: Send, events: asyncio.Queue[Any]) -> None:
+        spec, flow = self.contract.socketio, self.contract.flow
+        try:
+            trip.ack = await sio.call(spec.join_event, {spec.join_field: trip.conversation_id},
+                                      namespace=spec.namespace, timeout=self.timeout_s)
+        except socketio.exceptions.TimeoutError:
+            trip.ack_error = f"no ack within {self.timeout_s:g} s"
+            return
+        except socketio.exceptions.SocketIOError as exc:
+            trip.ack_error = f"{type(exc).__name__}: {exc}"
+            return
+        if not ack_ok(trip.ack):
+            return
+        probe = post_message_probe(self.contract, token, trip.conversation_id, tag)
+        trip.text = json.loads(probe.content or b"{}")[flow.text_field]
+        trip.post = await send(probe)
+        if trip.post.status not in flow.created_statuses:
+            return
+        await self._await_event(trip, events)
 
     async def _await_event(self, trip: RoundTrip, events: asyncio.Queue[Any]) -> None:
         started = time.perf_counter()
