@@ -11,9 +11,10 @@ from pathlib import Path
 import suites
 from harness.config import ConfigError, resolve
 from harness.contract import ContractError
+from harness.findings import Finding
 from harness.reference.faults import FAULTS
 from harness.report import RunReport
-from harness.runtime import SmokeRuntime
+from harness.runtime import SmokeRuntime, concurrency_for, hand_over
 
 SUITES_DIR = Path(suites.__file__).parent
 SUITE_NAMES = ("rest", "socket", "health")
@@ -132,6 +133,16 @@ def _fail(message: str, report_path: str | None, target: str, code: int = 2) -> 
     return code
 
 
+def _preflight(runtime: SmokeRuntime, send_login_early: bool) -> Finding | None:
+    """The preflight (and the login, which needs no answer yet) while imports warm up."""
+    runtime.prober.fetch(runtime.preflight_probe())
+    login = runtime.login_probe() if send_login_early else None
+    if login is not None:
+        runtime.prober.fetch(login)
+    _warm_imports()
+    return runtime.preflight()
+
+
 def _warm_imports() -> None:
     """Import what the suites will need anyway (pytest, the plugin, the Socket.IO client)."""
     import pytest  # noqa: F401
@@ -160,20 +171,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, ContractError) as exc:
         return _fail(f"configuration error: {exc}", options.report_json, url or "embedded")
     options.url, options.ngrok_api = None if containers else config.url, config.ngrok_api
+    runtime = None
     if options.url and options.wait_until_healthy is None:
-        runtime = SmokeRuntime(config)
-        try:
-            runtime.prober.fetch(runtime.preflight_probe())
-            _warm_imports()  # while the preflight is in flight
-            finding = runtime.preflight()
-        finally:
-            runtime.close()
+        runtime = SmokeRuntime(config, concurrency_for(options.sequential, options.concurrency))
+        needs_login = not options.suite or {"rest", "socket"} & set(options.suite)
+        finding = _preflight(runtime, send_login_early=needs_login and not options.sequential)
         if finding is not None:
+            runtime.close()
             return _fail(finding.render(), options.report_json, config.url)
+        hand_over(runtime)
 
     import pytest
 
-    code = int(pytest.main(pytest_args(options, passthrough)))
+    try:
+        code = int(pytest.main(pytest_args(options, passthrough)))
+    finally:
+        if runtime is not None:
+            runtime.close()
     return PYTEST_EXIT_TO_VERDICT_EXIT.get(code, 2)
 
 

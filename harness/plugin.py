@@ -16,7 +16,7 @@ from harness.diagnosis import Diagnoser
 from harness.findings import ContractViolation, NotAContractFailure
 from harness.probe import HttpProber, Probe
 from harness.report import CheckRecord, RunReport, suite_of, verdict_of
-from harness.runtime import SmokeRuntime
+from harness.runtime import DEFAULT_CONCURRENCY, SmokeRuntime, adopt, concurrency_for
 from harness.signoff import SignoffContext, write_signoff
 from harness.summary import render_summary
 from harness.wait import wait_until_healthy
@@ -50,7 +50,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write the release sign-off page here (HTML; Markdown for *.md)")
     group.addoption("--sequential", dest="sequential", action="store_true",
                     help="send one probe at a time (for fragile targets and comparison)")
-    group.addoption("--concurrency", dest="concurrency", type=int, default=64, metavar="N",
+    group.addoption("--concurrency", dest="concurrency", type=int,
+                    default=DEFAULT_CONCURRENCY, metavar="N",
                     help="probes in flight at once (default 64: one wave for the default "
                          "contract)")
     group.addoption("--skip-preflight", dest="skip_preflight", action="store_true",
@@ -95,8 +96,8 @@ def pytest_configure(config: pytest.Config) -> None:
         target = resolve(options)
     except (ConfigError, ContractError) as exc:
         pytest.exit(f"configuration error: {exc}", returncode=2)
-    concurrency = 1 if config.getoption("sequential") else max(1, config.getoption("concurrency"))
-    runtime = SmokeRuntime(target, concurrency=concurrency)
+    runtime = adopt(target, concurrency_for(config.getoption("sequential"),
+                                            config.getoption("concurrency")))
     if _is_worker(config) and WORKER_KEY in config.workerinput:  # type: ignore[attr-defined]
         runtime.use_target(_target_from_controller(target, config.workerinput[WORKER_KEY]))  # type: ignore[attr-defined]
     config.stash[RUNTIME] = runtime

@@ -21,12 +21,14 @@ if TYPE_CHECKING:
 
 
 EMBEDDED_ORIGIN = "http://localhost:3000"  # the browser app the embedded stack serves
+DEFAULT_CONCURRENCY = 64
+_handed_over: list[SmokeRuntime] = []
 
 
 class SmokeRuntime:
     """Created once per pytest process; owns the embedded stack when no target URL is given."""
 
-    def __init__(self, config: TargetConfig, concurrency: int = 16) -> None:
+    def __init__(self, config: TargetConfig, concurrency: int = DEFAULT_CONCURRENCY) -> None:
         self.config = config
         self.concurrency = concurrency
         self.redactor = Redactor(config.secrets)
@@ -171,3 +173,27 @@ class SmokeRuntime:
             self.stack.stop()
         if self.containers is not None:
             self.containers.stop()
+
+
+def concurrency_for(sequential: bool, concurrency: int | None) -> int:
+    return 1 if sequential else max(1, concurrency or DEFAULT_CONCURRENCY)
+
+
+def hand_over(runtime: SmokeRuntime) -> None:
+    """Offer a runtime with probes already in flight (the CLI's) to the plugin in this process."""
+    _handed_over.append(runtime)
+
+
+def adopt(config: TargetConfig, concurrency: int) -> SmokeRuntime:
+    """The runtime handed over for this target and concurrency, else a new one.
+
+    The CLI sends its preflight and the login before pytest has started; adopting its runtime
+    keeps those answers and connections instead of sending them again.
+    """
+    while _handed_over:
+        runtime = _handed_over.pop()
+        if runtime.config.url == config.url and runtime.concurrency == concurrency:
+            runtime.use_target(config)
+            return runtime
+    return SmokeRuntime(config, concurrency=concurrency)
+
