@@ -1,75 +1,46 @@
-"""Hermetic runs: the platform (reference images or a compose file) in throwaway containers."""
+"""Hermetic runs: MongoDB, Redis, messaging and gateway in throwaway containers."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import re
 import secrets
-import shutil
-import signal
-import subprocess
 import tempfile
 import threading
-import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.docker_support import (
+    LOOPBACK,
+    RUN_LABEL,
+    CompositeWaitStrategy,
+    ContainerLog,
+    DockerContainer,
+    HermeticError,
+    HttpWaitStrategy,
+    InterruptGuard,
+    LogMessageWaitStrategy,
+    Network,
+    docker_client,
+    image_available,
+    image_present,
+    logs_of,
+    remove_labelled,
+    run_id_from,
+)
 from harness.redact import Redactor
 
-# The harness removes what it starts itself (try/finally, signal handler, label sweep), so
-# testcontainers' Ryuk reaper (an image that must be pulled) is off unless asked for.
-os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
-os.environ.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
-
-# testcontainers reads those variables when it is imported.
-import docker  # noqa: E402
-import docker.errors  # noqa: E402
-from testcontainers.compose import DockerCompose  # noqa: E402
-from testcontainers.core.container import DockerContainer  # noqa: E402
-from testcontainers.core.network import Network  # noqa: E402
-from testcontainers.core.wait_strategies import (  # noqa: E402
-    CompositeWaitStrategy,
-    HttpWaitStrategy,
-    LogMessageWaitStrategy,
-)
-
-RUN_LABEL = "smoke-harness.run"
-RUN_ID_ENV = "SMOKE_HERMETIC_RUN_ID"
 MESSAGING_ALIAS = "messaging"
 MESSAGING_PORT = 5005
 GATEWAY_PORT = 8080
 START_TIMEOUT_S = 60
-LOOPBACK = "127.0.0.1"
 DEFAULT_MONGO_IMAGE = "mongo:7"
 DEFAULT_REDIS_IMAGE = "redis:7"
 LOCAL_REDIS_IMAGE = "smoke-redis:7"
 DEFAULT_REFERENCE_IMAGE = "smoke-reference:latest"
 BUILD_HINT = "build the local images with: bash fixtures/containers/build-images.sh"
-_RUN_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,40}$")
-
-
-class HermeticError(Exception):
-    """The containers could not be started (no Docker, missing image, a service never ready)."""
-
-
-def docker_client(timeout: int = 60) -> Any:
-    return docker.from_env(timeout=timeout)
-
-
-def docker_unusable_reason() -> str | None:
-    """None when a Docker engine answers; otherwise why not, in one line."""
-    try:
-        client = docker_client(timeout=10)
-        try:
-            client.ping()
-        finally:
-            client.close()
-    except Exception as exc:
-        return f"no usable Docker engine ({type(exc).__name__}: {str(exc)[:200]})"
-    return None
 
 
 def missing_images(env: Mapping[str, str] = os.environ) -> list[str]:
@@ -77,110 +48,12 @@ def missing_images(env: Mapping[str, str] = os.environ) -> list[str]:
     client = docker_client(timeout=10)
     try:
         redis = [env.get("SMOKE_REDIS_IMAGE") or DEFAULT_REDIS_IMAGE, LOCAL_REDIS_IMAGE]
-        missing = [] if any(_present(client, image) for image in redis) else [" or ".join(redis)]
+        found = any(image_present(client, image) for image in redis)
+        missing = [] if found else [" or ".join(redis)]
         reference = env.get("SMOKE_REFERENCE_IMAGE") or DEFAULT_REFERENCE_IMAGE
-        return missing + ([] if _present(client, reference) else [reference])
+        return missing + ([] if image_present(client, reference) else [reference])
     finally:
         client.close()
-
-
-def remove_labelled(run_id: str) -> list[str]:
-    """Force-remove every container and network labelled with this run; their names."""
-    client = docker_client()
-    selector = {"label": f"{RUN_LABEL}={run_id}"}
-    removed = []
-    try:
-        for container in client.containers.list(all=True, filters=selector):
-            with contextlib.suppress(Exception):
-                container.remove(force=True, v=True)
-                removed.append(container.name)
-        for network in client.networks.list(filters=selector):
-            with contextlib.suppress(Exception):
-                network.remove()
-                removed.append(network.name)
-    finally:
-        client.close()
-    return removed
-
-
-def _present(client: Any, image: str) -> bool:
-    try:
-        client.images.get(image)
-    except docker.errors.ImageNotFound:
-        return False
-    return True
-
-
-def _available(client: Any, image: str) -> bool:
-    """The image is local, or a pull of it succeeds (no registry here: it fails fast)."""
-    if _present(client, image):
-        return True
-    try:
-        client.images.pull(image)
-    except Exception:
-        return False
-    return True
-
-
-@dataclass
-class ContainerLog:
-    name: str
-    image: str
-    log: str = ""
-
-    def document(self, redactor: Redactor) -> dict[str, str]:
-        return {"name": self.name, "image": self.image, "log": redactor.text(self.log)}
-
-
-class InterruptGuard:
-    """SIGINT/SIGTERM raise KeyboardInterrupt, except inside `critical()` (then on its exit).
-
-    Docker calls that create or remove containers run as critical sections: an interrupt there
-    would leave a container Python never heard of. Outside them, Ctrl-C acts at once and the
-    stack's cleanup runs from the usual finally/unconfigure paths.
-    """
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self) -> None:
-        self._previous: dict[int, Any] = {}
-        self._depth = 0
-        self._pending: int | None = None
-
-    def install(self) -> None:
-        if self._previous or threading.current_thread() is not threading.main_thread():
-            return
-        for sig in self.SIGNALS:
-            self._previous[sig] = signal.signal(sig, self._handle)
-
-    def uninstall(self) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-        self._previous.clear()
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self._depth:
-            self._pending = signum
-            return
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-
-    @contextlib.contextmanager
-    def critical(self, *, reraise: bool = True) -> Iterator[None]:
-        self._depth += 1
-        try:
-            yield
-        finally:
-            self._depth -= 1
-            pending, self._pending = self._pending, None
-            if pending is not None and reraise and not self._depth:
-                raise KeyboardInterrupt(signal.Signals(pending).name)
-
-
-def _run_id(env: Mapping[str, str]) -> str:
-    run_id = env.get(RUN_ID_ENV) or uuid.uuid4().hex[:12]
-    if not _RUN_ID.match(run_id):
-        raise HermeticError(f"{RUN_ID_ENV}={run_id!r}: use lower-case letters, digits, '.-_'")
-    return run_id
 
 
 @dataclass(frozen=True)
@@ -204,7 +77,7 @@ class HermeticStack:
                  say: Any = print) -> None:
         self.faults = sorted(set(faults or ()))
         self.env = env
-        self.run_id = _run_id(env)
+        self.run_id = run_id_from(env)
         self.secrets = RunSecrets()
         self.redactor = Redactor([self.secrets.password, self.secrets.jwt_secret])
         self.start_timeout_s = start_timeout_s
@@ -260,21 +133,21 @@ class HermeticStack:
 
     def _choose_images(self, client: Any) -> dict[str, str | None]:
         mongo = self.env.get("SMOKE_MONGO_IMAGE") or DEFAULT_MONGO_IMAGE
-        if not _available(client, mongo):
+        if not image_available(client, mongo):
             self._note(f"MongoDB skipped: image {mongo} is not available locally and cannot be "
                        "pulled; the messaging service stores data in memory (mongomock)")
             mongo = None
         redis = self.env.get("SMOKE_REDIS_IMAGE") or DEFAULT_REDIS_IMAGE
-        if _available(client, redis):
+        if image_available(client, redis):
             self._note(f"Redis: {redis}")
-        elif redis == DEFAULT_REDIS_IMAGE and _present(client, LOCAL_REDIS_IMAGE):
+        elif redis == DEFAULT_REDIS_IMAGE and image_present(client, LOCAL_REDIS_IMAGE):
             self._note(f"Redis: {LOCAL_REDIS_IMAGE} (local build; {redis} is not available "
                        "and cannot be pulled)")
             redis = LOCAL_REDIS_IMAGE
         else:
             raise HermeticError(f"Redis image {redis} is not available; {BUILD_HINT}")
         reference = self.env.get("SMOKE_REFERENCE_IMAGE") or DEFAULT_REFERENCE_IMAGE
-        if not _available(client, reference):
+        if not image_available(client, reference):
             raise HermeticError(f"service image {reference} is not available; {BUILD_HINT}")
         self._note(f"services: {reference}"
                    + (f" with faults {', '.join(self.faults)}" if self.faults else ""))
@@ -296,7 +169,7 @@ class HermeticStack:
         try:
             strategy.wait_until_ready(container)
         except (TimeoutError, RuntimeError) as exc:
-            tail = self.redactor.text(_logs_of(container)[-1500:])
+            tail = self.redactor.text(logs_of(container)[-1500:])
             raise HermeticError(f"{role} container not ready (timeout {self.start_timeout_s} s): "
                                 f"{str(exc).split('. ')[0]}\n--- {role} log (tail) ---\n{tail}"
                                 ) from exc
@@ -349,7 +222,7 @@ class HermeticStack:
         """Every started container's log (read while the containers still exist; kept)."""
         if self._logs is None or not self._stopped:
             self._logs = [ContainerLog(f"smoke-{self.run_id}-{role}", container.image,
-                                       _logs_of(container))
+                                       logs_of(container))
                           for role, container in self._containers]
         return self._logs
 
@@ -390,131 +263,3 @@ def _copy_lines(stream: Iterator[bytes], path: Path, redactor: Redactor) -> None
             out.flush()
         if pending:
             out.write(redactor.text(pending.decode("utf-8", errors="replace")) + "\n")
-
-
-def _logs_of(container: Any) -> str:
-    try:
-        stdout, stderr = container.get_logs()
-    except Exception as exc:
-        return f"(log unavailable: {type(exc).__name__})"
-    return (stdout + stderr).decode("utf-8", errors="replace")
-
-
-def compose_cli_reason() -> str | None:
-    """None when `docker compose` (v2, which testcontainers' DockerCompose drives) works."""
-    try:
-        probe = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True,
-                               timeout=20, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"`docker compose` could not run ({exc})"
-    if probe.returncode == 0:
-        return None
-    legacy = " (docker-compose v1 is installed, but is not supported)" if shutil.which(
-        "docker-compose") else ""
-    return f"the Docker Compose v2 plugin (`docker compose`) is missing{legacy}"
-
-
-class ComposeStack:
-    """A user's compose project, run under a per-run project name; `url` is its gateway."""
-
-    def __init__(self, compose_file: str | Path, gateway_service: str, gateway_port: int = 8080,
-                 env: Mapping[str, str] = os.environ, start_timeout_s: int = 120,
-                 say: Any = print) -> None:
-        self.file = Path(compose_file).resolve()
-        self.service = gateway_service
-        self.port = gateway_port
-        self.run_id = _run_id(env)
-        self.project = f"smoke-{self.run_id}"
-        self.start_timeout_s = start_timeout_s
-        self.say = say
-        self.redactor = Redactor()
-        self.notes: list[str] = []
-        self.url = ""
-        self.expected_services: dict[str, str] = {}
-        self._compose: Any = None
-        self._logs: list[ContainerLog] | None = None
-        self._stopped = False
-
-    def start(self) -> ComposeStack:
-        if not self.file.is_file():
-            raise HermeticError(f"compose file {self.file} not found")
-        reason = compose_cli_reason()
-        if reason:
-            raise HermeticError(f"--compose-file needs `docker compose`: {reason}")
-        self._compose = _ProjectCompose(context=str(self.file.parent),
-                                        compose_file_name=self.file.name, project=self.project)
-        try:
-            self._compose.start()
-            host, port = self._compose.get_service_host_and_port(self.service, self.port)
-            if not port:
-                raise HermeticError(f"service {self.service} publishes no port for {self.port}")
-            host = LOOPBACK if host in (None, "", "0.0.0.0", "::") else host
-            self.url = f"http://{host}:{port}"
-            HttpWaitStrategy(self.port, "/").for_status_code_matching(
-                lambda _: True).with_startup_timeout(self.start_timeout_s).wait_until_ready(
-                self._compose.get_container(self.service))
-        except BaseException as exc:
-            self.stop()
-            if isinstance(exc, (KeyboardInterrupt, HermeticError)):
-                raise
-            raise HermeticError(f"compose project {self.project} did not start: "
-                                f"{type(exc).__name__}: {_compose_error(exc)}") from exc
-        self.notes.append(f"compose project {self.project} from {self.file}; "
-                          f"gateway service {self.service} on {self.url}")
-        self.say(f"hermetic: {self.notes[-1]}")
-        return self
-
-    def collect_logs(self) -> list[ContainerLog]:
-        if self._compose is not None and (self._logs is None or not self._stopped):
-            logs = []
-            with contextlib.suppress(Exception):
-                for container in self._compose.get_containers(include_all=True):
-                    out, err = self._compose.get_logs(container.Service)
-                    logs.append(ContainerLog(container.Name or container.Service,
-                                             container.Image or "", out + err))
-            self._logs = logs
-        return self._logs or []
-
-    def service_logs(self) -> dict[str, str]:
-        return {log.name: self.redactor.text(log.log) for log in self.collect_logs()}
-
-    def stop(self) -> None:
-        if self._stopped or self._compose is None:
-            return
-        self.collect_logs()
-        self._stopped = True
-        with contextlib.suppress(Exception):
-            self._compose.stop()
-        with contextlib.suppress(Exception):
-            _remove_compose_project(self.project)
-
-
-def _compose_error(exc: BaseException) -> str:
-    stderr = getattr(exc, "stderr", None)
-    if isinstance(stderr, bytes) and stderr.strip():
-        return stderr.decode("utf-8", errors="replace").strip()[-800:]
-    return str(exc)
-
-
-def _remove_compose_project(project: str) -> None:
-    client = docker_client()
-    selector = {"label": f"com.docker.compose.project={project}"}
-    try:
-        for container in client.containers.list(all=True, filters=selector):
-            container.remove(force=True, v=True)
-        for network in client.networks.list(filters=selector):
-            network.remove()
-    finally:
-        client.close()
-
-
-@dataclass
-class _ProjectCompose(DockerCompose):
-    """DockerCompose with an explicit project name (`-p`), so a run finds its own containers."""
-
-    project: str = ""
-
-    @property
-    def compose_command_property(self) -> list[str]:  # type: ignore[override]
-        command = [*DockerCompose.compose_command_property.func(self)]  # type: ignore[attr-defined]
-        return [*command[:2], "-p", self.project, *command[2:]]

@@ -16,7 +16,8 @@ from harness.probe import HttpProber, Probe
 from harness.redact import Redactor
 
 if TYPE_CHECKING:
-    from harness.hermetic import ComposeStack, HermeticStack
+    from harness.compose import ComposeStack
+    from harness.hermetic import HermeticStack
     from harness.reference.stack import ReferenceStack
 
 
@@ -77,7 +78,7 @@ class SmokeRuntime:
     def start_compose_stack(self, compose_file: str, service: str, port: int,
                             say: Callable[[str], object] = print) -> None:
         """Bring up a user's compose project and point the config at its gateway service."""
-        from harness.hermetic import ComposeStack
+        from harness.compose import ComposeStack
 
         self.containers = ComposeStack(compose_file, service, port, say=say)
         self.use_target(replace(self.config, url=self.containers.start().url))

@@ -1,0 +1,143 @@
+"""Bring-your-own services: a user's compose project, run and torn down under a per-run name."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.docker_support import (
+    LOOPBACK,
+    ContainerLog,
+    DockerCompose,
+    HermeticError,
+    HttpWaitStrategy,
+    docker_client,
+    run_id_from,
+)
+from harness.redact import Redactor
+
+
+def compose_cli_reason() -> str | None:
+    """None when `docker compose` (v2, which testcontainers' DockerCompose drives) works."""
+    try:
+        probe = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True,
+                               timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"`docker compose` could not run ({exc})"
+    if probe.returncode == 0:
+        return None
+    legacy = " (docker-compose v1 is installed, but is not supported)" if shutil.which(
+        "docker-compose") else ""
+    return f"the Docker Compose v2 plugin (`docker compose`) is missing{legacy}"
+
+
+class ComposeStack:
+    """A user's compose project, run under a per-run project name; `url` is its gateway."""
+
+    def __init__(self, compose_file: str | Path, gateway_service: str, gateway_port: int = 8080,
+                 env: Mapping[str, str] = os.environ, start_timeout_s: int = 120,
+                 say: Any = print) -> None:
+        self.file = Path(compose_file).resolve()
+        self.service = gateway_service
+        self.port = gateway_port
+        self.run_id = run_id_from(env)
+        self.project = f"smoke-{self.run_id}"
+        self.start_timeout_s = start_timeout_s
+        self.say = say
+        self.redactor = Redactor()
+        self.notes: list[str] = []
+        self.url = ""
+        self.expected_services: dict[str, str] = {}
+        self._compose: Any = None
+        self._logs: list[ContainerLog] | None = None
+        self._stopped = False
+
+    def start(self) -> ComposeStack:
+        if not self.file.is_file():
+            raise HermeticError(f"compose file {self.file} not found")
+        reason = compose_cli_reason()
+        if reason:
+            raise HermeticError(f"--compose-file needs `docker compose`: {reason}")
+        self._compose = _ProjectCompose(context=str(self.file.parent),
+                                        compose_file_name=self.file.name, project=self.project)
+        try:
+            self._compose.start()
+            host, port = self._compose.get_service_host_and_port(self.service, self.port)
+            if not port:
+                raise HermeticError(f"service {self.service} publishes no port for {self.port}")
+            host = LOOPBACK if host in (None, "", "0.0.0.0", "::") else host
+            self.url = f"http://{host}:{port}"
+            HttpWaitStrategy(self.port, "/").for_status_code_matching(
+                lambda _: True).with_startup_timeout(self.start_timeout_s).wait_until_ready(
+                self._compose.get_container(self.service))
+        except BaseException as exc:
+            self.stop()
+            if isinstance(exc, (KeyboardInterrupt, HermeticError)):
+                raise
+            raise HermeticError(f"compose project {self.project} did not start: "
+                                f"{type(exc).__name__}: {_compose_error(exc)}") from exc
+        self.notes.append(f"compose project {self.project} from {self.file}; "
+                          f"gateway service {self.service} on {self.url}")
+        self.say(f"hermetic: {self.notes[-1]}")
+        return self
+
+    def collect_logs(self) -> list[ContainerLog]:
+        if self._compose is not None and (self._logs is None or not self._stopped):
+            logs = []
+            with contextlib.suppress(Exception):
+                for container in self._compose.get_containers(include_all=True):
+                    out, err = self._compose.get_logs(container.Service)
+                    logs.append(ContainerLog(container.Name or container.Service,
+                                             container.Image or "", out + err))
+            self._logs = logs
+        return self._logs or []
+
+    def service_logs(self) -> dict[str, str]:
+        return {log.name: self.redactor.text(log.log) for log in self.collect_logs()}
+
+    def stop(self) -> None:
+        if self._stopped or self._compose is None:
+            return
+        self.collect_logs()
+        self._stopped = True
+        with contextlib.suppress(Exception):
+            self._compose.stop()
+        with contextlib.suppress(Exception):
+            _remove_compose_project(self.project)
+
+
+def _compose_error(exc: BaseException) -> str:
+    stderr = getattr(exc, "stderr", None)
+    if isinstance(stderr, bytes) and stderr.strip():
+        return stderr.decode("utf-8", errors="replace").strip()[-800:]
+    return str(exc)
+
+
+def _remove_compose_project(project: str) -> None:
+    client = docker_client()
+    selector = {"label": f"com.docker.compose.project={project}"}
+    try:
+        for container in client.containers.list(all=True, filters=selector):
+            container.remove(force=True, v=True)
+        for network in client.networks.list(filters=selector):
+            network.remove()
+    finally:
+        client.close()
+
+
+@dataclass
+class _ProjectCompose(DockerCompose):
+    """DockerCompose with an explicit project name (`-p`), so a run finds its own containers."""
+
+    project: str = ""
+
+    @property
+    def compose_command_property(self) -> list[str]:  # type: ignore[override]
+        command = [*DockerCompose.compose_command_property.func(self)]  # type: ignore[attr-defined]
+        return [*command[:2], "-p", self.project, *command[2:]]
