@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -134,11 +134,17 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if finding is None and not embedded and not config.getoption("skip_preflight"):
         finding = runtime.preflight()
     if finding is not None:
-        report.verdict, report.error = "error", f"[{finding.cause}] {finding.message}"
-        report.duration_s += time.perf_counter()
-        if config.getoption("report_json"):
-            report.write(config.getoption("report_json"), [], runtime.redactor)
-        pytest.exit(f"{finding.render()}\nverdict: ERROR (exit 2)", returncode=2)
+        _abort(config, runtime, f"[{finding.cause}] {finding.message}", finding.render())
+
+
+def _abort(config: pytest.Config, runtime: SmokeRuntime, error: str, shown: str) -> NoReturn:
+    """Exit 2 before any check ran; the JSON report (verdict error) says why."""
+    report = config.stash[REPORT]
+    report.verdict, report.error = "error", error
+    report.duration_s += time.perf_counter()
+    if config.getoption("report_json"):
+        report.write(config.getoption("report_json"), [], runtime.redactor)
+    pytest.exit(f"{shown}\nverdict: ERROR (exit 2)", returncode=2)
 
 
 def _start_containers(config: pytest.Config, runtime: SmokeRuntime) -> bool:
@@ -163,12 +169,8 @@ def _start_containers(config: pytest.Config, runtime: SmokeRuntime) -> bool:
             runtime.start_hermetic_stack(config.getoption("faults") or None, say=say)
     except HermeticError as exc:
         message = runtime.redactor.text(f"containers did not start: {exc}")
-        report.verdict, report.error = "error", message
         report.notes = list(runtime.containers.notes) if runtime.containers else []
-        report.duration_s += time.perf_counter()
-        if config.getoption("report_json"):
-            report.write(config.getoption("report_json"), [], runtime.redactor)
-        pytest.exit(f"{message}\nverdict: ERROR (exit 2)", returncode=2)
+        _abort(config, runtime, message, message)
     report.target = f"{runtime.config.url} ({'compose' if compose else 'hermetic'} containers)"
     report.notes = list(runtime.containers.notes) if runtime.containers else []
     return True
