@@ -22,6 +22,7 @@ class RateLimiter:
             import redis.asyncio as aioredis
 
             self._redis = aioredis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+            log.info("rate limiting uses Redis (REDIS_URL)")
         except Exception as exc:  # any failure means the memory fallback
             log.warning("Redis not available, using memory store for messaging rate limiting "
                         "(%s)", exc)
