@@ -11,8 +11,19 @@ from harness.probe import Probe
 from harness.tokens import TOKEN_VARIANTS, TokenVariant
 
 
-@dataclass(frozen=True)
-class AuthCase:
+class Case:
+    """A parametrized check case; it shows as its id (in Allure's parameters, in reprs)."""
+
+    @property
+    def id(self) -> str:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return self.id
+
+
+@dataclass(frozen=True, repr=False)
+class AuthCase(Case):
     """A protected route called with one kind of bad credentials; must be rejected."""
 
     route: Route

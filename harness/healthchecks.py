@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness.checks import Case
 from harness.config import TargetConfig
 from harness.healthdoc import aggregate_entries, url_port
 from harness.logscan import LogCheck, log_checks
@@ -11,8 +12,8 @@ from harness.ngrok import NgrokAgentError, Tunnel, fetch_tunnels
 from harness.probe import HttpProber, Probe
 
 
-@dataclass(frozen=True)
-class RouteCase:
+@dataclass(frozen=True, repr=False)
+class RouteCase(Case):
     """One health route (the gateway's, the aggregate for one service, or an alias)."""
 
     name: str
@@ -49,8 +50,8 @@ def alias_cases(target: TargetConfig) -> list[RouteCase]:
     return [_case(target, alias.name, alias.path) for alias in target.contract.health.aliases]
 
 
-@dataclass(frozen=True)
-class TunnelCase:
+@dataclass(frozen=True, repr=False)
+class TunnelCase(Case):
     """One tunnel of the local ngrok agent, or the agent's own problem when it has none."""
 
     tunnel: Tunnel | None

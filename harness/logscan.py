@@ -7,6 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.checks import Case
 from harness.contract import LogSignature, ServiceLogs
 
 PORT_CHECK = "running-on-unexpected-port"
@@ -26,8 +27,8 @@ class LogHit:
         return f"{Path(self.path).name}:{self.line_no}"
 
 
-@dataclass(frozen=True)
-class LogCheck:
+@dataclass(frozen=True, repr=False)
+class LogCheck(Case):
     """One signature checked against one log file (a parametrized case of the log suite)."""
 
     path: str

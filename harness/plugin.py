@@ -200,8 +200,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def is_check(item: pytest.Item) -> bool:
-    """A contract check is a test that talks to the target through the harness's fixtures."""
-    return bool(CHECK_FIXTURES.intersection(getattr(item, "fixturenames", ())))
+    """A contract check is a test that uses this plugin's fixtures (not look-alikes of its own)."""
+    info = getattr(item, "_fixtureinfo", None)  # pytest's resolved fixtures for the item
+    closure = getattr(info, "name2fixturedefs", {})
+    return any(defs and defs[-1].func.__module__ == __name__
+               for name, defs in closure.items() if name in CHECK_FIXTURES)
 
 
 @pytest.hookimpl(hookwrapper=True, trylast=True)

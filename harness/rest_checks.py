@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from harness.checks import Case
 from harness.contract import Contract, Route
 from harness.probe import Probe
 
@@ -48,8 +49,8 @@ def authorized(probe: Probe, scheme: str, token: str) -> Probe:
                  probe.label)
 
 
-@dataclass(frozen=True)
-class BadInputCase:
+@dataclass(frozen=True, repr=False)
+class BadInputCase(Case):
     """A write route sent a bad body, with or without a valid token; must get a 4xx."""
 
     route: Route
@@ -86,8 +87,8 @@ def bad_input_cases(contract: Contract) -> list[BadInputCase]:
     return cases
 
 
-@dataclass(frozen=True)
-class ListCase:
+@dataclass(frozen=True, repr=False)
+class ListCase(Case):
     """A protected GET route called with a valid token: 200 JSON."""
 
     route: Route
