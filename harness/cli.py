@@ -92,7 +92,7 @@ def pytest_args(options: argparse.Namespace, passthrough: Sequence[str]) -> list
     """The pytest command line equivalent to the CLI options."""
     paths = [str(SUITES_DIR / name) for name in (options.suite or SUITE_NAMES)]
     args = [*paths, "-p", "harness.plugin", "-q", "--no-header", "--tb=no", "-rN",
-            "-W", "ignore::pytest.PytestAssertRewriteWarning",
+            "--assert=plain",  # checks fail with findings, not bare asserts: ~0.4 s faster start
             "-p", "no:cacheprovider", f"--rootdir={SUITES_DIR.parent}",
             *unused_plugin_switches(options, passthrough)]
     if options.wait_until_healthy is None:
