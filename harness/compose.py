@@ -6,17 +6,19 @@ import contextlib
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from harness.docker_support import (
     LOOPBACK,
     ContainerLog,
     DockerCompose,
     HermeticError,
-    HttpWaitStrategy,
     docker_client,
     run_id_from,
 )
@@ -73,9 +75,7 @@ class ComposeStack:
                 raise HermeticError(f"service {self.service} publishes no port for {self.port}")
             host = LOOPBACK if host in (None, "", "0.0.0.0", "::") else host
             self.url = f"http://{host}:{port}"
-            HttpWaitStrategy(self.port, "/").for_status_code_matching(
-                lambda _: True).with_startup_timeout(self.start_timeout_s).wait_until_ready(
-                self._compose.get_container(self.service))
+            _wait_for_http(self.url, self.start_timeout_s)
         except BaseException as exc:
             self.stop()
             if isinstance(exc, (KeyboardInterrupt, HermeticError)):
@@ -88,15 +88,27 @@ class ComposeStack:
         return self
 
     def collect_logs(self) -> list[ContainerLog]:
+        """Every container of the project with its image and log (read before they go)."""
         if self._compose is not None and (self._logs is None or not self._stopped):
-            logs = []
-            with contextlib.suppress(Exception):
-                for container in self._compose.get_containers(include_all=True):
-                    out, err = self._compose.get_logs(container.Service)
-                    logs.append(ContainerLog(container.Name or container.Service,
-                                             container.Image or "", out + err))
-            self._logs = logs
+            try:
+                containers = self._compose.get_containers(include_all=True)
+            except Exception as exc:  # the project is gone or compose failed: say so
+                containers = []
+                self.notes.append(f"compose logs unavailable: {type(exc).__name__}")
+            self._logs = [self._log_of(container) for container in containers]
         return self._logs or []
+
+    def _log_of(self, container: Any) -> ContainerLog:
+        name = container.Name or container.Service
+        client = docker_client(timeout=10)
+        try:
+            found = client.containers.get(container.ID)
+            log = found.logs().decode("utf-8", errors="replace")
+            return ContainerLog(name, found.attrs["Config"]["Image"], log)
+        except Exception as exc:
+            return ContainerLog(name, "", f"(log unavailable: {type(exc).__name__})")
+        finally:
+            client.close()
 
     def service_logs(self) -> dict[str, str]:
         return {log.name: self.redactor.text(log.log) for log in self.collect_logs()}
@@ -110,6 +122,20 @@ class ComposeStack:
             self._compose.stop()
         with contextlib.suppress(Exception):
             _remove_compose_project(self.project)
+
+
+def _wait_for_http(url: str, timeout_s: float) -> None:
+    """Until `url` gives any HTTP answer (the suites judge the routes); TimeoutError after."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            httpx.get(url, timeout=2.0)
+            return
+        except httpx.TransportError as exc:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} gave no HTTP answer within {timeout_s:g} s "
+                                   f"({type(exc).__name__})") from None
+            time.sleep(0.25)
 
 
 def _compose_error(exc: BaseException) -> str:
