@@ -54,6 +54,7 @@ def auth_cases(target: TargetConfig) -> list[AuthCase]:
 
 
 def health_probe(target: TargetConfig) -> Probe:
+    """GET of the health document (the preflight, the health check and the version share it)."""
     return Probe.build("GET", target.contract.health.route)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.checks import Case
+from harness.checks import Case, health_probe
 from harness.config import TargetConfig
 from harness.healthdoc import aggregate_entries, url_port
 from harness.logscan import LogCheck, log_checks
@@ -31,7 +31,8 @@ def _case(target: TargetConfig, name: str, path: str) -> RouteCase:
 
 
 def gateway_health_case(target: TargetConfig) -> RouteCase:
-    return _case(target, "gateway", target.contract.health.route)
+    health = target.contract.health
+    return RouteCase("gateway", health_probe(target), health.budget_ms(health.route))
 
 
 def aggregate_cases(target: TargetConfig, prober: HttpProber | None = None) -> list[RouteCase]:

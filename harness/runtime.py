@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.checks import health_probe
 from harness.config import ConfigError, TargetConfig
 from harness.diagnosis import Diagnoser
 from harness.findings import ContractViolation, Finding
@@ -107,7 +108,8 @@ class SmokeRuntime:
         return self._prober.requests_sent if self._prober else 0
 
     def preflight_probe(self) -> Probe:
-        return Probe.build("GET", self.config.contract.health.route, label="preflight")
+        """The health document request: the health suite's check reuses its answer."""
+        return health_probe(self.config)
 
     def preflight(self) -> Finding | None:
         """One request to the health route: a transport error or ngrok outage ends the run."""
@@ -161,7 +163,7 @@ class SmokeRuntime:
         """The version the gateway's health document reports (memoised probe), if any."""
         if not self.config.url:
             return None
-        body = self.prober.result(Probe.build("GET", self.config.contract.health.route)).json()
+        body = self.prober.result(health_probe(self.config)).json()
         version = body.get("version") if isinstance(body, dict) else None
         return str(version) if version is not None else None
 
