@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.latency_proxy import LatencyProxy  # noqa: E402
 from harness.loop import LoopThread  # noqa: E402
-from harness.reference import ReferenceStack  # noqa: E402
+from harness.stacks.reference import ReferenceStack  # noqa: E402
 
 RUN_TIMEOUT_S = 180.0
 

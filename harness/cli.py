@@ -12,9 +12,9 @@ import suites
 from harness.config import ConfigError, resolve
 from harness.contract import ContractError
 from harness.findings import Finding
-from harness.reference.faults import FAULTS
 from harness.report import RunReport
 from harness.runtime import SmokeRuntime, concurrency_for, hand_over
+from harness.stacks.reference.faults import FAULTS
 
 SUITES_DIR = Path(suites.__file__).parent
 SUITE_NAMES = ("rest", "socket", "health")
@@ -125,7 +125,7 @@ def _fail(message: str, report_path: str | None, target: str, code: int = 2) -> 
     print(f"smoke-harness: {message}", file=sys.stderr)
     print("verdict: ERROR (exit 2)", file=sys.stderr)
     if report_path:
-        from harness.redact import Redactor
+        from harness.sanitize.redact import Redactor
 
         report = RunReport(target=target, started_at=RunReport.now(), verdict="error",
                            error=message)

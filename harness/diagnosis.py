@@ -11,8 +11,8 @@ from harness.engineio import HandshakeError, decode_error, parse_open_packet
 from harness.findings import Finding
 from harness.healthrules import HealthRules
 from harness.probe import ProbeResult
-from harness.redact import Redactor
 from harness.rest_checks import created_id
+from harness.sanitize.redact import Redactor
 from harness.socket_diagnosis import SocketRules
 
 EXCERPT_CHARS = 160

@@ -152,7 +152,7 @@ def _start_containers(config: pytest.Config, runtime: SmokeRuntime) -> bool:
     hermetic, compose = config.getoption("hermetic"), config.getoption("compose_file")
     if not (hermetic or compose):
         return False
-    from harness.docker_support import HermeticError
+    from harness.stacks.docker import HermeticError
 
     terminal = config.pluginmanager.get_plugin("terminalreporter")
     say = terminal.write_line if terminal is not None else print

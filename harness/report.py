@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from harness.redact import Redactor
+from harness.sanitize.redact import Redactor
 
 VERDICT_EXIT = {"pass": 0, "fail": 1, "error": 2}
 

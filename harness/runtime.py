@@ -14,12 +14,12 @@ from harness.diagnosis import Diagnoser
 from harness.findings import ContractViolation, Finding
 from harness.loop import LoopThread
 from harness.probe import HttpProber, Probe
-from harness.redact import Redactor
+from harness.sanitize.redact import Redactor
 
 if TYPE_CHECKING:
-    from harness.compose import ComposeStack
-    from harness.hermetic import HermeticStack
-    from harness.reference.stack import ReferenceStack
+    from harness.stacks.compose import ComposeStack
+    from harness.stacks.hermetic import HermeticStack
+    from harness.stacks.reference.stack import ReferenceStack
 
 
 EMBEDDED_ORIGIN = "http://localhost:3000"  # the browser app the embedded stack serves
@@ -42,7 +42,7 @@ class SmokeRuntime:
 
     def start_embedded_stack(self, faults: list[str] | None = None) -> None:
         """Start the reference stack and point the config at it (with its credentials)."""
-        from harness.reference.stack import ReferenceStack  # heavy: only when it is used
+        from harness.stacks.reference.stack import ReferenceStack  # heavy: only when it is used
 
         log_path = Path(tempfile.mkdtemp(prefix="smoke-stack-")) / "reference.log"
         self.stack = ReferenceStack(faults, log_path=log_path).start()
@@ -59,8 +59,8 @@ class SmokeRuntime:
 
     def start_hermetic_stack(self, faults: list[str] | None = None,
                              say: Callable[[str], object] = print) -> None:
-        """Start the platform in containers (harness.hermetic) and point the config at it."""
-        from harness.hermetic import HermeticStack
+        """Start the platform in containers (harness.stacks.hermetic) and point the config at it."""
+        from harness.stacks.hermetic import HermeticStack
 
         self.containers = stack = HermeticStack(faults, say=say)
         self.redactor.add(stack.secrets.password)
@@ -79,7 +79,7 @@ class SmokeRuntime:
     def start_compose_stack(self, compose_file: str, service: str, port: int,
                             say: Callable[[str], object] = print) -> None:
         """Bring up a user's compose project and point the config at its gateway service."""
-        from harness.compose import ComposeStack
+        from harness.stacks.compose import ComposeStack
 
         self.containers = ComposeStack(compose_file, service, port, say=say)
         self.use_target(replace(self.config, url=self.containers.start().url))

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from harness import __version__
 from harness.causes import CAUSES
-from harness.redact import Redactor
 from harness.report import CheckRecord, RunReport
+from harness.sanitize.redact import Redactor
 from harness.summary import SEVERITY_ORDER
 
 OUTCOME_ORDER = {"failed": 0, "error": 1, "skipped": 2, "passed": 3}

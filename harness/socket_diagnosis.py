@@ -11,7 +11,7 @@ from harness.socket_evidence import ClientAttempt, RoundTrip, SocketSurvey, WsAt
 
 if TYPE_CHECKING:
     from harness.contract import Contract
-    from harness.redact import Redactor
+    from harness.sanitize.redact import Redactor
 
 class SocketRules:
     """Rules from socket evidence to findings; a lower layer's failure is reported as such."""

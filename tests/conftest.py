@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from harness.reference import ReferenceStack
+from harness.stacks.reference import ReferenceStack
 
 REPORT_KEYS = {"verdict", "target", "started_at", "duration_s", "checks"}
 CHECK_KEYS = {"id", "suite", "outcome", "cause", "message", "duration_s"}

@@ -10,7 +10,7 @@ from fixtures import DEFAULT_CONTRACT
 from harness.contract import Contract, ErrorSignatures, load_contract
 from harness.diagnosis import Diagnoser
 from harness.probe import Probe, ProbeResult
-from harness.redact import Redactor
+from harness.sanitize.redact import Redactor
 
 SECRET_TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzbW9rZSJ9.c2lnbmF0dXJlLXNlY3JldA"
 NODE_STACK = ("SyntaxError: Unexpected token } in JSON at position 1\n"

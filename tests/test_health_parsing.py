@@ -15,7 +15,7 @@ from harness.healthdoc import aggregate_entries, entry_error, entry_ok, same_url
 from harness.logscan import port_hits, signature_hits
 from harness.ngrok import Tunnel
 from harness.probe import Probe, ProbeResult
-from harness.redact import Redactor
+from harness.sanitize.redact import Redactor
 from tests.httpfakes import agent_tunnels, serve
 
 INCIDENT_LOG = Path(__file__).parents[1] / "fixtures" / "logs" / "incident-messaging.log"

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from fixtures import DEFAULT_CONTRACT
-from harness.reference import ReferenceStack
-from harness.reference.stack import unused_port
+from harness.stacks.reference import ReferenceStack
+from harness.stacks.reference.stack import unused_port
 from tests.conftest import HarnessRun
 from tests.httpfakes import NGROK_EDGE, Canned, agent_tunnels, serve
 

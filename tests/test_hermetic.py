@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.compose import compose_cli_reason
-from harness.docker_support import RUN_ID_ENV, RUN_LABEL, docker_unusable_reason
-from harness.hermetic import missing_images
+from harness.stacks.compose import compose_cli_reason
+from harness.stacks.docker import RUN_ID_ENV, RUN_LABEL, docker_unusable_reason
+from harness.stacks.hermetic import missing_images
 from tests.conftest import HarnessRun
 
 pytestmark = pytest.mark.docker

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jwt
 
-from harness.redact import MASK, Redactor
+from harness.sanitize.redact import MASK, Redactor
 
 
 def test_known_secret_values_are_masked_everywhere_in_text() -> None:

@@ -11,7 +11,7 @@ import pytest
 import socketio
 from websockets.asyncio.client import connect as ws_connect
 
-from harness.reference import FAULTS, ReferenceStack
+from harness.stacks.reference import FAULTS, ReferenceStack
 
 ORIGIN = "http://localhost:3000"
 

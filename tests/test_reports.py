@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.redact import MASK
+from harness.sanitize.redact import MASK
 
 FAULT = "notifications-unavailable"
 

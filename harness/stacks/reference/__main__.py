@@ -1,4 +1,4 @@
-"""`python -m harness.reference`: run the reference stack (or one of its services) by hand."""
+"""`python -m harness.stacks.reference`: run the reference stack (or one service) by hand."""
 
 from __future__ import annotations
 
@@ -10,14 +10,20 @@ import threading
 from collections.abc import Sequence
 from dataclasses import replace
 
-from harness.reference.faults import FAULTS, parse_faults
-from harness.reference.gateway import Gateway
-from harness.reference.settings import ReferenceSettings
-from harness.reference.stack import LOG_FORMAT, ReferenceStack, ServerGroup, bind, build_messaging
+from harness.stacks.reference.faults import FAULTS, parse_faults
+from harness.stacks.reference.gateway import Gateway
+from harness.stacks.reference.settings import ReferenceSettings
+from harness.stacks.reference.stack import (
+    LOG_FORMAT,
+    ReferenceStack,
+    ServerGroup,
+    bind,
+    build_messaging,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m harness.reference",
+    parser = argparse.ArgumentParser(prog="python -m harness.stacks.reference",
                                      description="Run the embedded reference stack by hand.")
     parser.add_argument("--role", choices=("both", "messaging", "gateway"), default="both",
                         help="both services (default), or one of them (for containers)")

@@ -14,7 +14,8 @@ from typing import Any
 
 import httpx
 
-from harness.docker_support import (
+from harness.sanitize.redact import Redactor
+from harness.stacks.docker import (
     LOOPBACK,
     ContainerLog,
     DockerCompose,
@@ -22,7 +23,6 @@ from harness.docker_support import (
     docker_client,
     run_id_from,
 )
-from harness.redact import Redactor
 
 
 def compose_cli_reason() -> str | None:

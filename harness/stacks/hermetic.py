@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.docker_support import (
+from harness.sanitize.redact import Redactor
+from harness.stacks.docker import (
     LOOPBACK,
     RUN_LABEL,
     CompositeWaitStrategy,
@@ -30,7 +31,6 @@ from harness.docker_support import (
     remove_labelled,
     run_id_from,
 )
-from harness.redact import Redactor
 
 MESSAGING_ALIAS = "messaging"
 MESSAGING_PORT = 5005
@@ -184,7 +184,7 @@ class HermeticStack:
                      LogMessageWaitStrategy("Ready to accept connections"))
 
     def _start_messaging(self, image: str, env: dict[str, str]) -> None:
-        command = ["python", "-m", "harness.reference", "--role", "messaging",
+        command = ["python", "-m", "harness.stacks.reference", "--role", "messaging",
                    "--host", "0.0.0.0", "--port", str(MESSAGING_PORT)]
         self._launch(MESSAGING_ALIAS,
                      self._container(MESSAGING_ALIAS, image, command=command, env=dict(env)),
@@ -193,8 +193,8 @@ class HermeticStack:
     def _start_gateway(self, image: str, env: dict[str, str]) -> None:
         # port-mismatch: the gateway is configured for a port the messaging service is not on
         port = 3005 if "port-mismatch" in self.faults else MESSAGING_PORT
-        command = ["python", "-m", "harness.reference", "--role", "gateway", "--host", "0.0.0.0",
-                   "--port", str(GATEWAY_PORT),
+        command = ["python", "-m", "harness.stacks.reference", "--role", "gateway",
+                   "--host", "0.0.0.0", "--port", str(GATEWAY_PORT),
                    "--messaging-url", f"http://{MESSAGING_ALIAS}:{port}"]
         gateway = self._container("gateway", image, command=command, env=dict(env))
         gateway.ports[f"{GATEWAY_PORT}/tcp"] = (LOOPBACK,)

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.redact import Redactor
+from harness.sanitize.redact import Redactor
 
 # The harness removes what it starts itself (try/finally, signal handler, label sweep), so
 # testcontainers' Ryuk reaper (an image that must be pulled) is off unless asked for.

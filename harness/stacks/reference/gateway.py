@@ -15,7 +15,7 @@ import websockets
 from websockets.asyncio.client import connect as ws_connect
 
 from harness import __version__
-from harness.reference.settings import SLOW_HEALTH_S, ReferenceSettings
+from harness.stacks.reference.settings import SLOW_HEALTH_S, ReferenceSettings
 
 log = logging.getLogger("reference.gateway")
 HOP_BY_HOP = frozenset({

@@ -16,9 +16,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from harness.reference.ratelimit import RateLimiter
-from harness.reference.settings import SLOW_HEALTH_S, ReferenceSettings
-from harness.reference.storage import Store
+from harness.stacks.reference.ratelimit import RateLimiter
+from harness.stacks.reference.settings import SLOW_HEALTH_S, ReferenceSettings
+from harness.stacks.reference.storage import Store
 
 log = logging.getLogger("reference.messaging")
 MAX_BODY_BYTES = 100 * 1024

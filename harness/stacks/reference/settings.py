@@ -6,7 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 
-from harness.reference.faults import FAULTS_ENV, parse_faults
+from harness.stacks.reference.faults import FAULTS_ENV, parse_faults
 
 SLOW_HEALTH_S = 1.5
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.reference.faults import FAULTS, parse_faults
+from harness.stacks.reference.faults import FAULTS, parse_faults
 
 __all__ = ["FAULTS", "ReferenceStack", "parse_faults"]
 
@@ -12,7 +12,7 @@ __all__ = ["FAULTS", "ReferenceStack", "parse_faults"]
 def __getattr__(name: str) -> Any:
     """ReferenceStack is imported on first use: its servers' imports are heavy (~0.3 s)."""
     if name == "ReferenceStack":
-        from harness.reference.stack import ReferenceStack
+        from harness.stacks.reference.stack import ReferenceStack
 
         return ReferenceStack
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

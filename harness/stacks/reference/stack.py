@@ -13,10 +13,10 @@ from typing import Any
 import uvicorn
 
 from harness.loop import LoopThread
-from harness.reference.faults import parse_faults
-from harness.reference.gateway import Gateway
-from harness.reference.messaging import MessagingService
-from harness.reference.settings import ReferenceSettings
+from harness.stacks.reference.faults import parse_faults
+from harness.stacks.reference.gateway import Gateway
+from harness.stacks.reference.messaging import MessagingService
+from harness.stacks.reference.settings import ReferenceSettings
 
 log = logging.getLogger("reference")
 START_TIMEOUT_S = 15.0
