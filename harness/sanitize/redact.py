@@ -1,45 +1,154 @@
-"""Masks tokens, passwords and secrets in anything the harness writes."""
+"""Masks tokens, passwords and secrets in anything the harness writes.
+
+A known secret is masked in every form a target may echo it back in: raw, JSON-escaped
+(``ensure_ascii`` on and off, ``\\uXXXX`` in either case, ``\\/``), URL-encoded (``quote`` and
+``quote_plus``, upper- or lower-case hex), HTML-escaped, and base64 (standard and URL-safe, with
+and without padding). Base64 also hides a secret inside a larger encoded value
+(``Basic base64(user:password)``): every base64 run that decodes to text containing a secret is
+masked whole, and the three alignment variants of the secret's own encoding are masked wherever
+they appear. On top of known values, anything shaped like a credential is masked: JWTs,
+``Bearer``/``Basic`` values and keyed values such as ``password=...`` or ``"token": "..."``.
+
+Secrets shorter than ``MIN_SECRET_LENGTH`` (4) characters are ignored: masking every occurrence
+of a 1-3 character string (and of its 2-4 character base64 fragments) would erase ordinary words
+and numbers from every excerpt, and such a value protects nothing anyway.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import html
+import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from urllib.parse import quote, quote_plus
 
 MASK = "***"
+MIN_SECRET_LENGTH = 4
+SENSITIVE_HEADERS = frozenset({
+    "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token",
+})
+
 _JWT = re.compile(r"eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*")
-_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[^\s\"',;]+")
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[^\s\"',;\\]+")
+_KEY = r"(?:password|passwd|token|secret|authorization|cookie|api[_-]?key)"
 _KEYED = re.compile(
-    r"(?i)([\"']?(?:password|passwd|token|secret|authorization|cookie|api[_-]?key)[\"']?\s*[:=]\s*)"
-    r"(\"[^\"]*\"|'[^']*'|[^\s,;}&]+)"
+    rf"(?i)((?:\\?[\"'])?{_KEY}(?:\\?[\"'])?\s*[:=]\s*)"
+    r"(\\\"(?:[^\"\\]|\\[^\"])*\\\"|\"(?:[^\"\\]|\\.)*\"|'[^']*'|[^\s,;}&\\]+)"
 )
-SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "proxy-authorization"})
+_B64_RUN = re.compile(r"[A-Za-z0-9+/_-]{6,}={0,2}")
+_PCT = re.compile(r"%[0-9A-F]{2}")
+_UESC = re.compile(r"\\u[0-9a-f]{4}")
+_TO_STANDARD = str.maketrans("-_", "+/")
 
 
 class Redactor:
-    """Replaces known secret values and anything shaped like a credential with ***."""
+    """Replaces known secret values (in every encoding) and credential shapes with ``MASK``."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+        self._secrets: list[str] = []
+        self._literals: re.Pattern[str] | None = None
+        self._needles: tuple[bytes, ...] = ()
+        for secret in secrets:
+            self.add(secret)
 
     def add(self, secret: str | None) -> None:
-        if secret and len(secret) >= 4 and secret not in self._secrets:
-            self._secrets = sorted([*self._secrets, secret], key=len, reverse=True)
+        """Mask ``secret`` from now on (ignored when shorter than ``MIN_SECRET_LENGTH``)."""
+        if not secret or len(secret) < MIN_SECRET_LENGTH or secret in self._secrets:
+            return
+        self._secrets.append(secret)
+        forms = {form for known in self._secrets for form in secret_forms(known)}
+        ordered = sorted(forms, key=lambda form: (-len(form), form))
+        self._literals = re.compile("|".join(re.escape(form) for form in ordered))
+        self._needles = tuple(sorted(
+            {form.encode("utf-8", "surrogatepass")
+             for known in self._secrets for form in _text_forms(known)},
+            key=len, reverse=True))
 
     def text(self, value: str) -> str:
-        for secret in self._secrets:
-            value = value.replace(secret, MASK)
+        """``value`` with every known secret and credential-shaped value masked."""
+        if self._literals is not None:
+            value = _B64_RUN.sub(self._mask_encoded_run, value)
+            value = self._literals.sub(MASK, value)
         value = _JWT.sub(MASK, value)
         value = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", value)
         return _KEYED.sub(lambda m: f"{m.group(1)}{_quoted_mask(m.group(2))}", value)
 
     def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """Header values redacted; credential headers masked whole."""
         return {
             name: MASK if name.lower() in SENSITIVE_HEADERS else self.text(value)
             for name, value in headers.items()
         }
 
+    def _mask_encoded_run(self, match: re.Match[str]) -> str:
+        run = match.group(0)
+        for start in range(4):  # a run cut out of a longer value may start mid-group
+            decoded = _b64decode(run[start:])
+            if decoded and any(needle in decoded for needle in self._needles):
+                return MASK
+        return run
+
+    def bytes(self, data: bytes) -> bytes:
+        """``data`` redacted like ``text``; bytes that are not UTF-8 pass through unchanged."""
+        redacted = self.text(data.decode("utf-8", "surrogateescape"))
+        return redacted.encode("utf-8", "surrogateescape")
+
+
+def secret_forms(secret: str) -> set[str]:
+    """Every literal string that stands for ``secret`` in text a target may echo back."""
+    forms = set(_text_forms(secret))
+    encoded = secret.encode("utf-8", "surrogatepass")
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        whole = encode(encoded).decode("ascii")
+        forms.update({whole, whole.rstrip("=")})
+        forms.update(_aligned_fragments(encoded, encode))
+    return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
+
+
+def _text_forms(secret: str) -> Iterator[str]:
+    """The textual (non-base64) forms: raw, JSON-escaped, URL-encoded, HTML-escaped."""
+    yield secret
+    for ensure_ascii in (True, False):
+        escaped = json.dumps(secret, ensure_ascii=ensure_ascii)[1:-1]
+        yield escaped
+        yield escaped.replace("/", "\\/")
+        yield _UESC.sub(lambda m: m.group(0)[:2] + m.group(0)[2:].upper(), escaped)
+        yield json.dumps(escaped, ensure_ascii=ensure_ascii)[1:-1]
+    for encoder in (quote, quote_plus):
+        encoded = encoder(secret, safe="", errors="surrogatepass")
+        yield encoded
+        yield _PCT.sub(lambda m: m.group(0).lower(), encoded)
+    yield html.escape(secret)
+    yield html.escape(secret, quote=False)
+
+
+def _aligned_fragments(encoded: bytes, encode: Callable[[bytes], bytes]) -> Iterator[str]:
+    """The part of the secret's base64 that is the same whatever surrounds it, per alignment.
+
+    Inside a longer base64 value the secret starts at byte offset 0, 1 or 2 of a 3-byte group;
+    the characters covering only the secret's bits are fixed for each offset.
+    """
+    for offset in range(3):
+        chars = encode(b"\0" * offset + encoded).decode("ascii")
+        first = -(-8 * offset // 6)
+        last = 8 * (offset + len(encoded)) // 6
+        yield chars[first:last]
+
+
+def _b64decode(run: str) -> bytes | None:
+    text = run.rstrip("=").translate(_TO_STANDARD)
+    text = text[: len(text) - len(text) % 4] if len(text) % 4 == 1 else text
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
 
 def _quoted_mask(original: str) -> str:
+    if original.startswith('\\"'):
+        return f'\\"{MASK}\\"'
     if original[:1] in ("'", '"'):
         return f"{original[0]}{MASK}{original[0]}"
     return MASK
