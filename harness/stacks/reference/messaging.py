@@ -1,75 +1,31 @@
-"""The reference messaging service: REST + Socket.IO with JWT auth, rooms and message:new."""
+"""The reference messaging service: REST routes and Socket.IO behind one ASGI app."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-import jwt
 import socketio
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from harness.stacks.reference.auth import bearer_token, issue_token, verify_token
+from harness.stacks.reference.express import (
+    HttpError,
+    json_body,
+    json_errors,
+    not_allowed,
+    not_found,
+)
 from harness.stacks.reference.ratelimit import RateLimiter
+from harness.stacks.reference.realtime import Realtime
 from harness.stacks.reference.settings import SLOW_HEALTH_S, ReferenceSettings
 from harness.stacks.reference.storage import Store
 
 log = logging.getLogger("reference.messaging")
-MAX_BODY_BYTES = 100 * 1024
-TOKEN_TTL_S = 3600
-NODE_STACK = (
-    "SyntaxError: Unexpected token } in JSON at position 1\n"
-    "    at JSON.parse (<anonymous>)\n"
-    "    at parse (/app/node_modules/body-parser/lib/types/json.js:92:19)\n"
-    "    at /app/node_modules/body-parser/lib/read.js:128:18\n"
-    "    at invokeCallback (/app/node_modules/raw-body/index.js:238:16)"
-)
-
-
-class HttpError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def issue_token(settings: ReferenceSettings, username: str, ttl_s: int = TOKEN_TTL_S) -> str:
-    now = int(time.time())
-    return jwt.encode({"sub": username, "iat": now, "exp": now + ttl_s}, settings.jwt_secret,
-                      algorithm="HS256")
-
-
-def verify_token(settings: ReferenceSettings, token: str | None) -> str:
-    """The username in a valid token; HttpError(401) otherwise."""
-    if not token:
-        raise HttpError(401, "No token provided")
-    try:
-        claims = jwt.decode(token, settings.jwt_secret, algorithms=["HS256"],
-                            options={"require": ["exp", "sub"]})
-    except jwt.ExpiredSignatureError:
-        raise HttpError(401, "Token expired") from None
-    except jwt.InvalidTokenError:
-        raise HttpError(401, "Invalid token") from None
-    return str(claims["sub"])
-
-
-def _json_errors(handler: Callable[[Request], Awaitable[Response]]) -> Callable:
-    """Turn HttpError into a JSON error (or, for the stack-trace fault, a raw 500 body)."""
-
-    async def endpoint(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except HttpError as exc:
-            if exc.status == 500:
-                return PlainTextResponse(str(exc), 500)
-            return JSONResponse({"error": str(exc)}, exc.status)
-
-    return endpoint
 
 
 class MessagingService:
@@ -83,19 +39,17 @@ class MessagingService:
         cors = (["https://only-allowed.example"] if settings.has("cors-reject")
                 else settings.cors_origins)
         self.sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins=cors)
-        self.sio.on("connect", self._on_connect)
-        self.sio.on("conversation:join", self._on_join)
-        self.sio.on("disconnect", self._on_disconnect)
+        self.realtime = Realtime(settings, self.store, self.sio)
         rest = Starlette(routes=[
             Route("/health", self.health),
-            Route("/api/auth/login", _json_errors(self._login), methods=["POST"]),
-            Route("/api/conversations", _json_errors(self._conversations),
+            Route("/api/auth/login", json_errors(self._login), methods=["POST"]),
+            Route("/api/conversations", json_errors(self._conversations),
                   methods=["GET", "POST"]),
-            Route("/api/messages", _json_errors(self._messages), methods=["GET", "POST"]),
-            Route("/api/notifications", _json_errors(self._notifications), methods=["GET"]),
+            Route("/api/messages", json_errors(self._messages), methods=["GET", "POST"]),
+            Route("/api/notifications", json_errors(self._notifications), methods=["GET"]),
         ])
-        rest.add_exception_handler(404, self._not_found)
-        rest.add_exception_handler(405, self._not_allowed)
+        rest.add_exception_handler(404, not_found)
+        rest.add_exception_handler(405, not_allowed)
         self._rest = rest
         self.app = socketio.ASGIApp(self.sio, other_asgi_app=self._guarded_rest,
                                     socketio_path="socket.io")
@@ -120,15 +74,8 @@ class MessagingService:
                 return
         await self._rest(scope, receive, send)
 
-    @staticmethod
-    async def _not_found(request: Request, exc: Exception) -> Response:
-        return JSONResponse({"error": f"Cannot {request.method} {request.url.path}"}, 404)
-
-    @staticmethod
-    async def _not_allowed(request: Request, exc: Exception) -> Response:
-        return JSONResponse({"error": "Method not allowed"}, 405)
-
     async def health(self, request: Request) -> Response:
+        """The service's own health: 200 with its storage and rate-limit backends."""
         if self.settings.has("slow-health"):
             await asyncio.sleep(SLOW_HEALTH_S)
         if self.settings.has("messaging-health-503"):
@@ -137,38 +84,20 @@ class MessagingService:
                              "storage": self.store.backend,
                              "rateLimitStore": self.limiter.backend_name})
 
-    async def _json_body(self, request: Request) -> dict[str, Any]:
-        raw = await request.body()
-        if len(raw) > MAX_BODY_BYTES:
-            raise HttpError(413, "Payload too large")
-        if "application/json" not in request.headers.get("content-type", ""):
-            raise HttpError(415, "Content-Type must be application/json")
-        try:
-            body = json.loads(raw or b"{}")
-        except ValueError:
-            if self.settings.has("stack-trace-on-bad-json"):
-                raise HttpError(500, NODE_STACK) from None
-            raise HttpError(400, "Malformed JSON body") from None
-        if not isinstance(body, dict):
-            raise HttpError(400, "JSON body must be an object")
-        return body
-
     def _user(self, request: Request) -> str:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer":
-            token = ""
-        return verify_token(self.settings, token.strip() or None)
+        token = bearer_token(request.headers.get("authorization", ""))
+        return verify_token(self.settings.jwt_secret, token)
 
     async def _login(self, request: Request) -> Response:
-        body = await self._json_body(request)
+        body = await json_body(self.settings, request)
         if (body.get("username"), body.get("password")) != (self.settings.username,
                                                             self.settings.password):
             raise HttpError(401, "Invalid credentials")
-        return JSONResponse({"token": issue_token(self.settings, self.settings.username)})
+        return JSONResponse({"token": issue_token(self.settings.jwt_secret,
+                                                  self.settings.username)})
 
     async def _conversations(self, request: Request) -> Response:
-        body = await self._json_body(request) if request.method == "POST" else {}
+        body = await json_body(self.settings, request) if request.method == "POST" else {}
         user = self._user(request)
         if request.method == "GET":
             return JSONResponse(await self.store.find("conversations", {"participants": user}))
@@ -183,7 +112,7 @@ class MessagingService:
         return JSONResponse(conversation, 201)
 
     async def _messages(self, request: Request) -> Response:
-        body = await self._json_body(request) if request.method == "POST" else {}
+        body = await json_body(self.settings, request) if request.method == "POST" else {}
         if request.method == "GET" and self.settings.has("auth-not-enforced"):
             return JSONResponse(await self.store.find("messages", {}))
         user = self._user(request)
@@ -199,33 +128,9 @@ class MessagingService:
         message = await self.store.insert("messages", {
             "conversationId": conversation_id, "text": text, "sender": user,
         })
-        if not self.settings.has("no-message-event"):
-            await self.sio.emit("message:new", message, room=conversation_id)
+        await self.realtime.announce(message)
         return JSONResponse(message, 201)
 
     async def _notifications(self, request: Request) -> Response:
         user = self._user(request)
         return JSONResponse(await self.store.find("notifications", {"user": user}))
-
-    async def _on_connect(self, sid: str, environ: dict, auth: Any) -> None:
-        token = auth.get("token") if isinstance(auth, dict) else None
-        if self.settings.has("socketio-auth-not-enforced"):
-            await self.sio.save_session(sid, {"user": "anonymous"})
-            return
-        try:
-            user = verify_token(self.settings, token)
-        except HttpError as exc:
-            raise socketio.exceptions.ConnectionRefusedError(str(exc)) from None
-        await self.sio.save_session(sid, {"user": user})
-
-    async def _on_join(self, sid: str, data: Any) -> dict[str, Any]:
-        conversation_id = data.get("conversationId") if isinstance(data, dict) else None
-        if not isinstance(conversation_id, str):
-            return {"ok": False, "error": "conversationId is required"}
-        if await self.store.find_one("conversations", {"id": conversation_id}) is None:
-            return {"ok": False, "error": "Conversation not found"}
-        await self.sio.enter_room(sid, conversation_id)
-        return {"ok": True, "conversationId": conversation_id}
-
-    async def _on_disconnect(self, sid: str, *args: Any) -> None:
-        log.debug("socket %s disconnected", sid)
