@@ -1,15 +1,15 @@
-"""Docker plumbing shared by hermetic and compose runs: client, labels, cleanup, interrupts."""
+"""Docker plumbing shared by hermetic and compose runs: client, run labels, errors, logs."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import signal
-import threading
+import socket
+import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from harness.sanitize.redact import Redactor
@@ -35,6 +35,10 @@ __all__ = ["CompositeWaitStrategy", "DockerCompose", "DockerContainer", "HttpWai
            "LogMessageWaitStrategy", "Network"]  # for hermetic.py and compose.py
 
 RUN_LABEL = "smoke-harness.run"
+PID_LABEL = "smoke-harness.pid"
+HOST_LABEL = "smoke-harness.host"
+EXPIRES_LABEL = "smoke-harness.expires"
+PROJECT_LABEL = "smoke-harness.project"
 RUN_ID_ENV = "SMOKE_HERMETIC_RUN_ID"
 LOOPBACK = "127.0.0.1"
 _RUN_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,40}$")
@@ -42,6 +46,36 @@ _RUN_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,40}$")
 
 class HermeticError(Exception):
     """The containers could not be started (no Docker, missing image, a service never ready)."""
+
+
+class ServiceStartFailed(HermeticError):
+    """A service crashed or never became ready: which one, its exit code, its last log lines."""
+
+    def __init__(self, message: str, service: str, exit_code: int | None,
+                 log_tail: list[str]) -> None:
+        super().__init__(message)
+        self.service = service
+        self.exit_code = exit_code
+        self.log_tail = log_tail
+
+
+def run_labels(run_id: str, keep_s: float, project: str = "") -> dict[str, str]:
+    """Labels on everything a run creates: the sweep reads whose it is and whether it died.
+
+    The pid carries its process start time (Linux), so a reused pid does not look alive.
+    """
+    labels = {RUN_LABEL: run_id, PID_LABEL: process_key(os.getpid()),
+              HOST_LABEL: socket.gethostname(), EXPIRES_LABEL: str(int(time.time() + keep_s))}
+    return {**labels, PROJECT_LABEL: project} if project else labels
+
+
+def process_key(pid: int) -> str:
+    """"PID:STARTTIME" (start time in clock ticks from /proc), "PID" where /proc is missing."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return str(pid)
+    return f"{pid}:{stat.rsplit(')', 1)[1].split()[19]}"
 
 
 def docker_client(timeout: int = 60) -> Any:
@@ -59,25 +93,6 @@ def docker_unusable_reason() -> str | None:
     except Exception as exc:
         return f"no usable Docker engine ({type(exc).__name__}: {str(exc)[:200]})"
     return None
-
-
-def remove_labelled(run_id: str) -> list[str]:
-    """Force-remove every container and network labelled with this run; their names."""
-    client = docker_client()
-    selector = {"label": f"{RUN_LABEL}={run_id}"}
-    removed = []
-    try:
-        for container in client.containers.list(all=True, filters=selector):
-            with contextlib.suppress(Exception):
-                container.remove(force=True, v=True)
-                removed.append(container.name)
-        for network in client.networks.list(filters=selector):
-            with contextlib.suppress(Exception):
-                network.remove()
-                removed.append(network.name)
-    finally:
-        client.close()
-    return removed
 
 
 def image_present(client: Any, image: str) -> bool:
@@ -109,55 +124,17 @@ class ContainerLog:
         return {"name": self.name, "image": self.image, "log": redactor.text(self.log)}
 
 
-class InterruptGuard:
-    """SIGINT/SIGTERM raise KeyboardInterrupt, except inside `critical()` (then on its exit).
-
-    Docker calls that create or remove containers run as critical sections: an interrupt there
-    would leave a container Python never heard of. Outside them, Ctrl-C acts at once and the
-    stack's cleanup runs from the usual finally/unconfigure paths.
-    """
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self) -> None:
-        self._previous: dict[int, Any] = {}
-        self._depth = 0
-        self._pending: int | None = None
-
-    def install(self) -> None:
-        if self._previous or threading.current_thread() is not threading.main_thread():
-            return
-        for sig in self.SIGNALS:
-            self._previous[sig] = signal.signal(sig, self._handle)
-
-    def uninstall(self) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-        self._previous.clear()
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self._depth:
-            self._pending = signum
-            return
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-
-    @contextlib.contextmanager
-    def critical(self, *, reraise: bool = True) -> Iterator[None]:
-        self._depth += 1
-        try:
-            yield
-        finally:
-            self._depth -= 1
-            pending, self._pending = self._pending, None
-            if pending is not None and reraise and not self._depth:
-                raise KeyboardInterrupt(signal.Signals(pending).name)
-
-
 def run_id_from(env: Mapping[str, str]) -> str:
     run_id = env.get(RUN_ID_ENV) or uuid.uuid4().hex[:12]
     if not _RUN_ID.match(run_id):
         raise HermeticError(f"{RUN_ID_ENV}={run_id!r}: use lower-case letters, digits, '.-_'")
     return run_id
+
+
+def log_tail(text: str, redactor: Redactor, lines: int = 20) -> list[str]:
+    """The last `lines` non-empty lines of a log, redacted."""
+    kept = [line for line in text.splitlines() if line.strip()][-lines:]
+    return [redactor.text(line) for line in kept]
 
 
 def logs_of(container: Any) -> str:

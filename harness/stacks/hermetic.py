@@ -1,41 +1,52 @@
-"""Hermetic runs: MongoDB, Redis, messaging and gateway in throwaway containers."""
+"""Hermetic runs: MongoDB, Redis, messaging and gateway in throwaway containers.
+
+Owns the `--hermetic` stack: images chosen, containers labelled and started (each creation
+shielded from signals), every service awaited (harness.stacks.wait), logs mirrored for the
+service-log scan, everything removed by label at stop (harness.stacks.sweep).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.sanitize.redact import Redactor
+from harness.stacks import signals
 from harness.stacks.docker import (
     LOOPBACK,
     RUN_LABEL,
-    CompositeWaitStrategy,
     ContainerLog,
     DockerContainer,
     HermeticError,
-    HttpWaitStrategy,
-    InterruptGuard,
-    LogMessageWaitStrategy,
     Network,
     docker_client,
     image_available,
     image_present,
     logs_of,
-    remove_labelled,
     run_id_from,
+    run_labels,
 )
+from harness.stacks.sweep import remove_run, sweep_stale
+from harness.stacks.wait import Service, Waiter
 
 MESSAGING_ALIAS = "messaging"
 MESSAGING_PORT = 5005
 GATEWAY_PORT = 8080
-START_TIMEOUT_S = 60
+START_TIMEOUT_S = 120
+RUN_BOUND_S = 3 * 3600  # a run's resources older than this (plus the start bound) are swept
+HEALTH_PATH = "/api/health"
+START_LINES = {"mongo": "Waiting for connections", "redis": "Ready to accept connections",
+               MESSAGING_ALIAS: f"Messaging Service running on port {MESSAGING_PORT}",
+               "gateway": "API gateway running on port"}
 DEFAULT_MONGO_IMAGE = "mongo:7"
 DEFAULT_REDIS_IMAGE = "redis:7"
 LOCAL_REDIS_IMAGE = "smoke-redis:7"
@@ -73,58 +84,71 @@ class HermeticStack:
     """MongoDB (if an image is available), Redis, messaging and gateway on one Docker network."""
 
     def __init__(self, faults: list[str] | None = None,
-                 env: Mapping[str, str] = os.environ, start_timeout_s: int = START_TIMEOUT_S,
-                 say: Any = print) -> None:
+                 env: Mapping[str, str] = os.environ, start_timeout_s: float = START_TIMEOUT_S,
+                 say: Callable[[str], object] = print, health_path: str = HEALTH_PATH) -> None:
         self.faults = sorted(set(faults or ()))
         self.env = env
         self.run_id = run_id_from(env)
+        self.project = f"smoke-{self.run_id}"
         self.secrets = RunSecrets()
         self.redactor = Redactor([self.secrets.password, self.secrets.jwt_secret])
         self.start_timeout_s = start_timeout_s
+        self.health_path = health_path
         self.say = say
         self.notes: list[str] = []
         self.url = ""
         self.expected_services = {"messaging": f"http://{MESSAGING_ALIAS}:{MESSAGING_PORT}"}
-        self.guard = InterruptGuard()
         self.log_dir: Path | None = None
         self.log_files: list[str] = []
         self._containers: list[tuple[str, Any]] = []
         self._network: Any = None
-        self._logs: list[ContainerLog] | None = None
+        self._logs: list[ContainerLog] = []
+        self._started = False
         self._stopped = False
 
     @property
     def labels(self) -> dict[str, str]:
-        return {RUN_LABEL: self.run_id}
+        return run_labels(self.run_id, self.start_timeout_s + RUN_BOUND_S)
 
     def start(self) -> HermeticStack:
-        """Start every container (and wait for it); on any error or interrupt remove them all."""
-        self.guard.install()
+        """Start and await every container; on any error or interrupt remove them all first."""
+        signals.register(self, self.say)
+        self._started = True
         try:
+            sweep_stale(self.say)
+            waiter = Waiter(time.monotonic() + self.start_timeout_s, self.say, self.redactor)
             client = docker_client()
             try:
                 images = self._choose_images(client)
             finally:
                 client.close()
             network = Network(docker_network_kw={"labels": self.labels})
-            network.name = f"smoke-{self.run_id}"
-            with self.guard.critical():
-                self._network = network.create()
+            network.name = self.project
+            with signals.shielded():
+                network.create()
+            self._network = network
             self._note(f"run {self.run_id}: network {network.name}, "
                        f"containers labelled {RUN_LABEL}={self.run_id}")
             service_env = {**self.secrets.env(), "REFERENCE_FAULTS": ",".join(self.faults)}
+            backing = []
             if images["mongo"]:
-                self._start_mongo(images["mongo"])
+                backing.append(self._launch("mongo", images["mongo"], 27017))
                 service_env["MONGO_URL"] = "mongodb://mongo:27017/smoke"
-            self._start_redis(images["redis"])
+            backing.append(self._launch("redis", images["redis"], 6379))
             service_env["REDIS_URL"] = "redis://redis:6379/0"
-            self._start_messaging(images["reference"], service_env)
-            self._start_gateway(images["reference"], service_env)
+            waiter.services(backing)  # before the services that connect to them
+            messaging = self._launch(MESSAGING_ALIAS, images["reference"], MESSAGING_PORT,
+                                     command=self._command("messaging", MESSAGING_PORT),
+                                     env=dict(service_env))
+            gateway = self._start_gateway(images["reference"], service_env)
+            waiter.services([messaging, gateway])
+            waiter.health(self.url + self.health_path, gateway)
         except BaseException as exc:
             self.stop()
             if isinstance(exc, (KeyboardInterrupt, HermeticError)):
                 raise
             raise HermeticError(self.redactor.text(f"{type(exc).__name__}: {exc}")) from exc
+        self._note(f"gateway published on {self.url}")
         return self
 
     def _note(self, text: str) -> None:
@@ -132,7 +156,7 @@ class HermeticStack:
         self.say(f"hermetic: {text}")
 
     def _choose_images(self, client: Any) -> dict[str, str | None]:
-        mongo = self.env.get("SMOKE_MONGO_IMAGE") or DEFAULT_MONGO_IMAGE
+        mongo: str | None = self.env.get("SMOKE_MONGO_IMAGE") or DEFAULT_MONGO_IMAGE
         if not image_available(client, mongo):
             self._note(f"MongoDB skipped: image {mongo} is not available locally and cannot be "
                        "pulled; the messaging service stores data in memory (mongomock)")
@@ -153,56 +177,40 @@ class HermeticStack:
                    + (f" with faults {', '.join(self.faults)}" if self.faults else ""))
         return {"mongo": mongo, "redis": redis, "reference": reference}
 
-    def _container(self, role: str, image: str, **kwargs: Any) -> Any:
-        container = DockerContainer(image, name=f"smoke-{self.run_id}-{role}",
-                                    labels={**self.labels, "smoke-harness.role": role}, **kwargs)
-        return container.with_network(self._network).with_network_aliases(role)
+    @staticmethod
+    def _command(role: str, port: int, *extra: str) -> list[str]:
+        return ["python", "-m", "harness.stacks.reference", "--role", role,
+                "--host", "0.0.0.0", "--port", str(port), *extra]
 
-    def _launch(self, role: str, container: Any, *strategies: Any) -> Any:
-        """Create and start (a critical section), then wait (interruptible)."""
-        with self.guard.critical():
+    def _launch(self, role: str, image: str, port: int, publish: bool = False,
+                **kwargs: Any) -> Service:
+        """Create and start one container (shielded from signals: never half-created)."""
+        container = DockerContainer(image, name=f"{self.project}-{role}",
+                                    labels={**self.labels, "smoke-harness.role": role}, **kwargs)
+        container.with_network(self._network).with_network_aliases(role)
+        if publish:
+            container.ports[f"{port}/tcp"] = (LOOPBACK,)
+        with signals.shielded():
             self._containers.append((role, container))
             container.start()
+        self.say(f"hermetic: started {role} ({image})")
         if role != "gateway":
             self._follow_log(role, container)
-        strategy = CompositeWaitStrategy(*strategies).with_startup_timeout(self.start_timeout_s)
-        try:
-            strategy.wait_until_ready(container)
-        except (TimeoutError, RuntimeError) as exc:
-            tail = self.redactor.text(logs_of(container)[-1500:])
-            raise HermeticError(f"{role} container not ready (timeout {self.start_timeout_s} s): "
-                                f"{str(exc).split('. ')[0]}\n--- {role} log (tail) ---\n{tail}"
-                                ) from exc
-        return container
+        published = ({port: (LOOPBACK, int(container.get_exposed_port(port)))}
+                     if publish else {})
+        pattern = re.compile(START_LINES[role]) if role in START_LINES else None
+        return Service(role, container.get_wrapped_container(), (port,), published, pattern)
 
-    def _start_mongo(self, image: str) -> None:
-        self._launch("mongo", self._container("mongo", image),
-                     LogMessageWaitStrategy("Waiting for connections"))
-
-    def _start_redis(self, image: str) -> None:
-        self._launch("redis", self._container("redis", image),
-                     LogMessageWaitStrategy("Ready to accept connections"))
-
-    def _start_messaging(self, image: str, env: dict[str, str]) -> None:
-        command = ["python", "-m", "harness.stacks.reference", "--role", "messaging",
-                   "--host", "0.0.0.0", "--port", str(MESSAGING_PORT)]
-        self._launch(MESSAGING_ALIAS,
-                     self._container(MESSAGING_ALIAS, image, command=command, env=dict(env)),
-                     LogMessageWaitStrategy(f"Messaging Service running on port {MESSAGING_PORT}"))
-
-    def _start_gateway(self, image: str, env: dict[str, str]) -> None:
+    def _start_gateway(self, image: str, env: dict[str, str]) -> Service:
         # port-mismatch: the gateway is configured for a port the messaging service is not on
         port = 3005 if "port-mismatch" in self.faults else MESSAGING_PORT
-        command = ["python", "-m", "harness.stacks.reference", "--role", "gateway",
-                   "--host", "0.0.0.0", "--port", str(GATEWAY_PORT),
-                   "--messaging-url", f"http://{MESSAGING_ALIAS}:{port}"]
-        gateway = self._container("gateway", image, command=command, env=dict(env))
-        gateway.ports[f"{GATEWAY_PORT}/tcp"] = (LOOPBACK,)
-        # Any HTTP answer on / proves the gateway serves; the suites judge the routes.
-        self._launch("gateway", gateway, LogMessageWaitStrategy("API gateway running on port"),
-                     HttpWaitStrategy(GATEWAY_PORT, "/").for_status_code_matching(lambda _: True))
-        self.url = f"http://{LOOPBACK}:{gateway.get_exposed_port(GATEWAY_PORT)}"
-        self._note(f"gateway published on {self.url}")
+        command = self._command("gateway", GATEWAY_PORT, "--messaging-url",
+                                f"http://{MESSAGING_ALIAS}:{port}")
+        gateway = self._launch("gateway", image, GATEWAY_PORT, publish=True, command=command,
+                               env=dict(env))
+        host, host_port = gateway.published[GATEWAY_PORT]
+        self.url = f"http://{host}:{host_port}"
+        return gateway
 
     def _follow_log(self, role: str, container: Any) -> None:
         """Mirror a service's log into a file, live, for the service-log scan (redacted lines).
@@ -210,7 +218,7 @@ class HermeticStack:
         The gateway's log is not scanned: it names its own port, which is no service's port.
         """
         if self.log_dir is None:
-            self.log_dir = Path(tempfile.mkdtemp(prefix=f"smoke-{self.run_id}-logs-"))
+            self.log_dir = Path(tempfile.mkdtemp(prefix=f"{self.project}-logs-"))
         path = self.log_dir / f"{role}.log"
         path.touch()
         self.log_files.append(str(path))
@@ -219,9 +227,9 @@ class HermeticStack:
                          name=f"log-{role}", daemon=True).start()
 
     def collect_logs(self) -> list[ContainerLog]:
-        """Every started container's log (read while the containers still exist; kept)."""
-        if self._logs is None or not self._stopped:
-            self._logs = [ContainerLog(f"smoke-{self.run_id}-{role}", container.image,
+        """Every started container's log (read while the containers exist; kept after stop)."""
+        if not self._stopped:
+            self._logs = [ContainerLog(f"{self.project}-{role}", container.image,
                                        logs_of(container))
                           for role, container in self._containers]
         return self._logs
@@ -231,24 +239,21 @@ class HermeticStack:
         return {log.name: self.redactor.text(log.log) for log in self.collect_logs()}
 
     def stop(self) -> None:
-        """Remove every container and the network: by object, then by label (idempotent)."""
-        if self._stopped:
+        """Remove every container, the network and volumes of the run (idempotent, never raises;
+        signals arriving meanwhile are held until the removal is done)."""
+        if self._stopped or not self._started:
             return
-        with self.guard.critical(reraise=False):
-            self.collect_logs()
-            self._stopped = True
-            for _role, container in reversed(self._containers):
-                with contextlib.suppress(Exception):
-                    container.stop()
-            if self._network is not None:
-                with contextlib.suppress(Exception):
-                    self._network.remove()
+        with signals.shielded(reraise=False):
+            self.say(f"hermetic: stopping run {self.run_id}: removing its containers")
             with contextlib.suppress(Exception):
-                remove_labelled(self.run_id)
-        self.guard.uninstall()
-        if self._containers or self._network is not None:
-            self.say(f"hermetic: removed {len(self._containers)} container(s) and network "
-                     f"smoke-{self.run_id}")
+                self.collect_logs()
+            self._stopped = True
+            removed: list[str] = []
+            with contextlib.suppress(Exception):
+                removed = remove_run(self.run_id)
+            if removed:
+                self.say(f"hermetic: removed {', '.join(removed)}")
+            signals.unregister(self)
 
 
 def _copy_lines(stream: Iterator[bytes], path: Path, redactor: Redactor) -> None:
