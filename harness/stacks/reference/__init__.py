@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.stacks.reference.faults import FAULTS, parse_faults
+from harness.stacks.reference.faults import FAULTS, VARIANTS, parse_faults
 
-__all__ = ["FAULTS", "ReferenceStack", "parse_faults"]
+__all__ = ["FAULTS", "VARIANTS", "ReferenceStack", "parse_faults"]
 
 
 def __getattr__(name: str) -> Any:

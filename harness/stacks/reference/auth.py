@@ -22,14 +22,16 @@ def issue_token(secret: str, username: str, ttl_s: int = TOKEN_TTL_S) -> str:
 def verify_token(secret: str, token: str | None) -> str:
     """The username in a valid token; HttpError(401) otherwise."""
     if not token:
-        raise HttpError(401, "No token provided")
+        raise HttpError(401, "No token provided", code="AUTH_REQUIRED")
     try:
         claims = jwt.decode(token, secret, algorithms=["HS256"],
                             options={"require": ["exp", "sub"]})
     except jwt.ExpiredSignatureError:
-        raise HttpError(401, "Token expired") from None
+        raise HttpError(401, "Token expired", code="TOKEN_EXPIRED") from None
+    except jwt.InvalidSignatureError:
+        raise HttpError(401, "Invalid token", code="INVALID_SIGNATURE") from None
     except jwt.InvalidTokenError:
-        raise HttpError(401, "Invalid token") from None
+        raise HttpError(401, "Invalid token", code="INVALID_TOKEN") from None
     return str(claims["sub"])
 
 

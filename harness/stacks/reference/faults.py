@@ -1,4 +1,5 @@
-"""Named faults that make the reference stack fail the way the incident's platform did."""
+"""Named faults that make the reference stack fail the way the incident's platform did, and
+variants: the shapes real gateways show that a harness must not mistake for failures."""
 
 from __future__ import annotations
 
@@ -24,7 +25,43 @@ FAULTS: dict[str, str] = {
     "no-message-event": "POST /api/messages stores the message but emits no message:new",
     "cors-reject": "the Socket.IO server refuses every browser Origin",
     "create-never-responds": "POST /api/conversations accepts the request and never answers",
+    "rate-limited": "every route through the gateway (health, websocket upgrades and Socket.IO "
+                    "polling included) is limited to 30 requests per 15 minutes per client IP, "
+                    "with RateLimit-* and X-RateLimit-* headers; over it: 429 with Retry-After",
+    "login-rate-limited": "POST /api/auth/login always answers 429 (Retry-After: 900)",
+    "aggregate-reports-429": "aggregate health answers 200 listing messaging as "
+                             "{status: unhealthy, error: 'Request failed with status code 429'}",
+    "health-variant": "/api/health says status 'healthy' and lists service names, not URLs; "
+                      "aggregate health is keyed by service: {services: {messaging: "
+                      "{status: healthy}}}",
+    "nested-ids": "answers are wrapped: {success, data: {conversation: {id}}}, {success, data: "
+                  "{token}}, errors {success: false, error: {message, code}}",
+    "messages-need-query": "GET /api/messages without ?conversationId= answers 400 (after the "
+                           "token check)",
+    "join-confirm-event": "the join event is never acked: the service emits "
+                          "conversation_joined (or error) instead; a bare string id is accepted",
+    "event-names-variant": "Socket.IO events are join_conversation and new_message",
+    "db-down": "routes with a valid token answer 500 MongoServerSelectionError after 2 s; "
+               "aggregate health (200) lists mongodb unhealthy",
+    "secret-mismatch": "Socket.IO checks tokens with another secret than login signs with: a "
+                       "valid token gets connect_error 'Authentication error: invalid signature'",
+    "mount-path-dropped": "the gateway forwards conversations, messages and notifications "
+                          "without /api: Express's HTML 404 'Cannot GET /conversations'",
+    "stack-in-json": "malformed JSON bodies get 400 {error, stack} with the Node stack trace "
+                     "inside the JSON",
+    "text-plain-accepted": "bodies of other content types reach the routes as empty (as with "
+                           "express.json()); a create then makes an 'Untitled conversation'",
+    "slow-under-load": "any route takes 1.5 s while more than 8 requests are in flight at the "
+                       "gateway",
 }
+
+VARIANTS: frozenset[str] = frozenset({
+    "rate-limited", "login-rate-limited", "aggregate-reports-429", "health-variant",
+    "nested-ids", "messages-need-query", "join-confirm-event", "event-names-variant",
+    "text-plain-accepted", "slow-under-load",
+})
+"""Faults that are shapes real gateways show rather than bugs: no route breaks its contract
+(a 429 still makes a run inconclusive rather than a pass)."""
 
 FAULTS_ENV = "REFERENCE_FAULTS"
 

@@ -10,16 +10,20 @@ import httpx
 from harness.stacks.reference.health import aggregate_document, health_document
 from harness.stacks.reference.proxy import deny_ws, proxy_http, proxy_ws, send_json
 from harness.stacks.reference.settings import ReferenceSettings
+from harness.stacks.reference.traffic import Traffic
 
 log = logging.getLogger("reference.gateway")
 STALE_MESSAGING_URL = "http://localhost:5005"
 CONFIG_ERROR = {"error": "WebSocket service configuration error"}
 UNAVAILABLE = {"error": "Messaging service unavailable"}
 PROXY_TIMEOUT_S = 60.0
+MOUNTED_ROUTES = ("/api/conversations", "/api/messages", "/api/notifications")
 
 
 class Gateway:
-    """ASGI app; `messaging_url` is where it proxies, which a fault may make wrong."""
+    """ASGI app; `messaging_url` is where it proxies, which a fault may make wrong.
+
+    Every request passes `traffic` first, which counts it (`requests_received`)."""
 
     def __init__(self, settings: ReferenceSettings, messaging_url: str) -> None:
         self.settings = settings
@@ -27,6 +31,7 @@ class Gateway:
         self.reported_messaging_url = (STALE_MESSAGING_URL if settings.has("stale-service-map")
                                        else self.messaging_url)
         self._client: httpx.AsyncClient | None = None
+        self.traffic = Traffic(settings, self._route)
         if settings.has("proxy-target-missing") or settings.has("socketio-proxy-everywhere"):
             log.error('Failed to create Socket.IO proxy: [HPM] Missing "target" option. '
                       'Example: {target: "http://www.example.org"}')
@@ -37,7 +42,15 @@ class Gateway:
             self._client = httpx.AsyncClient(timeout=httpx.Timeout(PROXY_TIMEOUT_S, connect=5.0))
         return self._client
 
+    @property
+    def requests_received(self) -> int:
+        """HTTP requests and websocket upgrades received so far."""
+        return self.traffic.requests_received
+
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        await self.traffic(scope, receive, send)
+
+    async def _route(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
             return
         path: str = scope["path"]
@@ -66,9 +79,16 @@ class Gateway:
             await proxy_http(self.client, self.messaging_url, scope, receive, send,
                              upstream_path="/health")
         elif path.startswith("/api/") or path.startswith("/socket.io"):
-            await proxy_http(self.client, self.messaging_url, scope, receive, send)
+            await proxy_http(self.client, self.messaging_url, scope, receive, send,
+                             upstream_path=self._upstream_path(path))
         else:
             await send_json(send, 404, {"error": f"Cannot {scope['method']} {path}"})
+
+    def _upstream_path(self, path: str) -> str | None:
+        """Where the messaging service gets `path`: the same, unless the mount path is lost."""
+        if self.settings.has("mount-path-dropped") and path.startswith(MOUNTED_ROUTES):
+            return path.removeprefix("/api")
+        return None
 
     def _fallback_for(self, path: str) -> dict[str, str] | None:
         """The generic 503 a misconfigured gateway answers on `path`, if a fault says so."""

@@ -13,12 +13,18 @@ from harness import __version__
 from harness.stacks.reference.settings import SLOW_HEALTH_S, ReferenceSettings
 
 AGGREGATE_TIMEOUT_S = 3.0
+SERVICE_NAMES = ["messaging", "auth"]
+DB_REFUSED = "connect ECONNREFUSED 127.0.0.1:27017"
+RATE_LIMITED = "Request failed with status code 429"
 
 
 async def health_document(settings: ReferenceSettings, reported_messaging_url: str) -> dict:
     """What GET /api/health answers (after a delay under the slow-health fault)."""
     if settings.has("slow-health"):
         await asyncio.sleep(SLOW_HEALTH_S)
+    if settings.has("health-variant"):
+        return {"status": "healthy", "service": "api-gateway", "services": SERVICE_NAMES,
+                "version": __version__}
     return {"status": "ok", "service": "api-gateway", "version": __version__,
             "services": {"messaging": reported_messaging_url}}
 
@@ -41,9 +47,30 @@ async def probe_service(client: httpx.AsyncClient, url: str) -> dict[str, Any]:
     return entry
 
 
+def keyed_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """A probe result in the keyed-object shape: `{"status": "healthy"|"unhealthy", "error"?}`."""
+    if entry["ok"]:
+        return {"status": "healthy"}
+    return {"status": "unhealthy", "error": entry["error"]}
+
+
 async def aggregate_document(settings: ReferenceSettings, client: httpx.AsyncClient,
                              messaging_url: str) -> tuple[int, dict]:
-    """Status and body of GET /api/health/aggregate."""
-    entry = await probe_service(client, messaging_url)
-    ok = entry["ok"]
-    return (200 if ok else 503), {"ok": ok, "services": {"messaging": entry}}
+    """Status and body of GET /api/health/aggregate.
+
+    By default `{"ok", "services": {name: {"ok", ...}}}`, 503 when a service is down; the
+    variants answer 200 in the keyed-object shape `{"services": {name: {"status", ...}}}`."""
+    has = settings.has
+    if has("aggregate-reports-429"):
+        entry: dict[str, Any] = {"ok": False, "error": RATE_LIMITED}
+    else:
+        entry = await probe_service(client, messaging_url)
+    keyed = has("health-variant") or has("aggregate-reports-429")
+    services = {"messaging": keyed_entry(entry) if keyed else entry}
+    if has("db-down"):
+        services["mongodb"] = {"status": "unhealthy", "error": DB_REFUSED}
+    if keyed:
+        return 200, {"services": services}
+    ok = entry["ok"] and not has("db-down")
+    status = 200 if ok or has("db-down") else 503
+    return status, {"ok": ok, "services": services}

@@ -19,13 +19,18 @@ from harness.stacks.reference.express import (
     json_errors,
     not_allowed,
     not_found,
+    success_response,
 )
 from harness.stacks.reference.ratelimit import RateLimiter
 from harness.stacks.reference.realtime import Realtime
 from harness.stacks.reference.settings import SLOW_HEALTH_S, ReferenceSettings
-from harness.stacks.reference.storage import Store
+from harness.stacks.reference.storage import Store, UnreachableStore
 
 log = logging.getLogger("reference.messaging")
+LOGIN_LIMIT = 5
+LOGIN_WINDOW_S = 900
+LOGIN_LIMITED = {"error": "Too many login attempts, please try again after 15 minutes"}
+UNTITLED = "Untitled conversation"
 
 
 class MessagingService:
@@ -33,7 +38,7 @@ class MessagingService:
 
     def __init__(self, settings: ReferenceSettings) -> None:
         self.settings = settings
-        self.store = Store(settings.mongo_url)
+        self.store = UnreachableStore() if settings.has("db-down") else Store(settings.mongo_url)
         self.limiter = RateLimiter(settings.rate_limit, settings.rate_window_s,
                                    settings.redis_url)
         cors = (["https://only-allowed.example"] if settings.has("cors-reject")
@@ -42,11 +47,13 @@ class MessagingService:
         self.realtime = Realtime(settings, self.store, self.sio)
         rest = Starlette(routes=[
             Route("/health", self.health),
-            Route("/api/auth/login", json_errors(self._login), methods=["POST"]),
-            Route("/api/conversations", json_errors(self._conversations),
+            Route("/api/auth/login", json_errors(settings, self._login), methods=["POST"]),
+            Route("/api/conversations", json_errors(settings, self._conversations),
                   methods=["GET", "POST"]),
-            Route("/api/messages", json_errors(self._messages), methods=["GET", "POST"]),
-            Route("/api/notifications", json_errors(self._notifications), methods=["GET"]),
+            Route("/api/messages", json_errors(settings, self._messages),
+                  methods=["GET", "POST"]),
+            Route("/api/notifications", json_errors(settings, self._notifications),
+                  methods=["GET"]),
         ])
         rest.add_exception_handler(404, not_found)
         rest.add_exception_handler(405, not_allowed)
@@ -89,27 +96,36 @@ class MessagingService:
         return verify_token(self.settings.jwt_secret, token)
 
     async def _login(self, request: Request) -> Response:
+        if self.settings.has("login-rate-limited"):
+            return JSONResponse(LOGIN_LIMITED, 429, headers={
+                "retry-after": str(LOGIN_WINDOW_S), "ratelimit-limit": str(LOGIN_LIMIT),
+                "ratelimit-remaining": "0", "ratelimit-reset": str(LOGIN_WINDOW_S)})
         body = await json_body(self.settings, request)
         if (body.get("username"), body.get("password")) != (self.settings.username,
                                                             self.settings.password):
-            raise HttpError(401, "Invalid credentials")
-        return JSONResponse({"token": issue_token(self.settings.jwt_secret,
-                                                  self.settings.username)})
+            raise HttpError(401, "Invalid credentials", code="INVALID_CREDENTIALS")
+        token = issue_token(self.settings.jwt_secret, self.settings.username)
+        if self.settings.has("nested-ids"):
+            return JSONResponse({"success": True, "data": {"token": token}})
+        return JSONResponse({"token": token})
 
     async def _conversations(self, request: Request) -> Response:
         body = await json_body(self.settings, request) if request.method == "POST" else {}
         user = self._user(request)
         if request.method == "GET":
-            return JSONResponse(await self.store.find("conversations", {"participants": user}))
+            found = await self.store.find("conversations", {"participants": user})
+            return success_response(self.settings, "conversations", found)
         if self.settings.has("create-never-responds"):
             await asyncio.Event().wait()
-        participants = body.get("participants")
+        permissive = self.settings.has("text-plain-accepted")
+        participants = body.get("participants", [] if permissive else None)
         if not isinstance(participants, list):
             raise HttpError(400, "participants must be a list")
+        title = str(body.get("title", "")) or (UNTITLED if permissive else "")
         conversation = await self.store.insert("conversations", {
-            "title": str(body.get("title", "")), "participants": sorted({user, *participants}),
+            "title": title, "participants": sorted({user, *participants}),
         })
-        return JSONResponse(conversation, 201)
+        return success_response(self.settings, "conversation", conversation, 201)
 
     async def _messages(self, request: Request) -> Response:
         body = await json_body(self.settings, request) if request.method == "POST" else {}
@@ -117,9 +133,8 @@ class MessagingService:
             return JSONResponse(await self.store.find("messages", {}))
         user = self._user(request)
         if request.method == "GET":
-            query = {"conversationId": request.query_params["conversationId"]} \
-                if "conversationId" in request.query_params else {}
-            return JSONResponse(await self.store.find("messages", query))
+            return success_response(self.settings, "messages",
+                                    await self.store.find("messages", self._list_query(request)))
         conversation_id, text = body.get("conversationId"), body.get("text")
         if not isinstance(conversation_id, str) or not isinstance(text, str) or not text:
             raise HttpError(400, "conversationId and text are required")
@@ -129,8 +144,16 @@ class MessagingService:
             "conversationId": conversation_id, "text": text, "sender": user,
         })
         await self.realtime.announce(message)
-        return JSONResponse(message, 201)
+        return success_response(self.settings, "message", message, 201)
+
+    def _list_query(self, request: Request) -> dict[str, str]:
+        """The filter of GET /api/messages; messages-need-query makes ?conversationId= required."""
+        conversation_id = request.query_params.get("conversationId")
+        if conversation_id is None and self.settings.has("messages-need-query"):
+            raise HttpError(400, "conversationId is required")
+        return {} if conversation_id is None else {"conversationId": conversation_id}
 
     async def _notifications(self, request: Request) -> Response:
         user = self._user(request)
-        return JSONResponse(await self.store.find("notifications", {"user": user}))
+        found = await self.store.find("notifications", {"user": user})
+        return success_response(self.settings, "notifications", found)

@@ -3,18 +3,65 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 log = logging.getLogger("reference.messaging")
 
 
+@dataclass(frozen=True)
+class Hit:
+    """One counted request: how many the key has made in its window, and when that ends."""
+
+    count: int
+    limit: int
+    reset_s: float
+
+    @property
+    def over(self) -> bool:
+        return self.count > self.limit
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.count)
+
+    @property
+    def reset_whole_s(self) -> int:
+        """Seconds until the window resets, rounded up (as headers carry it)."""
+        return max(1, math.ceil(self.reset_s))
+
+
+class FixedWindow:
+    """In-memory fixed windows per key; a key's window starts at its first request."""
+
+    def __init__(self, limit: int, window_s: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._clock = clock
+        self._windows: dict[str, tuple[int, float]] = {}
+
+    def hit(self, key: str) -> Hit:
+        """Count one request for `key`."""
+        now = self._clock()
+        count, started = self._windows.get(key, (0, now))
+        if now - started >= self.window_s:
+            count, started = 0, now
+        self._windows[key] = (count + 1, started)
+        return Hit(count + 1, self.limit, self.window_s - (now - started))
+
+
 class RateLimiter:
+    """The messaging service's limiter per client IP."""
+
     def __init__(self, limit: int, window_s: int, redis_url: str | None) -> None:
         self.limit = limit
         self.window_s = window_s
         self._redis: Any = None
-        self._memory: dict[str, tuple[int, float]] = {}
+        self._memory = FixedWindow(limit, window_s)
         if not redis_url:
             log.info("REDIS_URL not set: rate limiting uses an in-memory store")
             return
@@ -52,14 +99,8 @@ class RateLimiter:
         return None
 
     def _hit_memory(self, client: str) -> float | None:
-        now = time.monotonic()
-        count, started = self._memory.get(client, (0, now))
-        if now - started >= self.window_s:
-            count, started = 0, now
-        self._memory[client] = (count + 1, started)
-        if count + 1 > self.limit:
-            return self.window_s - (now - started)
-        return None
+        hit = self._memory.hit(client)
+        return hit.reset_s if hit.over else None
 
     async def ping(self) -> bool:
         if self._redis is None:

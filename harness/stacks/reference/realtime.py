@@ -1,4 +1,7 @@
-"""The messaging service's Socket.IO side: token check on connect, joining rooms, message:new."""
+"""The messaging service's Socket.IO side: token check on connect, joining rooms, message:new.
+
+Variants rename the events (event-names-variant), confirm a join with a server event instead of
+an ack (join-confirm-event); secret-mismatch checks tokens with a secret login never used."""
 
 from __future__ import annotations
 
@@ -10,9 +13,11 @@ import socketio
 from harness.stacks.reference.auth import verify_token
 from harness.stacks.reference.express import HttpError
 from harness.stacks.reference.settings import ReferenceSettings
-from harness.stacks.reference.storage import Store
+from harness.stacks.reference.storage import StorageUnavailable, Store
 
 log = logging.getLogger("reference.messaging")
+JOINED_EVENT = "conversation_joined"
+ERROR_EVENT = "error"
 
 
 class Realtime:
@@ -23,14 +28,20 @@ class Realtime:
         self.settings = settings
         self.store = store
         self.sio = sio
+        renamed = settings.has("event-names-variant")
+        self.join_event = "join_conversation" if renamed else "conversation:join"
+        self.message_event = "new_message" if renamed else "message:new"
+        self.confirm_by_event = settings.has("join-confirm-event")
+        self.secret = (f"{settings.jwt_secret}-socket" if settings.has("secret-mismatch")
+                       else settings.jwt_secret)
         sio.on("connect", self._on_connect)
-        sio.on("conversation:join", self._on_join)
+        sio.on(self.join_event, self._on_join)
         sio.on("disconnect", self._on_disconnect)
 
     async def announce(self, message: dict[str, Any]) -> None:
         """Emit a stored message to its conversation's room (unless a fault forgets to)."""
         if not self.settings.has("no-message-event"):
-            await self.sio.emit("message:new", message, room=message["conversationId"])
+            await self.sio.emit(self.message_event, message, room=message["conversationId"])
 
     async def _on_connect(self, sid: str, environ: dict, auth: Any) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
@@ -38,16 +49,41 @@ class Realtime:
             await self.sio.save_session(sid, {"user": "anonymous"})
             return
         try:
-            user = verify_token(self.settings.jwt_secret, token)
+            user = verify_token(self.secret, token)
         except HttpError as exc:
-            raise socketio.exceptions.ConnectionRefusedError(str(exc)) from None
+            raise socketio.exceptions.ConnectionRefusedError(self._refusal(exc)) from None
         await self.sio.save_session(sid, {"user": user})
 
-    async def _on_join(self, sid: str, data: Any) -> dict[str, Any]:
-        conversation_id = data.get("conversationId") if isinstance(data, dict) else None
+    def _refusal(self, exc: HttpError) -> str:
+        """The connect_error message: as jsonwebtoken words it under secret-mismatch."""
+        if not self.settings.has("secret-mismatch"):
+            return str(exc)
+        reason = "invalid signature" if exc.code == "INVALID_SIGNATURE" else str(exc)
+        return f"Authentication error: {reason}"
+
+    async def _on_join(self, sid: str, data: Any) -> Any:
+        result = await self._join(sid, data)
+        if not self.confirm_by_event:
+            return result
+        if result["ok"]:
+            await self.sio.emit(JOINED_EVENT, {"conversationId": result["conversationId"]},
+                                to=sid)
+        else:
+            await self.sio.emit(ERROR_EVENT, {"message": result["error"]}, to=sid)
+        return self.sio.not_handled  # python-socketio sends no ack for this answer
+
+    async def _join(self, sid: str, data: Any) -> dict[str, Any]:
+        if isinstance(data, dict):
+            conversation_id = data.get("conversationId")
+        else:
+            conversation_id = data if self.confirm_by_event else None
         if not isinstance(conversation_id, str):
             return {"ok": False, "error": "conversationId is required"}
-        if await self.store.find_one("conversations", {"id": conversation_id}) is None:
+        try:
+            found = await self.store.find_one("conversations", {"id": conversation_id})
+        except StorageUnavailable as exc:
+            return {"ok": False, "error": str(exc)}
+        if found is None:
             return {"ok": False, "error": "Conversation not found"}
         await self.sio.enter_room(sid, conversation_id)
         return {"ok": True, "conversationId": conversation_id}

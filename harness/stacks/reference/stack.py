@@ -111,6 +111,7 @@ class ReferenceStack:
         self.ports = (gateway_port, messaging_port)
         self.log_path = log_path
         self._group: ServerGroup | None = None
+        self._gateway: Gateway | None = None
         self.url = ""
         self.messaging_url = ""
 
@@ -118,6 +119,12 @@ class ReferenceStack:
     def expected_services(self) -> dict[str, str]:
         """The service map a correctly configured gateway reports."""
         return {"messaging": self.messaging_url}
+
+    @property
+    def requests_received(self) -> int:
+        """HTTP requests the gateway has received since start (websocket upgrades and Socket.IO
+        polling requests included; the gateway's own calls to the messaging service not)."""
+        return self._gateway.requests_received if self._gateway is not None else 0
 
     def start(self) -> ReferenceStack:
         route_logs(self.log_path)
@@ -130,7 +137,8 @@ class ReferenceStack:
                   if self.settings.has("port-mismatch") else self.messaging_url)
         self._group = ServerGroup()
         self._group.serve(self._group.run(build_messaging(self.settings)), messaging_sock)
-        self._group.serve(Gateway(self.settings, target), gateway_sock)
+        self._gateway = Gateway(self.settings, target)
+        self._group.serve(self._gateway, gateway_sock)
         self._group.wait_started()
         log.info("Messaging Service running on port %d", messaging_port)
         log.info("API gateway listening on %s, proxying to %s", self.url, target)

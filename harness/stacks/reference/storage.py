@@ -9,6 +9,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 log = logging.getLogger("reference.messaging")
+SERVER_SELECTION_S = 2.0
+REFUSED = "MongoServerSelectionError: connect ECONNREFUSED 127.0.0.1:27017"
+
+
+class StorageUnavailable(Exception):
+    """The database cannot be reached; the message is what the Node driver would say."""
 
 
 class Store:
@@ -45,3 +51,25 @@ class Store:
 
     async def find_one(self, collection: str, query: dict[str, Any]) -> dict[str, Any] | None:
         return await asyncio.to_thread(self._db[collection].find_one, query, {"_id": False})
+
+
+class UnreachableStore(Store):
+    """The db-down fault: every call fails after the driver's server selection gives up."""
+
+    def __init__(self) -> None:
+        self.backend = "mongodb"
+        log.error("MongoDB connection error: %s", REFUSED)
+
+    async def insert(self, collection: str, document: dict[str, Any]) -> dict[str, Any]:
+        return await self._refuse()
+
+    async def find(self, collection: str, query: dict[str, Any], limit: int = 50) -> list[dict]:
+        return await self._refuse()
+
+    async def find_one(self, collection: str, query: dict[str, Any]) -> dict[str, Any] | None:
+        return await self._refuse()
+
+    @staticmethod
+    async def _refuse() -> Any:
+        await asyncio.sleep(SERVER_SELECTION_S)
+        raise StorageUnavailable(REFUSED)
