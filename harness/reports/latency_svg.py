@@ -8,7 +8,7 @@ from html import escape
 LABEL_W, BAR_W, VALUE_W = 380, 560, 90
 ROW_H, TOP = 18, 26
 WIDTH = LABEL_W + BAR_W + VALUE_W
-LABEL_CHARS = 58
+LABEL_CHARS = 54  # 11px monospace is ~6.6px a character: fits LABEL_W
 COLOURS = {"passed": "#2da44e", "failed": "#cf222e", "error": "#cf222e",
            "known-issue": "#bf8700"}
 OTHER = "#8c959f"
