@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
@@ -14,17 +16,77 @@ from websockets.asyncio.client import connect as ws_connect
 from harness.stacks.reference import FAULTS, ReferenceStack
 
 ORIGIN = "http://localhost:3000"
+POLLING = "/socket.io/?EIO=4&transport=polling"
+MALFORMED = b'{"conversationId": "abc", "text": "hello",}'
 
 
 def _client(stack: ReferenceStack, timeout: float = 5.0) -> httpx.Client:
     return httpx.Client(base_url=stack.url, timeout=timeout)
 
 
-def _token(stack: ReferenceStack) -> str:
+def login(stack: ReferenceStack) -> httpx.Response:
+    """POST the stack's credentials to /api/auth/login."""
     with _client(stack) as client:
-        response = client.post("/api/auth/login", json={"username": stack.settings.username,
-                                                        "password": stack.settings.password})
-        return response.json()["token"]
+        return client.post("/api/auth/login", json={"username": stack.settings.username,
+                                                    "password": stack.settings.password})
+
+
+def _token(stack: ReferenceStack) -> str:
+    return login(stack).json()["token"]
+
+
+def bearer(stack: ReferenceStack) -> dict[str, str]:
+    """An Authorization header with a fresh valid token."""
+    return {"authorization": f"Bearer {_token(stack)}"}
+
+
+def create_conversation(stack: ReferenceStack, headers: dict[str, str]) -> str:
+    """The id of a new conversation."""
+    with _client(stack) as client:
+        return client.post("/api/conversations", headers=headers,
+                           json={"participants": [], "title": "smoke"}).json()["id"]
+
+
+@contextlib.asynccontextmanager
+async def socket_session(stack: ReferenceStack, token: str,
+                         events: dict[str, list] | None = None
+                         ) -> AsyncIterator[socketio.AsyncClient]:
+    """A connected Socket.IO client (websocket transport); `events[name]` collects payloads."""
+    sio = socketio.AsyncClient(reconnection=False)
+    for name, received in (events or {}).items():
+        sio.on(name, received.append)
+    await sio.connect(stack.url, auth={"token": token}, transports=["websocket"],
+                      wait_timeout=3)
+    try:
+        yield sio
+    finally:
+        await sio.disconnect()
+
+
+async def hold_polls(client: httpx.AsyncClient, stack: ReferenceStack,
+                     count: int) -> list[asyncio.Task]:
+    """`count` Engine.IO long-polls held open at the gateway (each waits for the ping)."""
+    sids = [json.loads((await client.get(POLLING)).text[1:])["sid"] for _ in range(count)]
+    target = stack.requests_received + count
+    held = [asyncio.ensure_future(client.get(f"{POLLING}&sid={sid}")) for sid in sids]
+    deadline = time.monotonic() + 3
+    while stack.requests_received < target and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    return held
+
+
+async def seconds_for_health(stack: ReferenceStack, held_polls: int) -> float:
+    """How long /api/health takes while `held_polls` other requests are in flight."""
+    async with httpx.AsyncClient(base_url=stack.url, timeout=5) as client:
+        held = await hold_polls(client, stack, held_polls)
+        try:
+            started = time.perf_counter()
+            (await client.get("/api/health")).raise_for_status()
+            return time.perf_counter() - started
+        finally:
+            for task in held:
+                task.cancel()
+            await asyncio.gather(*held, return_exceptions=True)
 
 
 def _status(stack: ReferenceStack, method: str, path: str, **kwargs: object) -> int:
@@ -106,6 +168,62 @@ def observe_health_seconds(stack: ReferenceStack) -> bool:
     return time.perf_counter() - started > 1.0
 
 
+def observe_join(stack: ReferenceStack, event: str = "conversation:join",
+                 payload: object = None) -> str:
+    """What confirms a join: its "ack", a "conversation_joined" event, or "nothing"."""
+    token = _token(stack)
+    conversation_id = create_conversation(stack, {"authorization": f"Bearer {token}"})
+
+    async def join() -> str:
+        joined: list = []
+        async with socket_session(stack, token, {"conversation_joined": joined}) as sio:
+            try:
+                await sio.call(event, payload or {"conversationId": conversation_id},
+                               timeout=1)
+                return "ack"
+            except socketio.exceptions.TimeoutError:
+                return "conversation_joined" if joined else "nothing"
+
+    return asyncio.run(join())
+
+
+def observe_socketio_connect_with_token(stack: ReferenceStack) -> str:
+    token = _token(stack)
+
+    async def connect() -> str:
+        refusals: list = []
+        sio = socketio.AsyncClient(reconnection=False)
+        sio.on("connect_error", refusals.append)
+        try:
+            await sio.connect(stack.url, auth={"token": token}, transports=["websocket"],
+                              wait_timeout=3)
+            return "connected"
+        except socketio.exceptions.ConnectionError:
+            return refusals[0]["message"] if refusals else "refused"
+        finally:
+            await sio.disconnect()
+
+    return asyncio.run(connect())
+
+
+def _json(stack: ReferenceStack, path: str) -> object:
+    with _client(stack) as client:
+        return client.get(path).json()
+
+
+def _post_malformed(stack: ReferenceStack) -> tuple[int, bool]:
+    with _client(stack) as client:
+        response = client.post("/api/messages", content=MALFORMED,
+                               headers={"content-type": "application/json"})
+        return response.status_code, "stack" in response.json()
+
+
+def _create_as_text(stack: ReferenceStack) -> int:
+    headers = {**bearer(stack), "content-type": "text/plain"}
+    return _status(stack, "POST", "/api/conversations", headers=headers,
+                   content=b'{"participants": []}')
+
+
 # fault -> (observation, what the faulty stack shows)
 OBSERVATIONS: dict[str, tuple[Callable[[ReferenceStack], object], object]] = {
     "port-mismatch": (lambda s: _status(s, "GET", "/api/conversations"), 504),
@@ -138,6 +256,28 @@ OBSERVATIONS: dict[str, tuple[Callable[[ReferenceStack], object], object]] = {
         lambda s: _status(s, "GET", "/socket.io/?EIO=4&transport=polling",
                           headers={"origin": ORIGIN}), 400),
     "create-never-responds": (observe_create, "timeout"),
+    "rate-limited": (
+        lambda s: httpx.get(f"{s.url}/api/health", timeout=5).headers.get("ratelimit-policy"),
+        "30;w=900"),
+    "login-rate-limited": (lambda s: login(s).status_code, 429),
+    "aggregate-reports-429": (
+        lambda s: _json(s, "/api/health/aggregate")["services"]["messaging"],
+        {"status": "unhealthy", "error": "Request failed with status code 429"}),
+    "health-variant": (lambda s: _json(s, "/api/health")["services"], ["messaging", "auth"]),
+    "nested-ids": (lambda s: sorted(login(s).json()), ["data", "success"]),
+    "messages-need-query": (lambda s: _status(s, "GET", "/api/messages", headers=bearer(s)),
+                            400),
+    "join-confirm-event": (observe_join, "conversation_joined"),
+    "event-names-variant": (
+        lambda s: [name for name in ("conversation:join", "join_conversation")
+                   if observe_join(s, name) == "ack"], ["join_conversation"]),
+    "db-down": (lambda s: _status(s, "GET", "/api/notifications", headers=bearer(s)), 500),
+    "secret-mismatch": (observe_socketio_connect_with_token,
+                        "Authentication error: invalid signature"),
+    "mount-path-dropped": (lambda s: _status(s, "GET", "/api/conversations"), 404),
+    "stack-in-json": (_post_malformed, (400, True)),
+    "text-plain-accepted": (_create_as_text, 201),
+    "slow-under-load": (lambda s: asyncio.run(seconds_for_health(s, 9)) > 1.2, True),
 }
 
 
