@@ -54,6 +54,8 @@ def _forms(secret: str) -> dict[str, str]:
         "json-ascii": json.dumps(secret)[1:-1],
         "json-unicode": json.dumps(secret, ensure_ascii=False)[1:-1],
         "json-in-json": json.dumps(json.dumps(secret)[1:-1])[1:-1],
+        "unicode-json-in-ascii-json": json.dumps(
+            json.dumps(secret, ensure_ascii=False)[1:-1])[1:-1],
         "quote": quote(secret, safe=""),
         "quote-lower-hex": re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(),
                                   quote(secret, safe="")),

@@ -115,7 +115,8 @@ def _text_forms(secret: str) -> Iterator[str]:
         yield escaped
         yield escaped.replace("/", "\\/")
         yield _UESC.sub(lambda m: m.group(0)[:2] + m.group(0)[2:].upper(), escaped)
-        yield json.dumps(escaped, ensure_ascii=ensure_ascii)[1:-1]
+        for outer_ascii in (True, False):  # a JSON body echoed inside a JSON string
+            yield json.dumps(escaped, ensure_ascii=outer_ascii)[1:-1]
     for encoder in (quote, quote_plus):
         encoded = encoder(secret, safe="", errors="surrogatepass")
         yield encoded
