@@ -47,15 +47,28 @@ def unavailable(reason: str) -> None:
 def docker_names(*command: str, label: str) -> list[str]:
     """Names listed by `docker <command> --filter label=LABEL`."""
     listing = subprocess.run(["docker", *command, "--filter", f"label={label}",
-                              "--format", "{{.Name}}" if "network" in command else "{{.Names}}"],
+                              "--format", "{{.Names}}" if "ps" in command else "{{.Name}}"],
                              capture_output=True, text=True, timeout=30, check=True)
     return listing.stdout.split()
 
 
 def leftovers(run_id: str) -> list[str]:
-    """Containers and networks still labelled with this run."""
-    label = f"{RUN_LABEL}={run_id}"
-    return docker_names("ps", "-a", label=label) + docker_names("network", "ls", label=label)
+    """Containers, networks, volumes and images of this run (by its label, its compose project
+    label and its name) still on the engine: `docker ps -a`, `network ls`, `volume ls`, `images`."""
+    found = []
+    for label in (f"{RUN_LABEL}={run_id}", f"com.docker.compose.project=smoke-{run_id}"):
+        found += docker_names("ps", "-a", label=label) + docker_names("network", "ls", label=label)
+        found += docker_names("volume", "ls", label=label)
+    listing = subprocess.run(["docker", "images", "--format", "{{.Repository}}:{{.Tag}}"],
+                             capture_output=True, text=True, timeout=30, check=True)
+    return found + [image for image in listing.stdout.split() if f"smoke-{run_id}" in image]
+
+
+def require_compose() -> None:
+    require_docker()
+    reason = compose_cli_reason()
+    if reason is not None:
+        unavailable(f"compose runs are untestable here: {reason}")
 
 
 def run_id() -> str:
@@ -150,16 +163,11 @@ def test_sigint_mid_run_removes_every_container(phase: str, tmp_path: Path) -> N
 
 
 def test_compose_file_runs_against_the_named_gateway_service(run_harness) -> None:
-    require_docker()
-    reason = compose_cli_reason()
-    if reason is not None:
-        unavailable(f"--compose-file is untestable here: {reason} "
-                    "(bash fixtures/containers/install-compose.sh)")
+    require_compose()
     secrets = {"SMOKE_USERNAME": "smoke-user", "SMOKE_PASSWORD": uuid.uuid4().hex,
                "SMOKE_JWT_SECRET": uuid.uuid4().hex, RUN_ID_ENV: run_id()}
     run = run_harness("--compose-file", str(COMPOSE_FILE), "--compose-gateway", "gateway",
                       env=secrets, timeout=RUN_TIMEOUT_S)
     assert run.code == 0, run.output
     assert any("gateway" in container["name"] for container in run.report["containers"])
-    project = f"com.docker.compose.project=smoke-{secrets[RUN_ID_ENV]}"
-    assert docker_names("ps", "-a", label=project) == []
+    assert leftovers(secrets[RUN_ID_ENV]) == []

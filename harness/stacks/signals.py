@@ -82,8 +82,10 @@ def interrupts_as_keyboard_interrupt() -> Iterator[None]:
     """For a whole run: SIGINT, SIGTERM and SIGHUP raise KeyboardInterrupt (main thread only).
 
     The previous handlers come back on exit. Elsewhere than in the main thread it does nothing
-    (Python delivers signals to the main thread only).
+    (Python delivers signals to the main thread only). Entering it starts a new run for
+    `received()`.
     """
+    _state.first = None
     if not _in_main_thread():
         yield
         return
