@@ -89,15 +89,16 @@ async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> b
     if "chunked" in headers.get("transfer-encoding", "").lower():
         chunks: list[bytes] = []
         total = 0
-        while True:
+        for _ in range(MAX_BODY):
             size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
             total += size
             if total > MAX_BODY:
-                raise ValueError("chunked body over the cap")
+                break
             chunk = await reader.readexactly(size + 2)
             if size == 0:
                 return b"".join(chunks)
             chunks.append(chunk[:-2])
+        raise ValueError("chunked body over the cap")
     length = int(headers.get("content-length") or 0)
     if not 0 <= length <= MAX_BODY:
         raise ValueError("body length out of bounds")
