@@ -119,9 +119,10 @@ async def json_body(settings: ReferenceSettings, request: Request) -> dict[str, 
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
-    """Starlette's 404 handler: JSON under /api, else Express's default HTML page."""
+    """Starlette's 404 handler: JSON under /api and /socket.io, else Express's default HTML
+    page (which a gateway that drops its mount path shows)."""
     path = request.url.path
-    if path.startswith("/api/"):
+    if path.startswith(("/api/", "/socket.io")):
         return JSONResponse({"error": f"Cannot {request.method} {path}"}, 404)
     return HTMLResponse(EXPRESS_404.format(method=request.method, path=path), 404,
                         headers={"content-security-policy": "default-src 'none'",
