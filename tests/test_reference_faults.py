@@ -13,7 +13,7 @@ import pytest
 import socketio
 from websockets.asyncio.client import connect as ws_connect
 
-from harness.stacks.reference import FAULTS, ReferenceStack
+from harness.stacks.reference import FAULTS, VARIANTS, ReferenceStack
 
 ORIGIN = "http://localhost:3000"
 POLLING = "/socket.io/?EIO=4&transport=polling"
@@ -283,6 +283,7 @@ OBSERVATIONS: dict[str, tuple[Callable[[ReferenceStack], object], object]] = {
 
 def test_every_fault_has_an_observation() -> None:
     assert set(OBSERVATIONS) == set(FAULTS)
+    assert VARIANTS.issubset(FAULTS)
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
