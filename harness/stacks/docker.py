@@ -137,6 +137,25 @@ def log_tail(text: str, redactor: Redactor, lines: int = 20) -> list[str]:
     return [redactor.text(line) for line in kept]
 
 
+def start_failure(service: str, container_name: str, exc: Exception,
+                  redactor: Redactor) -> ServiceStartFailed:
+    """The engine refused to start a created container (e.g. its command does not exist)."""
+    code: int | None = None
+    tail: list[str] = []
+    client = docker_client(timeout=10)
+    try:
+        found = client.containers.get(container_name)
+        code = found.attrs.get("State", {}).get("ExitCode")
+        tail = log_tail(found.logs().decode("utf-8", errors="replace"), redactor)
+    except Exception:
+        pass
+    finally:
+        client.close()
+    reason = redactor.text(str(getattr(exc, "explanation", None) or exc))
+    return ServiceStartFailed(f"service {service} could not start (exit code {code}): {reason}",
+                              service, code, tail or [reason])
+
+
 def logs_of(container: Any) -> str:
     try:
         stdout, stderr = container.get_logs()

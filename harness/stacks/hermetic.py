@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import docker.errors
+
 from harness.sanitize.redact import Redactor
 from harness.stacks import signals
 from harness.stacks.docker import (
@@ -34,6 +36,7 @@ from harness.stacks.docker import (
     logs_of,
     run_id_from,
     run_labels,
+    start_failure,
 )
 from harness.stacks.sweep import remove_run, sweep_stale
 from harness.stacks.wait import Service, Waiter
@@ -192,7 +195,10 @@ class HermeticStack:
             container.ports[f"{port}/tcp"] = (LOOPBACK,)
         with signals.shielded():
             self._containers.append((role, container))
-            container.start()
+            try:
+                container.start()
+            except docker.errors.APIError as exc:
+                raise start_failure(role, f"{self.project}-{role}", exc, self.redactor) from exc
         self.say(f"hermetic: started {role} ({image})")
         if role != "gateway":
             self._follow_log(role, container)
