@@ -26,6 +26,7 @@ from harness.stacks.docker import (
     ContainerLog,
     HermeticError,
     docker_client,
+    follow_log,
     run_id_from,
     run_labels,
 )
@@ -168,6 +169,10 @@ class ComposeStack:
         self.url = f"http://{host}:{port}"
         self._say(f"awaiting {', '.join(s.name for s in services)} "
                   f"(healthcheck, else listening port or start line), then {self.health_path}")
+        for service in services:  # the gateway's log names its own port, no service's port
+            if service.name != self.service:
+                self.log_files.append(follow_log(service.container, service.name, self.project,
+                                                 self.redactor))
         waiter.services(services)
         waiter.health(self.url + self.health_path, gateway)
 

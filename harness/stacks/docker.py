@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
+import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -154,6 +157,33 @@ def start_failure(service: str, container_name: str, exc: Exception,
     reason = redactor.text(str(getattr(exc, "explanation", None) or exc))
     return ServiceStartFailed(f"service {service} could not start (exit code {code}): {reason}",
                               service, code, tail or [reason])
+
+
+def follow_log(container: Any, service: str, project: str, redactor: Redactor) -> str:
+    """Mirror a container's log into a file, live, redacted line by line, for the service-log
+    scan (like a --service-log file); the file's path."""
+    directory = Path(tempfile.gettempdir()) / f"{project}-logs"
+    directory.mkdir(mode=0o700, exist_ok=True)
+    path = directory / f"{service}.log"
+    path.touch()
+    stream = container.logs(stream=True, follow=True)
+    threading.Thread(target=_copy_lines, args=(stream, path, redactor), name=f"log-{service}",
+                     daemon=True).start()
+    return str(path)
+
+
+def _copy_lines(stream: Iterator[bytes], path: Path, redactor: Redactor) -> None:
+    """Append complete, redacted lines from a `docker logs -f` stream until it ends."""
+    pending = b""
+    with contextlib.suppress(Exception), path.open("a", encoding="utf-8") as out:
+        for chunk in stream:
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                out.write(redactor.text(line.decode("utf-8", errors="replace")) + "\n")
+            out.flush()
+        if pending:
+            out.write(redactor.text(pending.decode("utf-8", errors="replace")) + "\n")
 
 
 def logs_of(container: Any) -> str:

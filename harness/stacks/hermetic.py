@@ -11,12 +11,9 @@ import contextlib
 import os
 import re
 import secrets
-import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import docker.errors
@@ -31,6 +28,7 @@ from harness.stacks.docker import (
     HermeticError,
     Network,
     docker_client,
+    follow_log,
     image_available,
     image_present,
     logs_of,
@@ -101,7 +99,6 @@ class HermeticStack:
         self.notes: list[str] = []
         self.url = ""
         self.expected_services = {"messaging": f"http://{MESSAGING_ALIAS}:{MESSAGING_PORT}"}
-        self.log_dir: Path | None = None
         self.log_files: list[str] = []
         self._containers: list[tuple[str, Any]] = []
         self._network: Any = None
@@ -200,8 +197,9 @@ class HermeticStack:
             except docker.errors.APIError as exc:
                 raise start_failure(role, f"{self.project}-{role}", exc, self.redactor) from exc
         self.say(f"hermetic: started {role} ({image})")
-        if role != "gateway":
-            self._follow_log(role, container)
+        if role != "gateway":  # its log names its own port, which is no service's port
+            self.log_files.append(follow_log(container.get_wrapped_container(), role,
+                                             self.project, self.redactor))
         published = ({port: (LOOPBACK, int(container.get_exposed_port(port)))}
                      if publish else {})
         pattern = re.compile(START_LINES[role]) if role in START_LINES else None
@@ -217,20 +215,6 @@ class HermeticStack:
         host, host_port = gateway.published[GATEWAY_PORT]
         self.url = f"http://{host}:{host_port}"
         return gateway
-
-    def _follow_log(self, role: str, container: Any) -> None:
-        """Mirror a service's log into a file, live, for the service-log scan (redacted lines).
-
-        The gateway's log is not scanned: it names its own port, which is no service's port.
-        """
-        if self.log_dir is None:
-            self.log_dir = Path(tempfile.mkdtemp(prefix=f"{self.project}-logs-"))
-        path = self.log_dir / f"{role}.log"
-        path.touch()
-        self.log_files.append(str(path))
-        stream = container.get_wrapped_container().logs(stream=True, follow=True)
-        threading.Thread(target=_copy_lines, args=(stream, path, self.redactor),
-                         name=f"log-{role}", daemon=True).start()
 
     def collect_logs(self) -> list[ContainerLog]:
         """Every started container's log (read while the containers exist; kept after stop)."""
@@ -261,16 +245,3 @@ class HermeticStack:
                 self.say(f"hermetic: removed {', '.join(removed)}")
             signals.unregister(self)
 
-
-def _copy_lines(stream: Iterator[bytes], path: Path, redactor: Redactor) -> None:
-    """Append complete, redacted lines from a `docker logs -f` stream until it ends."""
-    pending = b""
-    with contextlib.suppress(Exception), path.open("a", encoding="utf-8") as out:
-        for chunk in stream:
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                out.write(redactor.text(line.decode("utf-8", errors="replace")) + "\n")
-            out.flush()
-        if pending:
-            out.write(redactor.text(pending.decode("utf-8", errors="replace")) + "\n")
