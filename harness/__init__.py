@@ -1,3 +1,3 @@
 """Contract and smoke harness for a gateway + Socket.IO messaging platform."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

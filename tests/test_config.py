@@ -1,4 +1,4 @@
-"""Configuration precedence: CLI option > SMOKE_* environment variable > contract default."""
+"""Configuration: one declaration of options, precedence, and wrong input as errors."""
 
 from __future__ import annotations
 
@@ -6,80 +6,71 @@ from pathlib import Path
 
 import pytest
 
-from fixtures import DEFAULT_CONTRACT
-from harness.config import ConfigError, parse_service_pairs, resolve, validate_url
+from harness.cli import build_parser
+from harness.config import ConfigError, resolve
+from harness.config.options import OPTIONS
+from harness.config.resolve import parse_services, validate_url
 
 
-@pytest.fixture
-def contract_with_defaults(tmp_path: Path) -> Path:
-    text = DEFAULT_CONTRACT.read_text().replace(
-        "defaults:\n  timeout_s: 5\n",
-        "defaults:\n  timeout_s: 7\n  origin: https://contract.example\n"
-        "  expected_services:\n    messaging: http://contract:5005\n")
-    assert text != DEFAULT_CONTRACT.read_text()
-    path = tmp_path / "contract.yaml"
-    path.write_text(text)
-    return path
+def test_option_over_environment_over_contract() -> None:
+    config = resolve({"timeout": 2.0}, env={"SMOKE_TIMEOUT": "3"})
+    assert config.timeout_s == 2.0
+    assert resolve({}, env={"SMOKE_TIMEOUT": "3"}).timeout_s == 3.0
+    assert resolve({}, env={}).timeout_s == 5.0
 
 
-ENV = {"SMOKE_TARGET_URL": "https://env.example", "SMOKE_TIMEOUT": "3",
-       "SMOKE_ORIGIN": "https://env-origin.example",
-       "SMOKE_EXPECT_SERVICES": "messaging=http://env:5005"}
-CLI = {"target_url": "https://cli.example/", "timeout": 1.5, "origin": "https://cli-origin.example",
-       "expect_service": ["messaging=http://cli:5005"]}
+def test_every_option_reaches_the_cli_from_the_one_declaration() -> None:
+    parser = build_parser()
+    flags = {flag for action in parser._actions for flag in action.option_strings}
+    for option in OPTIONS:
+        assert set(option.flags) <= flags, option.flags
 
 
-def test_contract_defaults_apply_when_nothing_else_is_set(contract_with_defaults: Path) -> None:
-    config = resolve({"contract": str(contract_with_defaults)}, env={})
-    assert config.url is None
-    assert config.timeout_s == 7
-    assert config.origin == "https://contract.example"
-    assert config.expected_services == {"messaging": "http://contract:5005"}
+@pytest.mark.parametrize(("values", "env", "message"), [
+    ({}, {"SMOKE_TARGET_URL": ""}, "SMOKE_TARGET_URL is set but empty"),
+    ({"target_url": "http://127.0.0.1:9", "faults": ["port-mismatch"]}, {},
+     "cannot change a target given by URL"),
+    ({"target_url": "https://host.example/api"}, {}, "has a path (/api)"),
+    ({"target_url": "ftp://host"}, {}, "must look like https://host"),
+    ({"target_url": "http://host:abc"}, {}, "invalid port"),
+    ({"target_url": "http://host", "hermetic": True}, {}, "use one of"),
+    ({"compose_file": "c.yaml"}, {}, "needs --compose-gateway"),
+    ({"service_log": ["/nonexistent.log"]}, {}, "no such file"),
+    ({"max_requests": 0}, {}, "at least 1"),
+    ({}, {"SMOKE_TIMEOUT": "soon"}, "must be a float"),
+])
+def test_wrong_input_is_an_error_not_a_default(values: dict, env: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=None) as caught:
+        resolve(values, env=env)
+    assert message in str(caught.value)
 
 
-def test_environment_beats_contract(contract_with_defaults: Path) -> None:
-    config = resolve({"contract": str(contract_with_defaults)}, env=ENV)
-    assert config.url == "https://env.example"
-    assert config.timeout_s == 3
-    assert config.origin == "https://env-origin.example"
-    assert config.expected_services == {"messaging": "http://env:5005"}
+def test_url_with_a_declared_base_path_is_joined_once() -> None:
+    config = resolve({"target_url": "https://host.example/api", "base_path": "/api"}, env={})
+    assert config.url == "https://host.example"
+    assert config.base_url == "https://host.example/api"
 
 
-def test_cli_beats_environment(contract_with_defaults: Path) -> None:
-    config = resolve({"contract": str(contract_with_defaults), **CLI}, env=ENV)
-    assert config.url == "https://cli.example"
-    assert config.timeout_s == 1.5
-    assert config.origin == "https://cli-origin.example"
-    assert config.expected_services == {"messaging": "http://cli:5005"}
+def test_userinfo_is_stripped_with_a_warning_and_never_kept() -> None:
+    config = resolve({"target_url": "http://admin:pw123@127.0.0.1:9"}, env={})
+    assert config.url == "http://127.0.0.1:9"
+    assert "pw123" not in repr(config) and "user:password@" in config.warnings[0]
 
 
-def test_contract_path_from_environment_when_no_option(contract_with_defaults: Path) -> None:
-    config = resolve({}, env={"SMOKE_CONTRACT": str(contract_with_defaults)})
-    assert config.contract_path == contract_with_defaults
-
-
-def test_credentials_and_secrets_come_from_the_environment() -> None:
-    config = resolve({}, env={"SMOKE_USERNAME": "ann", "SMOKE_PASSWORD": "pw-12345",
-                              "SMOKE_TOKEN": "tok-12345", "SMOKE_JWT_SECRET": "jwt-12345"})
-    assert config.credentials.can_login and config.credentials.token == "tok-12345"
-    assert set(config.secrets) == {"pw-12345", "tok-12345", "jwt-12345"}
-    assert "pw-12345" not in repr(config) and "jwt-12345" not in repr(config)
-
-
-@pytest.mark.parametrize("bad", ["0", "-1", "soon"])
-def test_bad_timeout_is_a_config_error(bad: str) -> None:
-    with pytest.raises(ConfigError, match="timeout"):
-        resolve({}, env={"SMOKE_TIMEOUT": bad})
-
-
-@pytest.mark.parametrize("url", ["example.com", "ftp://x", "http://", "http://h:port"])
-def test_invalid_urls_are_rejected(url: str) -> None:
+def test_service_expectations_as_urls_or_names() -> None:
+    assert parse_services(["messaging=http://localhost:5005"]) == {
+        "messaging": "http://localhost:5005"}
+    assert parse_services(["messaging,auth"]) == ["messaging", "auth"]
     with pytest.raises(ConfigError):
-        validate_url(url)
+        parse_services(["messaging=http://x", "auth"])
 
 
-def test_service_pairs_accept_repeats_and_commas() -> None:
-    assert parse_service_pairs(["a=http://a:1,b=http://b:2", "c=http://c:3"]) == {
-        "a": "http://a:1", "b": "http://b:2", "c": "http://c:3"}
-    with pytest.raises(ConfigError, match="NAME=URL"):
-        parse_service_pairs(["messaging"])
+def test_secrets_are_known_to_the_config(tmp_path: Path) -> None:
+    config = resolve({}, env={"SMOKE_TOKEN": "tok-123456", "SMOKE_PASSWORD": "pw-123456",
+                              "SMOKE_USERNAME": "u", "SMOKE_JWT_SECRET": "sec-123456"})
+    assert set(config.secrets) == {"tok-123456", "pw-123456", "sec-123456"}
+    assert "tok-123456" not in repr(config)
+
+
+def test_validate_url_drops_the_trailing_slash() -> None:
+    assert validate_url("https://x.ngrok-free.app/") == "https://x.ngrok-free.app"

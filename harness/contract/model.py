@@ -1,19 +1,13 @@
-"""The contract file: a YAML description of the platform, validated with pydantic."""
+"""The contract model: every key a contract file may hold, with its default and meaning."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
-
-
-class ContractError(Exception):
-    """The contract file is missing, not YAML, or does not match the schema."""
 
 
 class _Model(BaseModel):
@@ -25,6 +19,9 @@ class Route(_Model):
     path: str
     body: dict[str, Any] | None = None
     writes: bool = False
+    query: dict[str, str] = Field({}, description="query parameters sent with an authorized "
+                                  "request; values may use {conversation_id}")
+    timeout_s: float | None = Field(None, gt=0, description="this route's own timeout")
 
     @field_validator("path")
     @classmethod
@@ -37,6 +34,12 @@ class Route(_Model):
     def label(self) -> str:
         return f"{self.method} {self.path}"
 
+    @property
+    def placeholders(self) -> set[str]:
+        """`{name}` placeholders in the path and query (filled from the run's values)."""
+        text = self.path + "".join(self.query.values())
+        return set(re.findall(r"\{(\w+)\}", text))
+
 
 class HealthAlias(_Model):
     name: str
@@ -44,13 +47,15 @@ class HealthAlias(_Model):
 
 
 class Health(_Model):
-    route: str = "/api/health"
+    route: str | None = "/api/health"
     status_values: list[str] = ["ok", "healthy"]
     aggregate: str | None = "/api/health/aggregate"
     required_services: list[str] = ["messaging"]
     aliases: list[HealthAlias] = []
     latency_budget_ms: int = Field(1000, gt=0)
     route_budgets_ms: dict[str, int] = {}
+    expected_services: dict[str, str] | list[str] = Field(
+        {}, description="what /api/health must report: a name -> URL map, or a list of names")
 
     def budget_ms(self, path: str) -> int:
         """The latency budget of `path`: its own entry, else the health-wide one."""
@@ -93,6 +98,10 @@ class ServiceLogs(_Model):
                      meaning="the gateway created a proxy without a target (an unset service URL)"),
     ]
     port_pattern: str = r"(?i)running on port (\d+)"
+    start_marker: str | None = Field(None, description="a line that marks a service start "
+                                     "(default: port_pattern); the scan reads the last start")
+    start_preamble_lines: int = Field(20, ge=0, description="lines before the start line that "
+                                      "belong to the same start")
     expected_port: int | None = Field(None, gt=0, lt=65536)
 
     @field_validator("port_pattern")
@@ -112,16 +121,25 @@ class Login(_Model):
     path: str = "/api/auth/login"
     username_field: str = "username"
     password_field: str = "password"
-    token_field: str = "token"
+    token_field: str = Field("token", description="dotted path of the token in the answer "
+                             "(e.g. data.token)")
+    token_cookie: str | None = Field(None, description="the cookie the login sets the token in")
 
 
 class Auth(_Model):
-    scheme: str = "Bearer"
+    scheme: str = Field("Bearer", description="Authorization scheme, or cookie:<name> for "
+                        "routes that read the token from a cookie")
     accepted_statuses: list[int] = [401]
     login: Login | None = Login()
 
+    @property
+    def cookie_name(self) -> str | None:
+        return self.scheme.split(":", 1)[1] if self.scheme.startswith("cookie:") else None
+
 
 class SocketIO(_Model):
+    url: str | None = Field(None, description="base URL of the Socket.IO server when the "
+                            "gateway does not proxy it")
     path: str = "/socket.io/"
     namespace: str = "/"
     auth_field: str = "token"
@@ -130,6 +148,15 @@ class SocketIO(_Model):
     message_event: str = "message:new"
     event_budget_ms: int = Field(3000, gt=0)
     conversation_id: str | None = None
+    join_confirm: str = Field("ack", pattern=r"^(ack|event:.+)$",
+                              description="ack, or event:<name> the server emits on a join")
+    join_payload: Any = Field(None, description="the join payload template (an object or a "
+                              "bare value); {conversation_id} is filled in. Default: "
+                              "{join_field: conversation_id}")
+
+    @property
+    def confirm_event(self) -> str | None:
+        return self.join_confirm.split(":", 1)[1] if self.join_confirm != "ack" else None
 
 
 class ErrorSignatures(_Model):
@@ -143,6 +170,7 @@ class ErrorSignatures(_Model):
     ]
     stack_trace: list[str] = [
         r"\n\s+at [^\n]+\([^\n]*:\d+:\d+\)",
+        r"\\n\s+at [^\\]+?\([^)]*:\d+:\d+\)",
         r"Traceback \(most recent call last\)",
         r"/node_modules/",
         r"File \"[^\"]+\.py\", line \d+",
@@ -157,9 +185,24 @@ class Flow(_Model):
     title_field: str = "title"
     conversation_field: str = "conversationId"
     text_field: str = "text"
-    id_fields: list[str] = ["id", "_id"]
+    id_fields: list[str] = Field(["id", "_id"], description="dotted paths where the created "
+                                 "conversation's id may be (e.g. data.conversation.id)")
+    conversation_id: str | None = Field(None, description="an existing conversation used when "
+                                        "create is unavailable or with --read-only")
+    message_via: str = Field("rest", pattern=r"^(rest|socket:.+)$",
+                             description="rest, or socket:<event> to post over Socket.IO")
     created_statuses: list[int] = [201]
     tag_prefix: str = "smoke-"
+
+
+class KnownIssue(_Model):
+    """A failure the team knows of: reported as known, does not fail the verdict."""
+
+    check: str = Field(description="a check id or a glob over check ids")
+    reason: str
+    link: str | None = None
+    cause: str | None = Field(None, description="the cause code it fails with; failing with "
+                              "another cause is a new failure")
 
 
 class Defaults(_Model):
@@ -174,7 +217,12 @@ class Contract(_Model):
     name: str
     description: str = ""
     defaults: Defaults = Defaults()
-    health: Health = Health()
+    base_path: str = Field("", description="prefix the gateway serves the contract's paths "
+                           "under (a target URL with a path must match it)")
+    strict: bool = Field(False, description="also require a 4xx for a wrong content type or a "
+                         "malformed body sent with a valid token")
+    known_issues: list[KnownIssue] = []
+    health: Health | None = Health()
     auth: Auth = Auth()
     protected_routes: list[Route] = Field(min_length=1)
     unknown_route: str = "/api/smoke-harness-no-such-route"
@@ -189,28 +237,3 @@ class Contract(_Model):
     @property
     def write_routes(self) -> list[Route]:
         return [route for route in self.protected_routes if route.method != "GET"]
-
-
-def load_contract(path: str | Path) -> Contract:
-    """Read and validate a contract file; every problem becomes one ContractError line."""
-    path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ContractError(f"contract file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ContractError(f"cannot read contract file {path}: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ContractError(f"contract file {path} is not valid YAML{where}") from None
-    if not isinstance(raw, dict):
-        raise ContractError(f"contract file {path} must be a YAML mapping at the top level")
-    try:
-        return Contract.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in err['loc']) or '(top)'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise ContractError(f"contract file {path} is invalid: {problems}") from None

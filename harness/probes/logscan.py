@@ -1,4 +1,9 @@
-"""Service-log scan: the lines of a log file that match the contract's known warning signatures."""
+"""Service-log scan: known warning lines of the service's current start only.
+
+A log file often holds several starts; warnings printed by an earlier start are not today's
+problem. The scan starts at the last line matching the contract's start marker (by default
+its "running on port N" pattern) and reads at most the last few MiB of the file.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.checks import Case
-from harness.contract import LogSignature, ServiceLogs
+from harness.contract.model import LogSignature, ServiceLogs
 
 PORT_CHECK = "running-on-unexpected-port"
 LINE_CHARS = 240
+TAIL_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -27,45 +32,41 @@ class LogHit:
         return f"{Path(self.path).name}:{self.line_no}"
 
 
-@dataclass(frozen=True, repr=False)
-class LogCheck(Case):
-    """One signature checked against one log file (a parametrized case of the log suite)."""
+def current_start(path: str, rules: ServiceLogs) -> list[tuple[int, str]]:
+    """(line number, line) of the current start: from the last start line to the end.
 
-    path: str
-    signature: LogSignature | None
-
-    @property
-    def name(self) -> str:
-        return self.signature.name if self.signature else PORT_CHECK
-
-    @property
-    def id(self) -> str:
-        return f"{Path(self.path).name}-{self.name}"
-
-
-def log_checks(paths: Collection[str | Path], rules: ServiceLogs) -> list[LogCheck]:
-    """Every log file x (every signature + the port check)."""
-    return [LogCheck(str(path), signature)
-            for path in paths for signature in [*rules.signatures, None]]
-
-
-def _lines(path: str) -> list[tuple[int, str]]:
-    text = Path(path).read_text(encoding="utf-8", errors="replace")
-    return [(number, line.strip()[:LINE_CHARS])
-            for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    A start line is one matching `start_marker` when the contract sets it, else its
+    `port_pattern`; the lines printed just before it (the seed's warnings at start-up, within
+    `start_preamble_lines`) belong to that start too.
+    """
+    with open(path, "rb") as handle:
+        handle.seek(0, 2)
+        size = handle.tell()
+        handle.seek(max(0, size - TAIL_BYTES))
+        text = handle.read().decode("utf-8", errors="replace")
+    lines = [(number, line.strip()[:LINE_CHARS])
+             for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    marker = re.compile(rules.start_marker or rules.port_pattern)
+    starts = [index for index, (_, line) in enumerate(lines) if marker.search(line)]
+    if len(starts) < 2:
+        return lines
+    previous_end = starts[-2] + 1
+    first = max(previous_end, starts[-1] - rules.start_preamble_lines)
+    return lines[first:]
 
 
-def signature_hits(path: str, signature: LogSignature) -> list[LogHit]:
-    """Lines of `path` where the signature's pattern matches."""
+def signature_hits(path: str, signature: LogSignature, rules: ServiceLogs) -> list[LogHit]:
+    """Lines of the current start where the signature's pattern matches."""
     pattern = re.compile(signature.pattern)
-    return [LogHit(path, number, line) for number, line in _lines(path) if pattern.search(line)]
+    return [LogHit(path, number, line) for number, line in current_start(path, rules)
+            if pattern.search(line)]
 
 
 def port_hits(path: str, rules: ServiceLogs, expected_ports: Collection[int]) -> list[LogHit]:
-    """"running on port N" lines whose N is none of the expected ports."""
+    """"running on port N" lines of the current start whose N is none of the expected ports."""
     pattern = re.compile(rules.port_pattern)
     hits = []
-    for number, line in _lines(path):
+    for number, line in current_start(path, rules):
         match = pattern.search(line)
         if match and match.group(1).isdigit() and int(match.group(1)) not in expected_ports:
             hits.append(LogHit(path, number, line))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import base64
-import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import jwt
@@ -13,54 +13,57 @@ import jwt
 CLAIMS_SUBJECT = "smoke-harness"
 
 
-@dataclass(frozen=True)
-class TokenVariant:
-    name: str
-    description: str
-    needs_secret: bool = False
-
-    def header(self, scheme: str, jwt_secret: str | None) -> str | None:
-        """The Authorization header value for this variant (None: send no header)."""
-        return _HEADERS[self.name](scheme, jwt_secret)
-
-
-def _b64(data: dict) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
-
-
-def _claims(exp_offset_s: int) -> dict:
+def _claims(exp_offset_s: int) -> dict[str, object]:
     now = int(time.time())
     return {"sub": CLAIMS_SUBJECT, "iat": now, "exp": now + exp_offset_s}
 
 
-def _forged(scheme: str, secret: str | None) -> str:
-    return f"{scheme} {jwt.encode(_claims(3600), secrets.token_hex(32), algorithm='HS256')}"
+def forged_token() -> str:
+    """A well-formed HS256 token signed with a random key."""
+    return jwt.encode(_claims(3600), secrets.token_hex(32), algorithm="HS256")
 
 
-def _alg_none(scheme: str, secret: str | None) -> str:
-    return f"{scheme} {_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(_claims(3600))}."
+def unsigned_token() -> str:
+    """An unsigned JWT (`alg: none`)."""
+    return jwt.encode(_claims(3600), None, algorithm="none")
 
 
-def _expired(scheme: str, secret: str | None) -> str:
-    return f"{scheme} {jwt.encode(_claims(-3600), secret or '', algorithm='HS256')}"
+def expired_token(secret: str) -> str:
+    """An expired JWT signed with the real key."""
+    return jwt.encode(_claims(-3600), secret, algorithm="HS256")
 
 
-_HEADERS = {
-    "no-token": lambda scheme, secret: None,
-    "garbage": lambda scheme, secret: f"{scheme} not-a-jwt",
-    "forged-signature": _forged,
-    "alg-none": _alg_none,
-    "expired": _expired,
-    "wrong-scheme": lambda scheme, secret: "Basic " + base64.b64encode(b"smoke:smoke").decode(),
-    "empty-bearer": lambda scheme, secret: scheme,
-}
+@dataclass(frozen=True)
+class TokenVariant:
+    """One kind of bad credentials; `value` builds the token (None: send none)."""
 
-TOKEN_VARIANTS = [
-    TokenVariant("no-token", "no Authorization header"),
-    TokenVariant("garbage", "a token that is not a JWT"),
-    TokenVariant("forged-signature", "a JWT signed with a wrong key"),
-    TokenVariant("alg-none", "an unsigned JWT (alg: none)"),
-    TokenVariant("expired", "an expired JWT signed with the real key", needs_secret=True),
-    TokenVariant("wrong-scheme", "Basic-auth credentials (wrong scheme)"),
-    TokenVariant("empty-bearer", "the scheme with no token after it"),
-]
+    name: str
+    description: str
+    value: Callable[[str | None], str | None]
+    needs_secret: bool = False
+    raw_header: Callable[[str], str] | None = None
+
+    def headers(self, scheme: str, jwt_secret: str | None) -> dict[str, str]:
+        """The request headers for this variant under `scheme` (Bearer or cookie:<name>)."""
+        if scheme.startswith("cookie:"):
+            token = self.value(jwt_secret)
+            return {"cookie": f"{scheme.split(':', 1)[1]}={token}"} if token else {}
+        if self.raw_header is not None:
+            return {"authorization": self.raw_header(scheme)}
+        token = self.value(jwt_secret)
+        return {"authorization": f"{scheme} {token}"} if token is not None else {}
+
+
+TOKEN_VARIANTS = (
+    TokenVariant("no-token", "no credentials", lambda secret: None),
+    TokenVariant("garbage", "a token that is not a JWT", lambda secret: "not-a-jwt"),
+    TokenVariant("forged-signature", "a JWT signed with a wrong key",
+                 lambda secret: forged_token()),
+    TokenVariant("alg-none", "an unsigned JWT (alg: none)", lambda secret: unsigned_token()),
+    TokenVariant("expired", "an expired JWT signed with the real key",
+                 lambda secret: expired_token(secret or ""), needs_secret=True),
+    TokenVariant("wrong-scheme", "Basic-auth credentials (wrong scheme)", lambda secret: None,
+                 raw_header=lambda scheme: "Basic " + base64.b64encode(b"smoke:smoke").decode()),
+    TokenVariant("empty-bearer", "the scheme with no token after it", lambda secret: None,
+                 raw_header=lambda scheme: scheme),
+)

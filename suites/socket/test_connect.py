@@ -1,24 +1,12 @@
-"""python-socketio connects with a valid token on each transport; without one it is refused."""
+"""A Socket.IO connect with the valid token is accepted; without one, or forged, refused."""
 
-from __future__ import annotations
-
-import pytest
-
-from harness.diagnosis import Diagnoser
-from harness.findings import violate
-from harness.socket_evidence import SocketSurvey
+from harness.plugin import verify
+from harness.pytest_state import CheckCase
 
 
-@pytest.mark.parametrize("transport", ["websocket", "polling"])
-def test_connect_with_token(transport: str, socket_survey: SocketSurvey,
-                            diagnoser: Diagnoser) -> None:
-    attempt = socket_survey.clients.get(transport)
-    if attempt is None:
-        pytest.skip("no credentials: set SMOKE_TOKEN, or SMOKE_USERNAME and SMOKE_PASSWORD")
-    violate(diagnoser.socket_connect(attempt, socket_survey))
+def test_connect_with_token(smoke_check: CheckCase) -> None:
+    verify(smoke_check)
 
 
-@pytest.mark.parametrize("variant", ["no-token", "forged-token"])
-def test_connect_refused(variant: str, socket_survey: SocketSurvey,
-                         diagnoser: Diagnoser) -> None:
-    violate(diagnoser.socket_rejection(socket_survey.clients[variant], socket_survey))
+def test_connect_refused(smoke_check: CheckCase) -> None:
+    verify(smoke_check)

@@ -1,15 +1,11 @@
-"""A message posted over REST arrives as the realtime event in the joined conversation."""
-
-from __future__ import annotations
+"""A message posted in a joined conversation comes back as the realtime event."""
 
 import pytest
 
-from harness.diagnosis import Diagnoser
-from harness.findings import violate
-from harness.socket_evidence import RoundTrip, SocketSurvey
+from harness.plugin import verify
+from harness.pytest_state import CheckCase
 
 
 @pytest.mark.writes
-def test_message_round_trip(message_round_trip: RoundTrip, socket_survey: SocketSurvey,
-                            diagnoser: Diagnoser) -> None:
-    violate(diagnoser.realtime(message_round_trip, socket_survey))
+def test_message_round_trip(smoke_check: CheckCase) -> None:
+    verify(smoke_check)

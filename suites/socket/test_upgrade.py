@@ -1,15 +1,12 @@
-"""The websocket transport works through the gateway: upgrade of a polling session, and alone."""
+"""The websocket transport works through the gateway: the upgrade of a polling session."""
 
-from __future__ import annotations
-
-from harness.diagnosis import Diagnoser
-from harness.findings import violate
-from harness.socket_evidence import SocketSurvey
+from harness.plugin import verify
+from harness.pytest_state import CheckCase
 
 
-def test_upgrade_from_polling(socket_survey: SocketSurvey, diagnoser: Diagnoser) -> None:
-    violate(diagnoser.upgrade(socket_survey.polling, socket_survey.upgrade))
+def test_upgrade_from_polling(smoke_check: CheckCase) -> None:
+    verify(smoke_check)
 
 
-def test_websocket_only_session(socket_survey: SocketSurvey, diagnoser: Diagnoser) -> None:
-    violate(diagnoser.websocket_session(socket_survey.polling, socket_survey.websocket_only))
+def test_websocket_only_session(smoke_check: CheckCase) -> None:
+    verify(smoke_check)

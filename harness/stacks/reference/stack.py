@@ -12,9 +12,9 @@ from typing import Any
 
 import uvicorn
 
-from harness.loop import LoopThread
 from harness.stacks.reference.faults import parse_faults
 from harness.stacks.reference.gateway import Gateway
+from harness.stacks.reference.loop import LoopThread
 from harness.stacks.reference.messaging import MessagingService
 from harness.stacks.reference.settings import ReferenceSettings
 

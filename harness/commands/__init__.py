@@ -1,0 +1,39 @@
+"""Commands beside the run: `init` (a starting contract for a live target), `schema` (the
+contract's JSON Schema) and `probe socketio` (one raw Engine.IO exchange, for reproducing).
+They send through the same probe client as a run; they never judge."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def run_command(argv: Sequence[str]) -> int:
+    name, rest = argv[0], list(argv[1:])
+    if name == "schema":
+        from harness.commands.schema import print_schema
+
+        return print_schema()
+    parser = argparse.ArgumentParser(prog=f"python -m harness {name}")
+    if name == "init":
+        parser.add_argument("url", help="the live gateway to describe")
+        parser.add_argument("-o", "--output", metavar="FILE",
+                            help="write the contract here (default: standard output)")
+        parser.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS")
+        options = parser.parse_args(rest)
+        from harness.commands.init import init_contract
+
+        return init_contract(options.url, options.output, options.timeout)
+    parser.add_argument("kind", choices=["socketio"])
+    parser.add_argument("url", help="the gateway (or Socket.IO server) base URL")
+    parser.add_argument("--path", default="/socket.io/", help="the Socket.IO path")
+    parser.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS")
+    options = parser.parse_args(rest)
+    from harness.commands.probe import probe_socketio
+
+    try:
+        return probe_socketio(options.url, options.path, options.timeout)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 2

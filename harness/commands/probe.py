@@ -1,0 +1,64 @@
+"""`python -m harness probe socketio URL`: one Engine.IO handshake and upgrade, shown raw."""
+
+from __future__ import annotations
+
+import asyncio
+
+import websockets
+
+from harness.config.resolve import ConfigError, validate_url
+from harness.probes.engineio import HandshakeError, handshake_path, parse_open_packet
+from harness.probes.http import HttpProbeClient
+from harness.probes.model import HttpRequest
+from harness.probes.socketio_wire import CLIENT_HEADERS, WS_FRAME_CAP, connect_no_redirect
+from harness.sanitize.escape import safe_excerpt
+
+
+async def _probe(url: str, path: str, timeout_s: float) -> int:
+    client = HttpProbeClient(url, timeout_s=timeout_s)
+    try:
+        request = HttpRequest("probe", "GET", handshake_path(path), "socket",
+                              label="polling handshake")
+        answer = await client.send(request)
+    finally:
+        await client.close()
+    print(f"> GET {url}{request.path}")
+    if answer.status is None:
+        print(f"< no HTTP answer: {answer.error_detail}")
+        return 2
+    print(f"< {answer.status} {answer.content_type}")
+    print(f"< {safe_excerpt(answer.body, 600)}")
+    try:
+        sid = parse_open_packet(answer.text).sid
+    except HandshakeError as exc:
+        print(f"! {exc}")
+        return 1
+    ws_url = url.replace("http", "ws", 1) + handshake_path(path, "websocket", sid)
+    print(f"> GET {ws_url} (Upgrade: websocket)")
+    try:
+        async with connect_no_redirect(ws_url, additional_headers=CLIENT_HEADERS,
+                                       open_timeout=timeout_s, max_size=WS_FRAME_CAP,
+                                       ping_interval=None, proxy=None) as ws:
+            print("< 101 Switching Protocols")
+            await ws.send("2probe")
+            print("> 2probe")
+            reply = await asyncio.wait_for(ws.recv(), timeout_s)
+            print(f"< {safe_excerpt(reply, 200)}")
+            await ws.send("5")
+            print("> 5")
+            return 0 if reply == "3probe" else 1
+    except websockets.exceptions.InvalidStatus as exc:
+        print(f"< {exc.response.status_code} (no upgrade): "
+              f"{safe_excerpt(bytes(exc.response.body or b''), 300)}")
+    except (websockets.exceptions.WebSocketException, OSError, asyncio.TimeoutError) as exc:
+        print(f"! the upgrade failed: {type(exc).__name__}: {safe_excerpt(str(exc), 300)}")
+    return 1
+
+
+def probe_socketio(url: str, path: str, timeout_s: float) -> int:
+    try:
+        url = validate_url(url)
+    except ConfigError as exc:
+        print(f"smoke-harness: {exc}")
+        return 2
+    return asyncio.run(_probe(url, path, timeout_s))

@@ -1,0 +1,10 @@
+"""Configuration: every option declared once, resolved once into a RunConfig.
+
+Owns the option table (`options`: read by the pytest plugin's `pytest_addoption` and by the
+CLI's parser alike) and the resolution CLI/pytest option > environment variable > contract
+(`resolve`). May import `harness.contract`, `harness.sanitize` and `harness.probes.ngrok_agent`.
+"""
+
+from harness.config.resolve import ConfigError, Credentials, RunConfig, resolve
+
+__all__ = ["ConfigError", "Credentials", "RunConfig", "resolve"]

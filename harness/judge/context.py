@@ -1,0 +1,127 @@
+"""What every rule needs: the contract's signatures, the redactor, and how to show evidence."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+
+from harness.config import RunConfig
+from harness.judge.causes import Cause
+from harness.judge.findings import Finding
+from harness.probes.model import HttpAnswer
+from harness.sanitize.escape import escape_control, safe_excerpt
+from harness.sanitize.redact import Redactor
+
+EXCERPT_BYTES = 160
+DETAIL_BYTES = 4000
+_HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_HTML_HIDDEN = re.compile(r"<(script|style|head)\b.*?</\1>", re.IGNORECASE | re.DOTALL)
+_HTML_TAG = re.compile(r"<[^>]+>")
+
+
+@dataclass
+class Context:
+    """The run's configuration and redactor, with the contract's signatures compiled."""
+
+    config: RunConfig
+    redactor: Redactor
+    socketio_proxy: list[str] = field(init=False)
+    proxy_error: list[str] = field(init=False)
+    generic: list[str] = field(init=False)
+    stack: list[re.Pattern[str]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        sigs = self.config.contract.error_signatures
+        self.socketio_proxy = [s.lower() for s in sigs.socketio_proxy]
+        self.proxy_error = [s.lower() for s in sigs.proxy_error]
+        self.generic = [s.lower() for s in sigs.generic]
+        self.stack = [re.compile(p) for p in sigs.stack_trace]
+
+    @property
+    def contract(self):  # noqa: ANN201 - the contract model
+        return self.config.contract
+
+    def clean(self, text: str) -> str:
+        """Redacted, then control characters escaped: safe for a terminal and a report."""
+        return escape_control(self.redactor.text(text))
+
+    def finding(self, cause: Cause, message: str, answer: HttpAnswer | None = None,
+                evidence: str = "") -> Finding:
+        if answer is None:
+            return Finding(cause, self.clean(message), self.clean(evidence))
+        return Finding(cause, self.clean(message), self.evidence(answer), self.exchange(answer),
+                       self.reproduce(answer), answer.latency_ms)
+
+    def evidence(self, answer: HttpAnswer) -> str:
+        """One line: request, status or error, body excerpt, time."""
+        request = answer.request
+        line = f"{request.method} {answer.sent_path or request.path}"
+        if request.label:
+            line += f" ({request.label})"
+        took = f"{answer.elapsed_s * 1000:.0f} ms"
+        if answer.error and answer.status is None:
+            return self.clean(f"{line} -> no HTTP answer: {answer.error_detail} [{took}]")
+        kind = answer.content_type.split(";")[0] or "no content-type"
+        body = readable(answer.text, is_html(answer))
+        excerpt = " ".join(safe_excerpt(body, EXCERPT_BYTES * 2).split())[:EXCERPT_BYTES]
+        tail = " (body truncated at the read cap)" if answer.truncated else \
+            f" ({answer.error}: {answer.error_detail})" if answer.error else ""
+        return self.clean(f"{line} -> {answer.status} {kind} {excerpt!r}{tail} [{took}]")
+
+    def exchange(self, answer: HttpAnswer) -> str:
+        """The redacted request and response, for attachments."""
+        request = answer.request
+        lines = [f"{request.method} {answer.sent_path or request.path}"]
+        lines += [f"{k}: {v}" for k, v in self.redactor.headers(dict(request.headers)).items()]
+        if request.auth == "valid":
+            lines.append("(the run's credential: ***)")
+        if request.body:
+            lines += ["", safe_excerpt(request.body, DETAIL_BYTES)]
+        lines.append("")
+        if answer.status is None:
+            lines.append(f"no HTTP answer after {answer.elapsed_s:.2f} s: {answer.error_detail}")
+        else:
+            lines.append(f"HTTP {answer.status} ({answer.elapsed_s * 1000:.0f} ms)")
+            lines += [f"{k}: {escape_control(v)}"
+                      for k, v in self.redactor.headers(answer.headers).items()]
+            lines += ["", safe_excerpt(answer.body, DETAIL_BYTES)]
+        return "\n".join(self.redactor.text(line) for line in lines)
+
+    def reproduce(self, answer: HttpAnswer) -> str:
+        """A curl line that sends the same request (the token as $SMOKE_TOKEN)."""
+        request = answer.request
+        url = self.config.base_url + (answer.sent_path or request.path)
+        parts = ["curl", "-sS", "-i", "--max-time", f"{self.config.timeout_s:g}"]
+        if request.method != "GET":
+            parts += ["-X", request.method]
+        parts.append(shlex.quote(url))
+        parts += ["-H", shlex.quote("ngrok-skip-browser-warning: 1")]
+        for name, value in request.headers:
+            parts += ["-H", shlex.quote(f"{name}: {value}")]
+        if request.auth == "valid":
+            cookie = self.contract.auth.cookie_name
+            header = f"cookie: {cookie}=$SMOKE_TOKEN" if cookie else \
+                f"authorization: {self.contract.auth.scheme} $SMOKE_TOKEN"
+            parts += ["-H", f'"{header}"']
+        if request.body is not None:
+            if len(request.body) > 2048:
+                parts += ["--data-binary", f"@<(head -c {len(request.body)} /dev/zero)"]
+            else:
+                parts += ["--data-binary", shlex.quote(request.body.decode("utf-8", "replace"))]
+        return self.clean(" ".join(parts))
+
+
+def is_html(answer: HttpAnswer) -> bool:
+    """An HTML page (an error page, an ngrok page, an SPA index) rather than an API answer."""
+    head = answer.text[:512].lstrip().lower()
+    return "html" in answer.content_type or head.startswith(("<!doctype html", "<html"))
+
+
+def readable(text: str, html: bool) -> str:
+    """A body as a person would read it: for an HTML page, its title and visible text."""
+    if not html:
+        return text
+    title = _HTML_TITLE.search(text[:65536])
+    visible = _HTML_TAG.sub(" ", _HTML_HIDDEN.sub(" ", text[:65536]))
+    return f"[HTML: {title.group(1).strip()}] {visible}" if title else f"[HTML] {visible}"

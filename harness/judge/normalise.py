@@ -1,0 +1,139 @@
+"""The normal form of real answers: one place that knows the shapes gateways really send.
+
+Health documents (`status` ok/healthy/up, `ok: true`, `success: true`), aggregates as a map or
+a list, in `services`/`checks`/`dependencies`, error messages nested at any depth
+(`{"error": {"message": ...}}`), service maps as URLs or as names. Rules judge only this form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
+OK_WORDS = frozenset({"ok", "healthy", "up", "pass", "passing", "green", "available"})
+_NAME_KEYS = ("service", "name", "id")
+_AGGREGATE_KEYS = ("services", "checks", "dependencies", "components")
+_MESSAGE_KEYS = ("message", "error", "msg", "reason", "detail", "details", "description")
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    """One service as an aggregate reports it."""
+
+    name: str
+    ok: bool
+    error: str
+    url: str | None = None
+
+
+def status_word(body: Mapping[str, Any]) -> str | None:
+    """The health status as a lower-case word: `status`, else `ok`/`success`/`healthy` flags."""
+    status = body.get("status")
+    if isinstance(status, str):
+        return status.lower()
+    for key in ("ok", "success", "healthy"):
+        if isinstance(body.get(key), bool):
+            return "ok" if body[key] else "not ok"
+    return None
+
+
+def is_ok(entry: Any, accepted: Collection[str] = ()) -> bool:
+    """A health entry (object, bool or status word) that says healthy."""
+    if isinstance(entry, bool):
+        return entry
+    if isinstance(entry, str):
+        return entry.lower() in OK_WORDS | {s.lower() for s in accepted}
+    if not isinstance(entry, Mapping):
+        return False
+    for key in ("ok", "healthy", "success"):
+        if isinstance(entry.get(key), bool):
+            return entry[key]
+    word = status_word(entry)
+    return word is not None and word in OK_WORDS | {s.lower() for s in accepted}
+
+
+def error_text(body: Any, depth: int = 0) -> str:
+    """The error message of a body, however deep (`{"error": {"message": ...}}`)."""
+    if depth > 6:
+        return ""
+    if isinstance(body, str):
+        return body
+    if isinstance(body, Mapping):
+        for key in _MESSAGE_KEYS:
+            if key in body and body[key] not in (None, "", False):
+                found = error_text(body[key], depth + 1)
+                if found:
+                    return found
+        if "status" in body and not is_ok(body):
+            return f"status {body['status']}"
+    if isinstance(body, list) and body:
+        return error_text(body[0], depth + 1)
+    return ""
+
+
+def aggregate(body: Any, accepted: Collection[str] = ()) -> dict[str, ServiceState] | None:
+    """Every service an aggregate lists, by name; None when the body is no aggregate."""
+    entries: Any = None
+    if isinstance(body, Mapping):
+        entries = next((body[key] for key in _AGGREGATE_KEYS
+                        if isinstance(body.get(key), (Mapping, list))), None)
+    elif isinstance(body, list):
+        entries = body
+    if isinstance(entries, Mapping):
+        pairs = list(entries.items())
+    elif isinstance(entries, list):
+        pairs = [(next((e[k] for k in _NAME_KEYS if k in e), None), e)
+                 for e in entries if isinstance(e, Mapping)]
+    else:
+        return None
+    states = {}
+    for name, entry in pairs:
+        if name is None:
+            continue
+        url = entry.get("url") if isinstance(entry, Mapping) else \
+            entry if isinstance(entry, str) and "://" in entry else None
+        ok = True if isinstance(entry, str) and "://" in entry else is_ok(entry, accepted)
+        states[str(name)] = ServiceState(str(name), ok, "" if ok else
+                                         error_text(entry) or "no error text given", url)
+    return states
+
+
+def reported_services(body: Any) -> tuple[dict[str, str], list[str]] | None:
+    """What /api/health reports of its services: (name -> URL, names); None if nothing."""
+    services = body.get("services") if isinstance(body, Mapping) else None
+    if isinstance(services, list) and all(isinstance(s, str) for s in services):
+        return {}, list(services)
+    states = aggregate(body)
+    if states is None:
+        return None
+    return ({name: state.url for name, state in states.items() if state.url}, list(states))
+
+
+def rate_limit_error(text: str) -> bool:
+    """An error text that says a service was rate-limited (a 429 somewhere behind)."""
+    lowered = text.lower()
+    return "429" in lowered or "too many requests" in lowered or "rate limit" in lowered
+
+
+def same_url(expected: str, reported: str) -> bool:
+    """Equal service URLs: scheme, host (any loopback name is loopback), port, path."""
+    return _url_key(expected) == _url_key(reported)
+
+
+def _url_key(url: str) -> tuple[str, str, int | None, str]:
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    return (parts.scheme.lower(), "loopback" if host in LOOPBACK_HOSTS else host, url_port(url),
+            parts.path.rstrip("/"))
+
+
+def url_port(url: str) -> int | None:
+    parts = urlsplit(url)
+    try:
+        return parts.port or _DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:
+        return None

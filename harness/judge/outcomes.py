@@ -1,0 +1,88 @@
+"""Every planned check's outcome: passed, failed, blocked, not tested, or a known issue."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+
+from harness.contract.model import KnownIssue
+from harness.judge.causes import Cause
+from harness.judge.findings import Finding
+from harness.plan.model import Check, Plan
+
+PASSED, FAILED, BLOCKED, NOT_TESTED, KNOWN = (
+    "passed", "failed", "blocked", "not-tested", "known-issue")
+
+
+@dataclass
+class Outcome:
+    """One check's outcome; `finding` for failed and known issues, `reason` when not tested."""
+
+    check: Check
+    outcome: str
+    finding: Finding | None = None
+    reason: str = ""
+    blocked_by: str | None = None
+    known: KnownIssue | None = None
+    latency_ms: int | None = None
+
+    @property
+    def cause(self) -> Cause | None:
+        return self.finding.cause if self.finding else None
+
+    @property
+    def message(self) -> str:
+        if self.finding is not None:
+            return self.finding.message
+        if self.blocked_by:
+            return f"blocked by {self.blocked_by}"
+        return self.reason
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """A rule's answer when the evidence it needs was never gathered because `by` failed."""
+
+    by: str
+
+
+def known_issue_for(check: Check, known: list[KnownIssue]) -> KnownIssue | None:
+    return next((k for k in known if fnmatch.fnmatchcase(check.key, k.check)
+                 or fnmatch.fnmatchcase(check.id, k.check)), None)
+
+
+def settle(plan: Plan, results: dict[str, Finding | str | Blocked | None],
+           known: list[KnownIssue]) -> list[Outcome]:
+    """From each check's raw result (a Finding, a not-tested reason string, or None for
+    passed) to outcomes: a check after a failed check is blocked by it; rate limits are
+    not tested; known issues are reported as such."""
+    outcomes: dict[str, Outcome] = {}
+    for check in plan.checks:
+        result = results.get(check.key)
+        if check.key in plan.left_out:
+            outcomes[check.key] = Outcome(check, NOT_TESTED, reason=plan.left_out[check.key])
+            continue
+        blocker = next((key for key in check.after if key in outcomes
+                        and outcomes[key].outcome in (FAILED, BLOCKED, KNOWN)), None)
+        if blocker is not None and not (isinstance(result, Finding)
+                                        and result.cause is Cause.RATE_LIMITED):
+            root = outcomes[blocker].blocked_by or blocker
+            outcomes[check.key] = Outcome(check, BLOCKED, blocked_by=root)
+            continue
+        if isinstance(result, Blocked):
+            root = outcomes[result.by].blocked_by if result.by in outcomes else None
+            outcomes[check.key] = Outcome(check, BLOCKED, blocked_by=root or result.by)
+        elif isinstance(result, str):
+            outcomes[check.key] = Outcome(check, NOT_TESTED, reason=result)
+        elif isinstance(result, Finding) and result.cause.blocks_verdict_only:
+            outcomes[check.key] = Outcome(check, NOT_TESTED, finding=result,
+                                          reason=f"rate-limited: {result.message}")
+        elif isinstance(result, Finding):
+            issue = known_issue_for(check, known)
+            if issue is not None and issue.cause not in (None, result.cause.code):
+                issue = None
+            outcomes[check.key] = Outcome(check, KNOWN if issue else FAILED, result, known=issue,
+                                          latency_ms=result.latency_ms)
+        else:
+            outcomes[check.key] = Outcome(check, PASSED, known=known_issue_for(check, known))
+    return [outcomes[check.key] for check in plan.checks]

@@ -1,0 +1,114 @@
+"""Root causes: failures grouped by cause, in causal order, each with one sentence that
+correlates the evidence (a port mismatch, a dependency failing behind the auth check)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from harness.judge.causes import Cause
+from harness.judge.context import Context
+from harness.judge.normalise import aggregate, error_text, reported_services, url_port
+from harness.judge.outcomes import BLOCKED, FAILED, Outcome
+from harness.plan.model import Family
+from harness.probes.execute import Evidence
+
+
+@dataclass
+class RootCause:
+    cause: Cause
+    summary: str
+    evidence: str
+    checks: list[str] = field(default_factory=list)
+    blocked: int = 0
+
+    def document(self) -> dict[str, object]:
+        return {"cause": self.cause.code, "rank": self.cause.rank, "summary": self.summary,
+                "evidence": self.evidence, "next_step": self.cause.next_step,
+                "checks": self.checks, "blocked": self.blocked}
+
+
+def rank_root_causes(outcomes: list[Outcome], ctx: Context,
+                     evidence: Evidence) -> list[RootCause]:
+    """Failed checks grouped by cause, most fundamental first (rank, then count)."""
+    groups: dict[Cause, list[Outcome]] = defaultdict(list)
+    for outcome in outcomes:
+        if outcome.outcome == FAILED and outcome.cause is not None:
+            groups[outcome.cause].append(outcome)
+    blocked_by: dict[str, int] = defaultdict(int)
+    for outcome in outcomes:
+        if outcome.outcome == BLOCKED and outcome.blocked_by:
+            blocked_by[outcome.blocked_by] += 1
+    roots = []
+    for cause, members in groups.items():
+        first = members[0].finding
+        assert first is not None, "a failed outcome always has its finding"
+        keys = [member.check.key for member in members]
+        roots.append(RootCause(cause, summarise(cause, members, outcomes, ctx, evidence),
+                               first.evidence, keys, sum(blocked_by[key] for key in keys)))
+    return sorted(roots, key=lambda root: (root.cause.rank, -len(root.checks)))
+
+
+def summarise(cause: Cause, members: list[Outcome], outcomes: list[Outcome], ctx: Context,
+              evidence: Evidence) -> str:
+    """One sentence for a root cause: a correlation when the evidence allows one."""
+    if cause is Cause.UPSTREAM_UNREACHABLE:
+        sentence = _port_mismatch(ctx, evidence)
+        if sentence:
+            return sentence
+    behind_auth = _behind_auth(cause, members, outcomes, ctx, evidence)
+    if behind_auth:
+        return behind_auth
+    first = members[0].finding
+    assert first is not None
+    more = f" ({len(members) - 1} more checks show the same)" if len(members) > 1 else ""
+    return f"{first.message}{more}"
+
+
+def _port_mismatch(ctx: Context, evidence: Evidence) -> str:
+    health = evidence.answers.get("health:document")
+    reported = reported_services(health.json()) if health is not None else None
+    if not reported or not reported[0]:
+        return ""
+    urls = reported[0]
+    expected = ctx.config.expected_services
+    for name, url in urls.items():
+        want = expected.get(name) if isinstance(expected, dict) else None
+        if want and url_port(want) != url_port(url):
+            return ctx.clean(f"the gateway proxies {name} to {url} but nothing answers there; "
+                             f"the service may be on another port (health says "
+                             f":{url_port(url)}; expected :{url_port(want)})")
+    name, url = next(iter(urls.items()))
+    host = urlsplit(url).hostname
+    return ctx.clean(f"the gateway proxies {name} to {url} but nothing answers there; is "
+                     f"{name} running on {host}:{url_port(url)}?")
+
+
+AUTHORIZED = (Family.LIST, Family.CREATE, Family.POST)
+
+
+def _behind_auth(cause: Cause, members: list[Outcome], outcomes: list[Outcome], ctx: Context,
+                 evidence: Evidence) -> str:
+    """Routes that fail only once authenticated while their 401s are fine and fast."""
+    if cause not in (Cause.GENERIC_503_LEAK, Cause.NO_RESPONSE, Cause.STACK_TRACE_LEAK):
+        return ""
+    authorized = [m for m in members if m.check.family in AUTHORIZED]
+    ran = [o for o in outcomes if o.check.family in AUTHORIZED and o.outcome in (FAILED, "passed")]
+    auth_checks = [o for o in outcomes if o.check.family is Family.AUTH]
+    if len(authorized) < 2 or len(authorized) != len(ran) or not auth_checks or \
+            any(o.outcome == FAILED for o in auth_checks):
+        return ""
+    answer = evidence.answers.get(authorized[0].check.probes[0])
+    if answer is None:
+        return ""
+    said = error_text(answer.json()) or answer.excerpt(120)
+    agg = evidence.answers.get("health:aggregate")
+    states = aggregate(agg.json()) if agg is not None else None
+    down = [f"{s.name} ({s.error})" for s in (states or {}).values() if not s.ok]
+    dependency = f"; aggregate health reports {', '.join(down)} down" if down else ""
+    took = f" after {answer.elapsed_s:.1f} s" if answer.elapsed_s >= 1 else ""
+    return ctx.clean(f"the service fails behind its auth check: unauthenticated requests get "
+                     f"their 401 at once, authenticated ones answer "
+                     f"{answer.status or answer.error}{took} ({said!r}): a database or another "
+                     f"dependency is likely down{dependency}")

@@ -1,0 +1,127 @@
+"""REST rules: rejection without valid credentials, bad bodies, the route's own answers."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from harness.contract.paths import ID_PATHS, first_scalar, with_defaults
+from harness.judge.causes import Cause
+from harness.judge.context import Context, is_html
+from harness.judge.findings import Finding
+from harness.judge.rules.leaks import (
+    has_stack_trace,
+    leak,
+    looks_like_proxy_error,
+    ngrok_code,
+    statuses,
+    unexpected,
+)
+from harness.probes.model import HttpAnswer
+
+
+def _line(answer: HttpAnswer) -> str:
+    return f"{answer.request.method} {answer.sent_path or answer.request.path}"
+
+
+def auth_rejection(ctx: Context, answer: HttpAnswer, accepted: Collection[int]) -> Finding | None:
+    """No or bad credentials must be rejected with an accepted status and a JSON error."""
+    expected = statuses(accepted)
+    status = answer.status
+    if status is not None and 200 <= status < 300 and not answer.error:
+        if ngrok_code(answer) or is_html(answer):
+            return unexpected(ctx, answer, expected)
+        return ctx.finding(Cause.AUTH_NOT_ENFORCED, f"{_line(answer)} accepted a request with "
+                           f"{answer.request.label or 'no valid token'} ({status})", answer)
+    if status in accepted and not answer.error:
+        if has_stack_trace(ctx, answer):
+            return ctx.finding(Cause.STACK_TRACE_LEAK, f"{_line(answer)} rejected the request "
+                               "but its body leaks a stack trace", answer)
+        if answer.json() is None:
+            if looks_like_proxy_error(ctx, answer):
+                return unexpected(ctx, answer, expected)
+            body = "an HTML page" if is_html(answer) else "a body that is not JSON"
+            return ctx.finding(Cause.CONTRACT_MISMATCH, f"{_line(answer)} rejected the request "
+                               f"with {status} but {body}; the contract expects a JSON error",
+                               answer)
+        return None
+    found = leak(ctx, answer, expected)
+    if found is not None:
+        return found
+    if status is not None and 400 <= status < 500:
+        return ctx.finding(Cause.WRONG_AUTH_STATUS, f"{_line(answer)} rejected "
+                           f"{answer.request.label or 'the request'} with {status}, the "
+                           f"contract expects {expected}", answer)
+    return unexpected(ctx, answer, expected)
+
+
+def bad_body(ctx: Context, answer: HttpAnswer, with_token: bool, strict: bool) -> Finding | None:
+    """A malformed, mistyped or oversized body: no 5xx, no trace, no proxy error; without a
+    token never a 2xx. Requiring a 4xx with a valid token is the --strict policy."""
+    line = f"{_line(answer)} with {answer.request.label or 'a bad body'}"
+    status = answer.status
+    if status is not None and 400 <= status < 500 and status not in (404, 429) \
+            and not answer.error:
+        if has_stack_trace(ctx, answer):
+            return ctx.finding(Cause.STACK_TRACE_LEAK, f"{line} was rejected with {status} "
+                               "but the body leaks a stack trace or internal paths", answer)
+        if looks_like_proxy_error(ctx, answer):
+            return unexpected(ctx, answer, "a 4xx")
+        return None
+    if status is not None and 200 <= status < 300 and not answer.error and \
+            not ngrok_code(answer) and not is_html(answer):
+        if has_stack_trace(ctx, answer):
+            return ctx.finding(Cause.STACK_TRACE_LEAK, f"{line} answered {status} with a stack "
+                               "trace", answer)
+        if not with_token:
+            return ctx.finding(Cause.AUTH_NOT_ENFORCED, f"{line} was accepted ({status}) "
+                               "without a token", answer)
+        if strict:
+            return ctx.finding(Cause.CONTRACT_MISMATCH, f"{line} was accepted with {status}; "
+                               "--strict requires a 4xx", answer)
+        return None
+    return unexpected(ctx, answer, "a 4xx without internals")
+
+
+def own_answer(ctx: Context, answer: HttpAnswer, allowed: Collection[int], *,
+               json: bool = True) -> Finding | None:
+    """The route's own answer: a status in `allowed` (with a JSON body when `json`)."""
+    expected = statuses(allowed) + (" with JSON" if json else "")
+    from_ngrok = "ngrok-error-code" in answer.headers
+    if answer.status in allowed and not answer.error and not from_ngrok and \
+            not answer.truncated:
+        if not json or answer.json() is not None:
+            return None if not has_stack_trace(ctx, answer) else ctx.finding(
+                Cause.STACK_TRACE_LEAK, f"{_line(answer)} answered {answer.status} but the "
+                "body carries a stack trace", answer)
+        if is_html(answer):
+            return unexpected(ctx, answer, expected)
+        return leak(ctx, answer, expected) or ctx.finding(
+            Cause.CONTRACT_MISMATCH, f"{_line(answer)} answered {answer.status} with a body "
+            "that is not JSON", answer)
+    return unexpected(ctx, answer, expected)
+
+
+def created(ctx: Context, answer: HttpAnswer, allowed: Collection[int],
+            id_fields: Sequence[str]) -> Finding | None:
+    """A create route: a status in `allowed` and the new object's id in the JSON body."""
+    found = own_answer(ctx, answer, allowed)
+    if found is None and first_scalar(answer.json(), with_defaults(id_fields, ID_PATHS)) is None:
+        return ctx.finding(Cause.CONTRACT_MISMATCH, f"{_line(answer)} answered {answer.status} "
+                           f"but its body has no id at {' or '.join(id_fields)}", answer)
+    return found
+
+
+def login(ctx: Context, answer: HttpAnswer, token_found: bool) -> Finding | None:
+    """The login answers a token for the configured credentials."""
+    if token_found:
+        return None
+    field = ctx.contract.auth.login.token_field if ctx.contract.auth.login else "token"
+    if answer.status in (400, 401, 403):
+        return ctx.finding(Cause.CREDENTIALS_REJECTED, f"{_line(answer)} refused the configured "
+                           f"credentials ({answer.status}): check SMOKE_USERNAME / "
+                           "SMOKE_PASSWORD", answer)
+    if answer.status is not None and 200 <= answer.status < 300:
+        return ctx.finding(Cause.CONTRACT_MISMATCH, f"{_line(answer)} answered "
+                           f"{answer.status} without a token at {field!r} (set "
+                           "auth.login.token_field or token_cookie)", answer)
+    return unexpected(ctx, answer, f"200 with a token at {field!r}")

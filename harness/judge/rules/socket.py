@@ -1,0 +1,145 @@
+"""Socket.IO rules, layer by layer: handshake, CORS, upgrade, refusals, connect, realtime."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.judge.causes import Cause
+from harness.judge.context import Context
+from harness.judge.findings import Finding
+from harness.judge.rules.leaks import leak, looks_like_proxy_error, unexpected
+from harness.probes.engineio import HandshakeError, decode_error, parse_open_packet
+from harness.probes.model import HttpAnswer
+from harness.probes.socketio_session import ConnectAttempt, SessionResult
+from harness.sanitize.escape import safe_excerpt
+
+
+def handshake(ctx: Context, answer: HttpAnswer) -> Finding | None:
+    """The Engine.IO polling handshake answers a valid v4 open packet."""
+    if answer.status != 200 or answer.error:
+        decoded = decode_error(answer.text) if answer.status in (400, 403) else None
+        if decoded:
+            return ctx.finding(Cause.SOCKETIO_HANDSHAKE_FAILED, f"the polling handshake was "
+                               f"refused: {decoded}", answer)
+        if answer.status is not None and 400 <= answer.status < 500 and \
+                answer.status not in (404, 429) and not looks_like_proxy_error(ctx, answer):
+            return ctx.finding(Cause.SOCKETIO_HANDSHAKE_FAILED, "the polling handshake "
+                               f"answered {answer.status}", answer)
+        return unexpected(ctx, answer, "a 200 Engine.IO open packet")
+    try:
+        parse_open_packet(answer.text)
+    except HandshakeError as exc:
+        return leak(ctx, answer, "a 200 Engine.IO open packet") or ctx.finding(
+            Cause.SOCKETIO_HANDSHAKE_FAILED, str(exc), answer)
+    return None
+
+
+def cors(ctx: Context, answer: HttpAnswer, origin: str) -> Finding | None:
+    """The handshake with `Origin` is answered and allows that origin."""
+    allowed = answer.headers.get("access-control-allow-origin")
+    if answer.status == 200 and allowed in (origin, "*"):
+        return None
+    if answer.status == 200:
+        header = f"with Access-Control-Allow-Origin {allowed!r}" if allowed else \
+            "without Access-Control-Allow-Origin"
+        return ctx.finding(Cause.SOCKETIO_CORS_BLOCKED, f"the handshake with Origin {origin} "
+                           f"answered 200 {header}: a browser on that origin cannot read it",
+                           answer)
+    if answer.status in (400, 403):
+        reason = decode_error(answer.text) or f"status {answer.status}"
+        return ctx.finding(Cause.SOCKETIO_CORS_BLOCKED, f"the handshake with Origin {origin} "
+                           f"was refused ({reason}) while the same handshake without an Origin "
+                           "works", answer)
+    return unexpected(ctx, answer, f"a 200 open packet allowing Origin {origin}")
+
+
+def session_evidence(ctx: Context, session: SessionResult) -> str:
+    return ctx.clean(f"GET {session.path or '(no session)'} (websocket upgrade) -> "
+                     f"{session.upgrade_seen} [{session.elapsed_s * 1000:.0f} ms]")
+
+
+def upgrade(ctx: Context, session: SessionResult) -> Finding | None:
+    """Websocket with the polling sid: 101, 2probe -> 3probe, 5."""
+    if session.upgrade_ok:
+        return None
+    http = session.upgrade_http
+    if http is not None and (http.status in (429, 301, 302, 303, 307, 308) or
+                             (looks_like_proxy_error(ctx, http) and http.status not in
+                              (502, 504))):
+        return unexpected(ctx, http, "101 Switching Protocols")
+    return ctx.finding(Cause.WEBSOCKET_UPGRADE_BROKEN, "the polling handshake works but the "
+                       f"websocket upgrade of its session failed: {session.upgrade_seen}",
+                       evidence=session_evidence(ctx, session))
+
+
+def _attempt_evidence(ctx: Context, attempt: ConnectAttempt, transport: str) -> str:
+    if attempt.accepted:
+        outcome = "connected"
+    elif attempt.refused:
+        outcome = f"connect_error {safe_excerpt(repr(attempt.data), 200)}"
+    else:
+        outcome = attempt.error or "no answer"
+    return ctx.clean(f"Socket.IO CONNECT with {attempt.variant} over {transport} -> {outcome} "
+                     f"[{attempt.elapsed_s * 1000:.0f} ms]")
+
+
+def refusal(ctx: Context, attempt: ConnectAttempt, transport: str) -> Finding | None:
+    """A connect without a valid token must end in connect_error."""
+    if attempt.refused:
+        return None
+    evidence = _attempt_evidence(ctx, attempt, transport)
+    if attempt.accepted:
+        return ctx.finding(Cause.SOCKETIO_AUTH_NOT_ENFORCED, f"the Socket.IO connect with "
+                           f"{attempt.variant} was accepted (namespace "
+                           f"{ctx.contract.socketio.namespace} connected)", evidence=evidence)
+    return ctx.finding(Cause.NO_RESPONSE, f"the Socket.IO connect with {attempt.variant} was "
+                       f"neither accepted nor refused: {attempt.error}", evidence=evidence)
+
+
+def connect(ctx: Context, attempt: ConnectAttempt, transport: str) -> Finding | None:
+    """A connect with the run's valid token is accepted."""
+    if attempt.accepted:
+        return None
+    evidence = _attempt_evidence(ctx, attempt, transport)
+    if attempt.refused:
+        return ctx.finding(Cause.CREDENTIALS_REJECTED, "the server refused the Socket.IO "
+                           f"connect with the run's valid token: {_message(attempt.data)} (the "
+                           "REST routes accept it: do both services verify with the same JWT "
+                           f"secret and read {ctx.contract.socketio.auth_field!r}?)",
+                           evidence=evidence)
+    return ctx.finding(Cause.NO_RESPONSE, "the Socket.IO connect with a valid token was "
+                       f"neither accepted nor refused: {attempt.error}", evidence=evidence)
+
+
+def realtime(ctx: Context, session: SessionResult) -> Finding | None:
+    """After the join, the posted message comes back as the contract's event in budget."""
+    spec, flow = ctx.contract.socketio, ctx.contract.flow
+    evidence = session_evidence(ctx, session)
+    if session.event is not None:
+        return None
+    if not session.joined:
+        reply = session.join_error or \
+            f"the server answered {safe_excerpt(repr(session.join_reply), 200)}"
+        hint = "" if session.join_error is None else (
+            " (if the server confirms a join with an event, set socketio.join_confirm: "
+            "event:<name>)" if spec.join_confirm == "ack" else "")
+        return ctx.finding(Cause.CONTRACT_MISMATCH, f"{spec.join_event} of conversation "
+                           f"{session.conversation_id} was not confirmed: {reply}{hint}; check "
+                           "socketio.join_event and socketio.join_payload", evidence=evidence)
+    post = session.post
+    if post is not None and post.status not in flow.created_statuses:
+        return unexpected(ctx, post, " or ".join(map(str, flow.created_statuses)))
+    others = f" ({session.events_seen} other {spec.message_event} events)" \
+        if session.events_seen else ""
+    how = "posted" if post is not None else f"sent with {flow.message_via}"
+    return ctx.finding(Cause.REALTIME_EVENT_MISSING, f"the message was {how} to conversation "
+                       f"{session.conversation_id}, but no {spec.message_event!r} with its text "
+                       f"arrived within {spec.event_budget_ms} ms{others}",
+                       post if post is not None else None,
+                       evidence=evidence if post is None else "")
+
+
+def _message(data: Any) -> str:
+    if isinstance(data, dict) and "message" in data:
+        return safe_excerpt(str(data["message"]), 200)
+    return safe_excerpt(repr(data), 200)

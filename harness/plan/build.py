@@ -1,0 +1,95 @@
+"""Contract + RunConfig -> Plan: which checks, which probes, in what order, how many requests."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from harness.config import RunConfig
+from harness.plan.health import document_request, health_checks
+from harness.plan.model import Check, Plan
+from harness.plan.rest import (
+    CREATE,
+    auth_checks,
+    authorized_checks,
+    bad_body_checks,
+    unknown_route_check,
+)
+from harness.plan.socket import socket_checks
+from harness.probes.model import HttpRequest
+
+NEEDS_REASON = {
+    "credentials": "no credentials (set SMOKE_TOKEN, or SMOKE_USERNAME and SMOKE_PASSWORD)",
+    "origin": "no browser origin (--origin, SMOKE_ORIGIN or the contract's defaults.origin)",
+    "service-log": "no service log (--service-log FILE)",
+    "expected-services": "no expected service map (--expect-service or the contract's "
+                         "health.expected_services)",
+    "jwt-secret": "needs the signing secret (SMOKE_JWT_SECRET) to sign an expired token",
+}
+
+
+def missing_inputs(config: RunConfig) -> set[str]:
+    """The run inputs this configuration lacks."""
+    missing = set()
+    if config.credentials.kind == "none":
+        missing.add("credentials")
+    if not config.origin:
+        missing.add("origin")
+    if not config.service_logs:
+        missing.add("service-log")
+    if not config.expected_services:
+        missing.add("expected-services")
+    if not config.jwt_secret:
+        missing.add("jwt-secret")
+    return missing
+
+
+def build_plan(config: RunConfig) -> Plan:
+    """Every check the run means to make and the probes they need, known before sending."""
+    checks: list[Check] = []
+    http: list[HttpRequest] = []
+    sessions = []
+    conditional: list[str] = []
+    document = document_request(config)
+    if "health" in config.suites:
+        found, requests = health_checks(config)
+        checks += found
+        http += requests
+    elif document is not None:
+        http.append(document)  # the preflight: is the target there at all?
+    if "rest" in config.suites or "socket" in config.suites:
+        found, requests = authorized_checks(config)
+        if "rest" not in config.suites:
+            found = [check for check in found if check.key.startswith("test_login")]
+            requests = [r for r in requests if r.key in ("login", CREATE, "post")]
+        checks += found
+        http += requests
+    if "rest" in config.suites:
+        for part in (auth_checks(config), bad_body_checks(config)):
+            checks += part[0]
+            http += part[1]
+            if len(part) == 3:
+                conditional += part[2]  # type: ignore[misc]
+        unknown_check, unknown = unknown_route_check(config)
+        checks.append(unknown_check)
+        http.append(unknown)
+    if "socket" in config.suites:
+        create_planned = any(r.key == CREATE for r in http)
+        found, requests, sessions = socket_checks(config, create_planned)
+        checks += found
+        http += requests
+        if "rest" not in config.suites:
+            http = [r for r in http if r.key != "post"]
+    missing = missing_inputs(config)
+    left_out = {check.key: NEEDS_REASON[need] for check in checks
+                for need in check.needs if need in missing}
+    checks = [replace(check, probes=()) if check.key in left_out else check
+              for check in checks]
+    needed = {probe for check in checks for probe in check.probes}
+    needed |= {s.handshake for s in sessions if s.key in needed}
+    if any(session.realtime for session in sessions if session.key in needed):
+        needed.add("post")
+    keep = {"login", document.key if document else ""}
+    http = [r for r in http if r.key in needed or r.key in keep]
+    sessions = [s for s in sessions if s.key in needed]
+    return Plan(tuple(checks), tuple(dict.fromkeys(http)), tuple(sessions), tuple(conditional),
+                left_out)

@@ -1,0 +1,204 @@
+"""The REST part of a plan: login, the auth matrix, bad bodies, lists, create, post, 404."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+
+from harness.config import RunConfig
+from harness.contract import Contract, Route
+from harness.plan.model import Check, Family
+from harness.probes.model import HttpRequest, json_request
+from harness.probes.tokens import TOKEN_VARIANTS, TokenVariant
+
+MALFORMED_JSON = b'{"title": "smoke-malformed", "participants": [}'
+PADDING_FIELD = "smokePadding"
+NO_ID = "smoke-none"
+LOGIN = "login"
+CREATE = "create"
+POST = "post"
+
+
+@dataclass(frozen=True)
+class BadBody:
+    name: str
+    description: str
+    fresh_connection: bool = False
+
+
+BAD_BODIES = (BadBody("malformed-json", "malformed JSON"),
+              BadBody("wrong-content-type", "a JSON body sent as text/plain"),
+              BadBody("oversized-body", "a body twice the size limit", fresh_connection=True))
+
+
+def smoke_tag(contract: Contract) -> str:
+    return f"{contract.flow.tag_prefix}{secrets.token_hex(4)}"
+
+
+def with_query(route: Route, fill: str | None = None) -> str:
+    """The route's path with its query; `fill` replaces every placeholder (unauthenticated)."""
+    path = route.path
+    if route.query:
+        path += "?" + "&".join(f"{name}={value}" for name, value in route.query.items())
+    if fill is not None:
+        for name in route.placeholders:
+            path = path.replace("{" + name + "}", fill)
+    return path
+
+
+def login_request(config: RunConfig) -> HttpRequest | None:
+    login, credentials = config.contract.auth.login, config.credentials
+    if login is None or credentials.token or not credentials.can_login:
+        return None
+    return json_request(LOGIN, login.method, login.path, "rest", {
+        login.username_field: credentials.username, login.password_field: credentials.password,
+    }, label="the configured credentials")
+
+
+def _variant_request(config: RunConfig, route: Route, variant: TokenVariant) -> HttpRequest:
+    body = route.body if route.method != "GET" else None
+    headers = variant.headers(config.contract.auth.scheme, config.jwt_secret)
+    return json_request(f"auth:{route.label}:{variant.name}", route.method,
+                        with_query(route, NO_ID), "rest", body, label=variant.description,
+                        headers=headers, timeout_s=route.timeout_s)
+
+
+def auth_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest], list[str]]:
+    """No token on every protected route; every variant on one route (all with --thorough).
+
+    Returns the checks, their requests, and the conditional expansion the executor may send.
+    """
+    routes = config.contract.protected_routes
+    matrix_route = next((r for r in routes if r.method == "GET"), routes[0])
+    checks, requests, conditional = [], [], []
+    for route in routes:
+        for variant in TOKEN_VARIANTS:
+            full = config.thorough or route is matrix_route or variant.name == "no-token"
+            if not full:
+                conditional.append(f"auth:{route.label}:{variant.name}")
+                continue
+            needs = ("jwt-secret",) if variant.needs_secret and not config.jwt_secret else ()
+            key = f"auth:{route.label}:{variant.name}"
+            if not needs:
+                requests.append(_variant_request(config, route, variant))
+            checks.append(Check(f"{route.label}-{variant.name}", Family.AUTH, (key,),
+                                needs=needs, priority=0 if variant.name == "no-token" else 2,
+                                params={"route": route.label, "variant": variant.name}))
+    return checks, requests, conditional
+
+
+def expansion_request(config: RunConfig, key: str) -> tuple[Check, HttpRequest]:
+    """The check and request of a conditional auth probe `auth:<route>:<variant>`."""
+    _, label, name = key.split(":", 2)
+    route = next(r for r in config.contract.protected_routes if r.label == label)
+    variant = next(v for v in TOKEN_VARIANTS if v.name == name)
+    request = _variant_request(config, route, variant)
+    return Check(f"{route.label}-{variant.name}", Family.AUTH, (request.key,), priority=2,
+                 params={"route": route.label, "variant": variant.name}), request
+
+
+def _bad_body_request(config: RunConfig, route: Route, body: BadBody,
+                      with_token: bool) -> HttpRequest:
+    contract = config.contract
+    payload = dict(route.body or {})
+    if contract.flow.title_field in payload or route.path == contract.flow.create_conversation:
+        payload[contract.flow.title_field] = smoke_tag(contract)
+    content_type = "application/json"
+    if body.name == "malformed-json":
+        content = MALFORMED_JSON
+    elif body.name == "wrong-content-type":
+        content, content_type = json.dumps(payload).encode(), "text/plain"
+    else:
+        payload[PADDING_FIELD] = "x" * (2 * contract.max_body_bytes)
+        content = json.dumps(payload).encode()
+    token = "token" if with_token else "no-token"
+    return HttpRequest(f"bad:{route.label}:{body.name}:{token}", route.method, route.path,
+                       "rest", (("content-type", content_type),), content,
+                       f"{body.description}, {'a valid' if with_token else 'no'} token",
+                       auth="valid" if with_token else None,
+                       fresh_connection=body.fresh_connection, timeout_s=route.timeout_s)
+
+
+def bad_body_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest]]:
+    """Lean: malformed and oversized bodies without a token on one write route. --thorough:
+    every write route and body. --strict adds bodies with a valid token (tagged data)."""
+    routes = config.contract.write_routes
+    if not routes:
+        return [], []
+    checks, requests = [], []
+    for route in routes if config.thorough else routes[:1]:
+        for body in BAD_BODIES:
+            variants = [False] if body.name != "wrong-content-type" or config.thorough else []
+            if config.strict and not config.read_only:
+                variants.append(True)
+            for with_token in variants:
+                request = _bad_body_request(config, route, body, with_token)
+                requests.append(request)
+                token = "token" if with_token else "no-token"
+                checks.append(Check(f"{route.label}-{body.name}-{token}", Family.BAD_BODY,
+                                    (request.key,), needs=("credentials",) if with_token else (),
+                                    after=(LOGIN_KEY,) if with_token else (), writes=with_token,
+                                    priority=1, params={"with_token": with_token}))
+    return checks, requests
+
+
+LOGIN_KEY = f"{Family.LOGIN.test_name}[login]"
+CREATE_KEY = f"{Family.CREATE.test_name}[{{route}}]"
+
+
+def authorized_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest]]:
+    """With a valid token: each GET route answers 200 JSON; create answers 201 with an id;
+    a message is posted (201)."""
+    contract, flow = config.contract, config.contract.flow
+    checks: list[Check] = []
+    requests: list[HttpRequest] = []
+    blockers: tuple[str, ...] = ()
+    login = login_request(config)
+    if login is not None:
+        requests.append(login)
+        checks.append(Check("login", Family.LOGIN, (LOGIN,), priority=0))
+        blockers = (LOGIN_KEY,)
+    needs = ("credentials",)
+    create_key = None
+    can_create = not config.read_only and flow.conversation_id is None
+    if can_create or not config.read_only:
+        tag = smoke_tag(contract)
+        create_route = next((r for r in contract.write_routes
+                             if r.path == flow.create_conversation), None)
+        body = {**(create_route.body if create_route and create_route.body else {}),
+                flow.title_field: tag}
+        create = json_request(CREATE, "POST", flow.create_conversation, "rest", body,
+                              label=f"create conversation {tag}", auth="valid")
+        if can_create:
+            requests.append(create)
+            check = Check(f"POST {flow.create_conversation}", Family.CREATE, (CREATE,),
+                          needs=needs, after=blockers, writes=True, priority=1)
+            checks.append(check)
+            create_key = check.key
+        post_route = next((r for r in contract.write_routes if r.path == flow.post_message),
+                          None)
+        body = {**(post_route.body if post_route and post_route.body else {}),
+                flow.conversation_field: "{conversation_id}", flow.text_field: f"{tag} message"}
+        post = json_request(POST, "POST", flow.post_message, "rest", body,
+                            label=f"post message {tag}", auth="valid")
+        requests.append(post)
+        checks.append(Check(f"POST {flow.post_message}", Family.POST, (POST,), needs=needs,
+                            after=blockers + ((create_key,) if create_key else ()), writes=True,
+                            priority=1))
+    for route in contract.protected_routes:
+        if route.method != "GET":
+            continue
+        request = HttpRequest(f"list:{route.label}", "GET", with_query(route), "rest",
+                              label="a valid token", auth="valid", timeout_s=route.timeout_s)
+        requests.append(request)
+        after = blockers + ((create_key,) if create_key and route.placeholders else ())
+        checks.append(Check(route.label, Family.LIST, (request.key,), needs=needs, after=after,
+                            priority=1, params={"placeholders": sorted(route.placeholders)}))
+    return checks, requests
+
+
+def unknown_route_check(config: RunConfig) -> tuple[Check, HttpRequest]:
+    path = config.contract.unknown_route
+    request = json_request("unknown", "GET", path, "rest", label="a route that does not exist")
+    return Check(f"GET {path}", Family.UNKNOWN_ROUTE, (request.key,), priority=1), request

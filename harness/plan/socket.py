@@ -1,0 +1,52 @@
+"""The Socket.IO part of a plan: one handshake and one session serve every socket check."""
+
+from __future__ import annotations
+
+from harness.config import RunConfig
+from harness.plan.model import Check, Family, SessionSpec
+from harness.plan.rest import CREATE, LOGIN_KEY
+from harness.probes.engineio import handshake_path
+from harness.probes.model import HttpRequest
+
+HANDSHAKE = "socket:handshake"
+SESSION = "socket:session"
+REFUSALS = ("no-token", "forged-token")
+
+
+def handshake_request(config: RunConfig, origin: str | None, key: str = HANDSHAKE) -> HttpRequest:
+    headers = (("origin", origin),) if origin else ()
+    label = f"Engine.IO polling handshake{f', Origin: {origin}' if origin else ''}"
+    return HttpRequest(key, "GET", handshake_path(config.contract.socketio.path), "socket",
+                       headers, label=label)
+
+
+def socket_checks(config: RunConfig, create_planned: bool,
+                  ) -> tuple[list[Check], list[HttpRequest], list[SessionSpec]]:
+    """Handshake (with the origin, which also serves CORS), then one session upgrading that
+    handshake's sid: refusals without and with a forged token, the authenticated connect,
+    and the realtime round trip."""
+    handshake = handshake_request(config, config.origin)
+    checks = [Check("polling", Family.HANDSHAKE, (HANDSHAKE,), priority=0)]
+    hs_key = checks[0].key
+    checks.append(Check("origin", Family.CORS, (HANDSHAKE,), needs=("origin",), after=(hs_key,),
+                        priority=2))
+    checks.append(Check("websocket", Family.UPGRADE, (SESSION,), after=(hs_key,), priority=0))
+    for variant in REFUSALS:
+        checks.append(Check(variant, Family.CONNECT_REFUSED, (SESSION,), after=(hs_key,),
+                            priority=0, params={"variant": variant}))
+    login_after = (LOGIN_KEY,) if config.credentials.kind == "login" and \
+        config.contract.auth.login is not None else ()
+    upgrade_key = checks[-1 - len(REFUSALS)].key
+    checks.append(Check("websocket-token", Family.CONNECT, (SESSION,), needs=("credentials",),
+                        after=(hs_key, upgrade_key, *login_after), priority=1))
+    realtime = not config.read_only or config.contract.flow.conversation_id is not None
+    if realtime and not config.read_only:
+        create_after = (f"{Family.CREATE.test_name}[POST "
+                        f"{config.contract.flow.create_conversation}]",) if create_planned else ()
+        probes = (SESSION, CREATE) if create_planned else (SESSION,)
+        checks.append(Check("message", Family.REALTIME, probes, needs=("credentials",),
+                            after=(hs_key, *login_after, *create_after), writes=True,
+                            priority=1))
+    session = SessionSpec(SESSION, HANDSHAKE, refusals=REFUSALS, connect=True,
+                          realtime=realtime and not config.read_only)
+    return checks, [handshake], [session]

@@ -1,0 +1,221 @@
+"""The executor: sends a plan's probes in stages, each at most once, and keeps the answers.
+
+Stage 0 (preflight) asks for the health document and logs in; stage 1 sends every probe that
+needs nothing else, concurrently, while the Socket.IO session runs; stage 2 sends what needed
+the token or the created conversation. Follow-ups (the auth expansion, a re-handshake without
+Origin, a polling session when the upgrade broke, quiet re-measurements) are the plan's
+conditional probes. Nothing else in the harness sends a request to the target.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from dataclasses import dataclass, field, replace
+
+from harness.config import RunConfig
+from harness.contract.paths import ID_PATHS, TOKEN_PATHS, first_scalar, with_defaults
+from harness.plan.model import Plan, SessionSpec
+from harness.plan.rest import CREATE, LOGIN, POST
+from harness.plan.socket import HANDSHAKE, handshake_request
+from harness.probes.engineio import HandshakeError, parse_open_packet
+from harness.probes.http import HttpProbeClient
+from harness.probes.model import HttpAnswer, HttpRequest
+from harness.probes.socketio_session import SessionInputs, SessionResult, SocketSession
+
+CONCURRENCY = 16
+PLAIN_HANDSHAKE = "socket:handshake-plain"
+POLLING_HANDSHAKE = "socket:handshake-polling"
+
+
+@dataclass
+class Evidence:
+    """Everything the probes saw, by probe key, and the run values they produced."""
+
+    answers: dict[str, HttpAnswer] = field(default_factory=dict)
+    sessions: dict[str, SessionResult] = field(default_factory=dict)
+    fallback: SessionResult | None = None
+    token: str | None = None
+    token_problem: str = ""
+    conversation_id: str | None = None
+
+
+class Executor:
+    """Sends one plan against one target; `evidence` is what the judge reads."""
+
+    def __init__(self, config: RunConfig, plan: Plan, client: HttpProbeClient) -> None:
+        self.config = config
+        self.plan = plan
+        self.client = client
+        self.evidence = Evidence()
+        self._inflight: dict[str, asyncio.Future[HttpAnswer]] = {}
+        self._limit = asyncio.Semaphore(1 if config.sequential else CONCURRENCY)
+        self._conversation: asyncio.Future[tuple[str | None, str]] | None = None
+        self.client.credential = self._credential
+
+    def _credential(self) -> dict[str, str]:
+        token = self.evidence.token or ""
+        cookie = self.config.contract.auth.cookie_name
+        return {"cookie": f"{cookie}={token}"} if cookie else \
+            {"authorization": f"{self.config.contract.auth.scheme} {token}"}
+
+    async def send(self, request: HttpRequest) -> HttpAnswer:
+        """Send `request` once per run (by key); later calls share the answer."""
+        if request.key not in self._inflight:
+            self._inflight[request.key] = asyncio.ensure_future(self._send(request))
+        return await self._inflight[request.key]
+
+    async def _send(self, request: HttpRequest) -> HttpAnswer:
+        async with self._limit:
+            answer = await self.client.send(request)
+        self.evidence.answers[request.key] = answer
+        return answer
+
+    async def send_key(self, key: str) -> HttpAnswer | None:
+        request = self.plan.request(key)
+        return await self.send(request) if request is not None else None
+
+    async def preflight(self) -> list[HttpAnswer]:
+        """The health document (or the first probe) and the login, before anything else."""
+        first = self.plan.request("health:document") or (self.plan.http[0] if self.plan.http
+                                                         else None)
+        jobs = [self.send(first)] if first is not None else []
+        if self.plan.request(LOGIN) is not None:
+            jobs.append(self._login())
+        answers = list(await asyncio.gather(*jobs))
+        if self.config.credentials.token and self.evidence.token is None:
+            self.evidence.token = self.config.credentials.token
+            check = next((r for r in self.plan.http if r.auth == "valid" and r.method == "GET"
+                          and "{" not in r.path), None)
+            if check is not None:
+                answers.append(await self.send(check))
+        return answers
+
+    async def _login(self) -> HttpAnswer:
+        answer = await self.send(self.plan.request(LOGIN))  # type: ignore[arg-type]
+        login = self.config.contract.auth.login
+        assert login is not None, "a login request is planned only with a login route"
+        token = None
+        if login.token_cookie:
+            match = re.search(rf"(?:^|[\s,]){re.escape(login.token_cookie)}=([^;,\s]+)",
+                              answer.headers.get("set-cookie", ""))
+            token = match.group(1) if match else None
+        if token is None and answer.status is not None and 200 <= answer.status < 300:
+            token = first_scalar(answer.json(), with_defaults([login.token_field], TOKEN_PATHS))
+        if token:
+            self.evidence.token = token
+        else:
+            self.evidence.token_problem = f"the login answered {answer.status or answer.error}"
+        return answer
+
+    async def token(self) -> str | None:
+        return self.evidence.token
+
+    async def run(self) -> None:
+        """Stage 1 and 2: everything the plan holds, then the conditional follow-ups."""
+        self._conversation = asyncio.ensure_future(self._create())
+        independent = [r for r in self.plan.http
+                       if r.auth is None and r.key not in (LOGIN, HANDSHAKE)]
+        authorized = [r for r in self.plan.http if r.auth == "valid" and
+                      r.key not in (CREATE, POST) and "{" not in r.path]
+        jobs = [self.send(r) for r in independent]
+        if self.evidence.token:
+            jobs += [self.send(r) for r in authorized]
+        jobs += [self._session(spec) for spec in self.plan.sessions]
+        await asyncio.gather(*jobs, self._conversation)
+        later = [r for r in self.plan.http if r.auth == "valid" and "{" in r.path]
+        if self.evidence.token and later:
+            await asyncio.gather(*(self._send_filled(r) for r in later))
+        if self.plan.request(POST) is not None and POST not in self.evidence.answers:
+            conversation, _ = await self._conversation
+            if conversation is not None and self.evidence.token:
+                await self._post(conversation, f"{self.config.contract.flow.tag_prefix}rest")
+
+    async def _send_filled(self, request: HttpRequest) -> HttpAnswer | None:
+        conversation, _ = await self._conversation  # type: ignore[misc]
+        self.client.values["conversation_id"] = conversation or "smoke-none"
+        return await self.send(request)
+
+    async def _create(self) -> tuple[str | None, str]:
+        flow = self.config.contract.flow
+        if flow.conversation_id:
+            self.evidence.conversation_id = flow.conversation_id
+            return flow.conversation_id, ""
+        request = self.plan.request(CREATE)
+        if request is None:
+            return None, "no conversation to use: set flow.conversation_id (read-only runs)"
+        if not self.evidence.token:
+            return None, "no token to create a conversation with"
+        answer = await self.send(request)
+        if answer.status not in flow.created_statuses:
+            return None, f"creating a conversation answered {answer.status or answer.error}"
+        found = first_scalar(answer.json(), with_defaults(flow.id_fields, ID_PATHS))
+        if found is None:
+            return None, "the created conversation's answer has no id"
+        self.evidence.conversation_id = found
+        return found, ""
+
+    async def _post(self, conversation: str, text: str) -> HttpAnswer | None:
+        request = self.plan.request(POST)
+        if request is None or not self.evidence.token:
+            return None
+        flow = self.config.contract.flow
+        body = json.loads(request.body or b"{}")
+        body[flow.conversation_field] = conversation
+        body[flow.text_field] = text
+        return await self.send(replace(request, body=json.dumps(body).encode()))
+
+    def _inputs(self) -> SessionInputs:
+        async def conversation() -> tuple[str | None, str]:
+            assert self._conversation is not None
+            return await self._conversation
+
+        return SessionInputs(token=self.token, conversation=conversation, post=self._post,
+                             send_http=self._send_counted, count=self._count_socket)
+
+    async def _send_counted(self, request: HttpRequest) -> HttpAnswer:
+        async with self._limit:
+            return await self.client.send(request)
+
+    def _count_socket(self, n: int) -> None:
+        self.client.count("socket", n)
+
+    async def _session(self, spec: SessionSpec) -> None:
+        handshake = await self.send_key(spec.handshake)
+        assert handshake is not None, "a session's handshake is always planned"
+        if not _is_open_packet(handshake) and self.config.origin:
+            plain = handshake_request(self.config, None, PLAIN_HANDSHAKE)
+            handshake = await self.send(plain)
+        session = SocketSession(self.config.contract, self.config.base_url,
+                                self.config.timeout_s)
+        result = await session.run(handshake, spec.transport, spec.refusals, spec.connect,
+                                   spec.realtime, self._inputs())
+        self.evidence.sessions[spec.key] = result
+        if not result.upgrade_ok and _is_open_packet(handshake):
+            fresh = await self.send(handshake_request(self.config, None, POLLING_HANDSHAKE))
+            self.evidence.fallback = await session.run(
+                fresh, "polling", spec.refusals, spec.connect, spec.realtime, self._inputs())
+
+    async def expand(self, requests: list[HttpRequest]) -> None:
+        """Send conditional probes the judge asked for."""
+        await asyncio.gather(*(self.send(request) for request in requests))
+
+    async def remeasure(self, keys: list[str]) -> None:
+        """Send these probes again one at a time, alone: latency judged without our load."""
+        for key in keys:
+            request = self.plan.request(key)
+            if request is None:
+                continue
+            answer = await self.client.send(replace(request, key=f"{key}:quiet"))
+            original = self.evidence.answers.get(key)
+            if original is not None and answer.error is None:
+                original.quiet_elapsed_s = answer.elapsed_s
+
+
+def _is_open_packet(answer: HttpAnswer) -> bool:
+    try:
+        parse_open_packet(answer.text)
+    except HandshakeError:
+        return False
+    return answer.status == 200

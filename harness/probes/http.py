@@ -1,0 +1,173 @@
+"""The one HTTP client of a run: bounded in time and size, never follows a redirect.
+
+Every request is counted (per suite), carries `ngrok-skip-browser-warning`, is read as a stream
+up to the read cap with decompression bounded too, and gets the run's credential only when it
+asks for it. Requests whose body the server may leave unread go on a connection of their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import zlib
+from collections import Counter
+from collections.abc import Callable, Mapping
+
+import httpx
+
+from harness import __version__
+from harness.probes.model import HttpAnswer, HttpRequest
+from harness.probes.ratelimit import BudgetTracker
+
+BASE_HEADERS = {
+    "ngrok-skip-browser-warning": "1",
+    "user-agent": f"smoke-harness/{__version__}",
+    "accept": "application/json",
+    "accept-encoding": "gzip, deflate",
+}
+DEFAULT_READ_CAP = 256 * 1024
+CHUNK = 16 * 1024
+
+
+class RequestBudgetSpent(Exception):
+    """The run's --max-requests cap is reached: nothing more is sent."""
+
+
+class BoundedDecoder:
+    """gzip/deflate decoding that never produces more than `cap` bytes."""
+
+    def __init__(self, encoding: str, cap: int) -> None:
+        self.cap = cap
+        self._zlib = None
+        if encoding in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        elif encoding == "deflate":
+            self._zlib = zlib.decompressobj()
+        self.out = bytearray()
+        self.truncated = False
+
+    def feed(self, data: bytes) -> None:
+        room = self.cap - len(self.out)
+        if room <= 0:
+            self.truncated = True
+            return
+        if self._zlib is None:
+            chunk = data[:room]
+        else:
+            try:
+                chunk = self._zlib.decompress(data, room)
+            except zlib.error:
+                chunk = data[:room]
+                self._zlib = None
+            if self._zlib is not None and self._zlib.unconsumed_tail:
+                self.truncated = True
+        if len(data) > room and self._zlib is None:
+            self.truncated = True
+        self.out += chunk
+        if len(self.out) >= self.cap:
+            self.truncated = True
+
+
+def _classify(exc: BaseException, headers_seen: bool) -> str:
+    if headers_seen:
+        return "body-timeout" if isinstance(exc, (httpx.TimeoutException,
+                                                  asyncio.TimeoutError)) else "reset"
+    if isinstance(exc, (httpx.ReadTimeout, httpx.WriteTimeout, asyncio.TimeoutError)):
+        return "no-response"
+    if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ConnectError)):
+        text = str(exc).lower()
+        return "tls" if "ssl" in text or "certificate" in text else "connect"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "protocol"
+    if isinstance(exc, (httpx.ReadError, ConnectionResetError)):
+        return "reset"
+    if isinstance(exc, (httpx.InvalidURL, httpx.UnsupportedProtocol)):
+        return "invalid-url"
+    return "transport"
+
+
+class HttpProbeClient:
+    """Sends HttpRequests to one base URL; `credential` supplies headers for auth="valid"."""
+
+    def __init__(self, base_url: str, *, timeout_s: float, read_cap: int = DEFAULT_READ_CAP,
+                 max_requests: int | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout_s = timeout_s
+        self.read_cap = read_cap
+        self.max_requests = max_requests
+        self.sent: Counter[str] = Counter()
+        self.budget = BudgetTracker()
+        self.credential: Callable[[], Mapping[str, str]] = dict
+        self.values: dict[str, str] = {}
+        timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0))
+        common = {"base_url": self.base_url, "headers": BASE_HEADERS, "timeout": timeout,
+                  "follow_redirects": False, "trust_env": False}
+        self._client = httpx.AsyncClient(**common, limits=httpx.Limits(
+            max_connections=32, max_keepalive_connections=16))
+        self._oneshot = httpx.AsyncClient(**common, limits=httpx.Limits(
+            max_connections=8, max_keepalive_connections=0))
+
+    @property
+    def requests_sent(self) -> int:
+        return sum(self.sent.values())
+
+    def count(self, suite: str, n: int = 1) -> None:
+        """Count requests sent outside this client (websocket upgrades, polling)."""
+        if self.max_requests is not None and self.requests_sent + n > self.max_requests:
+            raise RequestBudgetSpent(f"--max-requests {self.max_requests} reached")
+        self.sent[suite] += n
+
+    def fill(self, path: str) -> str:
+        """`path` with `{name}` placeholders filled from the run's values."""
+        for name, value in self.values.items():
+            path = path.replace("{" + name + "}", value)
+        return path
+
+    async def send(self, request: HttpRequest) -> HttpAnswer:
+        """Send once; the answer or the transport error, within the request's timeout."""
+        path = self.fill(request.path)
+        answer = HttpAnswer(request, sent_path=path)
+        try:
+            self.count(request.suite)
+        except RequestBudgetSpent as exc:
+            answer.error, answer.error_detail = "refused-by-budget", str(exc)
+            return answer
+        headers = dict(request.headers)
+        if request.auth == "valid":
+            headers.update(self.credential())
+        client = self._oneshot if request.fresh_connection else self._client
+        limit = request.timeout_s or self.timeout_s
+        started = time.perf_counter()
+        try:
+            await asyncio.wait_for(self._exchange(client, request, path, headers, answer, limit),
+                                   limit * 2 + 1)
+        except (httpx.HTTPError, asyncio.TimeoutError, OSError, ValueError) as exc:
+            answer.error = _classify(exc, answer.status is not None)
+            answer.error_detail = f"{type(exc).__name__}: {exc}".strip(": ")[:300]
+        answer.elapsed_s = time.perf_counter() - started
+        return answer
+
+    async def _exchange(self, client: httpx.AsyncClient, request: HttpRequest, path: str,
+                        headers: dict[str, str], answer: HttpAnswer, limit: float) -> None:
+        timeout = httpx.Timeout(limit, connect=min(limit, 5.0))
+        async with client.stream(request.method, path, headers=headers, content=request.body,
+                                 timeout=timeout) as response:
+            answer.status = response.status_code
+            answer.headers = {k.lower(): v for k, v in response.headers.items()}
+            self.budget.see(answer.headers)
+            decoder = BoundedDecoder(answer.headers.get("content-encoding", "").strip().lower(),
+                                     self.read_cap)
+            deadline = time.perf_counter() + limit
+            try:
+                async for chunk in response.aiter_raw(CHUNK):
+                    decoder.feed(chunk)
+                    if decoder.truncated:
+                        break
+                    if time.perf_counter() > deadline:
+                        raise asyncio.TimeoutError("the body did not end within the timeout")
+            finally:
+                answer.body, answer.truncated = bytes(decoder.out), decoder.truncated
+
+    async def close(self) -> None:
+        await self._client.aclose()
+        await self._oneshot.aclose()

@@ -1,0 +1,88 @@
+"""The target's rate-limit budget, read from the headers of every answer.
+
+Understands the IETF drafts (`RateLimit-Limit/-Remaining/-Reset`, draft 7; the combined
+`RateLimit: limit=..., remaining=..., reset=...`; draft 8's `RateLimit: "p";r=..;t=..` with
+`RateLimit-Policy: "p";q=..;w=..`), the common `X-RateLimit-*` headers and `Retry-After`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+_PARAM = re.compile(r"\b(limit|remaining|reset|r|t|q|w)\s*=\s*(\d+)")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What one answer said about the budget; None where it said nothing."""
+
+    limit: int | None = None
+    remaining: int | None = None
+    reset_s: int | None = None
+    retry_after_s: float | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.remaining is not None
+
+
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    match = re.match(r"\s*(\d+)", value)
+    return int(match.group(1)) if match else None
+
+
+def read_budget(headers: Mapping[str, str]) -> Budget:
+    """The budget an answer's headers (lower-case names) announce."""
+    limit = _int(headers.get("ratelimit-limit")) or _int(headers.get("x-ratelimit-limit"))
+    remaining = _int(headers.get("ratelimit-remaining"))
+    if remaining is None:
+        remaining = _int(headers.get("x-ratelimit-remaining"))
+    reset = _int(headers.get("ratelimit-reset"))
+    if reset is None:
+        reset = _int(headers.get("x-ratelimit-reset"))
+    combined = dict(_PARAM.findall(headers.get("ratelimit", "")))
+    policy = dict(_PARAM.findall(headers.get("ratelimit-policy", "")))
+    limit = limit or _int(combined.get("limit")) or _int(policy.get("q"))
+    if remaining is None:
+        remaining = _int(combined.get("remaining") or combined.get("r"))
+    if reset is None:
+        reset = _int(combined.get("reset") or combined.get("t"))
+    if reset is not None and reset > 10**9:  # X-RateLimit-Reset as an epoch timestamp
+        reset = None
+    return Budget(limit, remaining, reset, retry_after(headers))
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Retry-After in seconds (an HTTP date counts as unknown)."""
+    value = headers.get("retry-after", "").strip()
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+class BudgetTracker:
+    """The lowest remaining budget seen so far, and the first one seen (before the run)."""
+
+    def __init__(self) -> None:
+        self.first: Budget | None = None
+        self.last: Budget | None = None
+
+    def see(self, headers: Mapping[str, str]) -> None:
+        budget = read_budget(headers)
+        if not budget.known:
+            return
+        if self.first is None:
+            self.first = budget
+        if self.last is None or (budget.remaining or 0) <= (self.last.remaining or 0):
+            self.last = budget
+
+    def document(self) -> dict[str, int | None] | None:
+        if self.first is None or self.last is None:
+            return None
+        return {"limit": self.first.limit, "remaining_before": self.first.remaining,
+                "remaining_after": self.last.remaining, "reset_s": self.last.reset_s}

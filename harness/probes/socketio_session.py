@@ -1,0 +1,296 @@
+"""One Socket.IO session that serves every socket check: upgrade, refusals, connect, join,
+post and the realtime event, each step recorded as evidence for the judge."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import websockets
+
+from harness.contract import Contract
+from harness.probes.engineio import HandshakeError, handshake_path, parse_open_packet
+from harness.probes.model import HttpAnswer, HttpRequest
+from harness.probes.socketio_wire import (
+    CLIENT_HEADERS,
+    WS_FRAME_CAP,
+    PollingTransport,
+    SioPacket,
+    Transport,
+    WebSocketTransport,
+    connect_no_redirect,
+    encode,
+)
+from harness.probes.tokens import forged_token
+from harness.sanitize.escape import safe_excerpt
+
+CONNECT, DISCONNECT, EVENT, ACK, CONNECT_ERROR = range(5)
+CLOSE_ERRORS = (websockets.exceptions.WebSocketException, asyncio.TimeoutError, OSError)
+
+
+@dataclass
+class ConnectAttempt:
+    """One namespace connect: accepted, refused (with the server's data), or no answer."""
+
+    variant: str
+    accepted: bool = False
+    refused: bool = False
+    data: Any = None
+    error: str | None = None
+    elapsed_s: float = 0.0
+
+
+@dataclass
+class SessionResult:
+    """What the session saw, step by step; it stops at the first step that could not run."""
+
+    transport: str
+    path: str = ""
+    upgrade_ok: bool = False
+    upgrade_seen: str = ""
+    upgrade_http: HttpAnswer | None = None
+    elapsed_s: float = 0.0
+    connects: dict[str, ConnectAttempt] = field(default_factory=dict)
+    conversation_id: str | None = None
+    no_conversation: str = ""
+    joined: bool | None = None
+    join_reply: Any = None
+    join_error: str | None = None
+    post: HttpAnswer | None = None
+    text: str = ""
+    event: Any = None
+    event_after_s: float | None = None
+    events_seen: int = 0
+
+
+@dataclass
+class SessionInputs:
+    """What the session gets from the rest of the run, as awaitables."""
+
+    token: Callable[[], Awaitable[str | None]]
+    conversation: Callable[[], Awaitable[tuple[str | None, str]]]
+    post: Callable[[str, str], Awaitable[HttpAnswer | None]]
+    send_http: Callable[[HttpRequest], Awaitable[HttpAnswer]]
+    count: Callable[[int], None]
+
+
+class SocketSession:
+    """Talks Engine.IO/Socket.IO v4 to one server; every wait bounded by `timeout_s`."""
+
+    def __init__(self, contract: Contract, base_url: str, timeout_s: float) -> None:
+        self.contract = contract
+        self.spec = contract.socketio
+        self.timeout_s = timeout_s
+        url = (self.spec.url or base_url).rstrip("/")
+        scheme, _, rest = url.partition("://")
+        host, _, prefix = rest.partition("/")
+        self.ws_origin = f"{'wss' if scheme == 'https' else 'ws'}://{host}"
+        self.socket_path = ("/" + prefix if prefix else "") + "/" + self.spec.path.strip("/")
+
+    async def run(self, handshake: HttpAnswer, transport: str, refusals: tuple[str, ...],
+                  connect: bool, realtime: bool, inputs: SessionInputs) -> SessionResult:
+        result = SessionResult(transport)
+        started = time.perf_counter()
+        try:
+            sid = parse_open_packet(handshake.text).sid
+        except HandshakeError as exc:
+            result.upgrade_seen = f"no session to continue: {exc}"
+            return result
+        wire = await self._open(sid, transport, result, inputs)
+        if wire is None:
+            result.elapsed_s = time.perf_counter() - started
+            return result
+        try:
+            await self._steps(wire, refusals, connect, realtime, inputs, result)
+        except (websockets.exceptions.WebSocketException, ConnectionError, OSError) as exc:
+            result.join_error = result.join_error or f"the connection broke: {exc}"
+        finally:
+            with contextlib.suppress(*CLOSE_ERRORS):
+                await wire.close()
+        result.elapsed_s = time.perf_counter() - started
+        return result
+
+    async def _open(self, sid: str, transport: str, result: SessionResult,
+                    inputs: SessionInputs) -> Transport | None:
+        if transport == "polling":
+            result.upgrade_ok, result.upgrade_seen = True, "polling session"
+            return PollingTransport(self.socket_path, sid, inputs.send_http)
+        result.path = handshake_path(self.socket_path, "websocket", sid)
+        inputs.count(1)
+        started = time.perf_counter()
+        try:
+            ws = await connect_no_redirect(
+                self.ws_origin + result.path, additional_headers=CLIENT_HEADERS,
+                open_timeout=self.timeout_s, close_timeout=2, ping_interval=None,
+                compression=None, max_size=WS_FRAME_CAP, proxy=None)
+        except websockets.exceptions.InvalidStatus as exc:
+            response = exc.response
+            result.upgrade_http = HttpAnswer(
+                HttpRequest("socket:upgrade", "GET", result.path, "socket",
+                            label="websocket upgrade"), sent_path=result.path,
+                status=response.status_code,
+                headers={k.lower(): v for k, v in response.headers.raw_items()},
+                body=bytes(response.body or b"")[:WS_FRAME_CAP],
+                elapsed_s=time.perf_counter() - started)
+            result.upgrade_seen = f"no 101: the server answered {response.status_code}"
+            return None
+        except (asyncio.TimeoutError, TimeoutError):
+            result.upgrade_seen = f"timeout: no 101 within {self.timeout_s:g} s"
+            return None
+        except (websockets.exceptions.WebSocketException, OSError, ValueError) as exc:
+            result.upgrade_seen = f"the upgrade failed: {type(exc).__name__}: {exc}"
+            return None
+        wire = WebSocketTransport(ws)
+        try:
+            await wire.send("2probe")
+            reply = await wire.receive(self.timeout_s)
+        except (asyncio.TimeoutError, TimeoutError):
+            result.upgrade_seen = "101, then no '3probe' within the timeout"
+            await _quiet_close(ws)
+            return None
+        except websockets.exceptions.ConnectionClosed as exc:
+            result.upgrade_seen = f"reset: 101, then the connection closed ({_reason(exc)})"
+            return None
+        if reply != "3probe":
+            result.upgrade_seen = f"101, then {safe_excerpt(reply, 80)!r} instead of '3probe'"
+            await _quiet_close(ws)
+            return None
+        await wire.send("5")
+        result.upgrade_ok, result.upgrade_seen = True, "101, 3probe, upgrade sent"
+        return wire
+
+    async def _steps(self, wire: Transport, refusals: tuple[str, ...], connect: bool,
+                     realtime: bool, inputs: SessionInputs, result: SessionResult) -> None:
+        for variant in refusals:
+            token = forged_token() if variant == "forged-token" else None
+            attempt = await self._connect(wire, variant, token)
+            result.connects[variant] = attempt
+            if attempt.accepted:
+                await wire.send(encode(DISCONNECT, self.spec.namespace))
+        if not connect:
+            return
+        token = await inputs.token()
+        if token is None:
+            return
+        attempt = await self._connect(wire, "valid-token", token)
+        result.connects["valid-token"] = attempt
+        if not (attempt.accepted and realtime):
+            return
+        result.conversation_id, result.no_conversation = await inputs.conversation()
+        if result.conversation_id is None:
+            return
+        await self._join(wire, result)
+        if not result.joined:
+            return
+        await self._post_and_wait(wire, inputs, result)
+
+    async def _connect(self, wire: Transport, variant: str, token: str | None) -> ConnectAttempt:
+        attempt = ConnectAttempt(variant)
+        auth = {self.spec.auth_field: token} if token else None
+        started = time.perf_counter()
+        await wire.send(encode(CONNECT, self.spec.namespace, auth))
+        try:
+            packet = await self._next(wire, lambda p: p.type in (CONNECT, CONNECT_ERROR))
+        except (asyncio.TimeoutError, TimeoutError):
+            attempt.error = f"neither accepted nor refused within {self.timeout_s:g} s"
+        else:
+            attempt.accepted = packet.type == CONNECT
+            attempt.refused = packet.type == CONNECT_ERROR
+            attempt.data = packet.data
+        attempt.elapsed_s = time.perf_counter() - started
+        return attempt
+
+    async def _next(self, wire: Transport, wanted: Callable[[SioPacket], bool],
+                    timeout_s: float | None = None) -> SioPacket:
+        deadline = time.perf_counter() + (timeout_s or self.timeout_s)
+        while True:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                raise asyncio.TimeoutError
+            packet = SioPacket.parse(await wire.receive(left))
+            if packet is not None and packet.namespace == self.spec.namespace and wanted(packet):
+                return packet
+
+    def join_payload(self, conversation_id: str) -> Any:
+        template = self.spec.join_payload
+        if template is None:
+            return {self.spec.join_field: conversation_id}
+        return json.loads(json.dumps(template).replace("{conversation_id}", conversation_id))
+
+    async def _join(self, wire: Transport, result: SessionResult) -> None:
+        confirm = self.spec.confirm_event
+        payload = self.join_payload(result.conversation_id or "")
+        ack_id = None if confirm else 1
+        await wire.send(encode(EVENT, self.spec.namespace, [self.spec.join_event, payload],
+                               ack_id))
+
+        def reply(packet: SioPacket) -> bool:
+            if packet.type == ACK and packet.ack_id == ack_id:
+                return True
+            name = packet.data[0] if packet.type == EVENT and isinstance(packet.data, list) \
+                and packet.data else None
+            return name in (confirm, "error")
+
+        try:
+            packet = await self._next(wire, reply)
+        except (asyncio.TimeoutError, TimeoutError):
+            what = f"no {confirm!r} event" if confirm else "no ack"
+            result.joined, result.join_error = False, f"{what} within {self.timeout_s:g} s"
+            return
+        data = packet.data if packet.type == ACK else packet.data[1:]
+        result.join_reply = data[0] if isinstance(data, list) and len(data) == 1 else data
+        failed = packet.type == EVENT and packet.data[0] == "error"
+        result.joined = not failed and _ack_ok(result.join_reply)
+
+    async def _post_and_wait(self, wire: Transport, inputs: SessionInputs,
+                             result: SessionResult) -> None:
+        flow = self.contract.flow
+        result.text = f"{flow.tag_prefix}realtime-{int(time.time() * 1000)}"
+        conversation = result.conversation_id or ""
+        if flow.message_via.startswith("socket:"):
+            event = flow.message_via.split(":", 1)[1]
+            await wire.send(encode(EVENT, self.spec.namespace, [event, {
+                flow.conversation_field: conversation, flow.text_field: result.text}]))
+        else:
+            result.post = await inputs.post(conversation, result.text)
+            if result.post is None or result.post.status not in flow.created_statuses:
+                return
+        budget = self.spec.event_budget_ms / 1000
+        started = time.perf_counter()
+        while (left := budget - (time.perf_counter() - started)) > 0:
+            try:
+                packet = await self._next(wire, lambda p: p.type == EVENT, left)
+            except (asyncio.TimeoutError, TimeoutError):
+                return
+            name, *args = packet.data if isinstance(packet.data, list) else [None]
+            if name != self.spec.message_event:
+                continue
+            result.events_seen += 1
+            if result.text in json.dumps(args):
+                result.event, result.event_after_s = args, time.perf_counter() - started
+                return
+
+
+def _ack_ok(ack: Any) -> bool:
+    """An ack or confirmation that does not say it failed (`{"ok": false}`, `{"error"}`)."""
+    if isinstance(ack, dict):
+        return ack.get("ok", True) is not False and not ack.get("error") and \
+            ack.get("success", True) is not False
+    return ack is not False
+
+
+def _reason(exc: websockets.exceptions.ConnectionClosed) -> str:
+    close = exc.rcvd or exc.sent
+    if close is None:
+        return "no close frame"
+    return f"code {close.code}" + (f" {safe_excerpt(close.reason, 80)!r}" if close.reason else "")
+
+
+async def _quiet_close(ws: Any) -> None:
+    with contextlib.suppress(*CLOSE_ERRORS):
+        await asyncio.wait_for(ws.close(), 2)

@@ -1,0 +1,61 @@
+"""`python -m harness ... --junitxml/--alluredir/-- ARGS`: the same run, through pytest.
+
+The CLI hands pytest the configuration it already resolved (as the plugin object
+`smoke-cli`), so nothing is resolved twice; pytest's own output is off and the harness's
+summary is the only one printed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import suites
+from harness.config import RunConfig
+
+SUITES_DIR = Path(suites.__file__).parent
+XDIST_FLAGS = ("-n", "--numprocesses", "--dist", "-d", "--tx", "--maxprocesses")
+
+
+class HandOver:
+    """The CLI's resolved configuration, for the plugin in this process."""
+
+    def __init__(self, run_config: RunConfig, verbose: bool) -> None:
+        self.run_config = run_config
+        self.verbose = verbose
+
+
+def pytest_args(config: RunConfig, values: dict[str, Any], passthrough: Sequence[str]) -> list[str]:
+    paths = [str(SUITES_DIR / name) for name in config.suites]
+    args = [*paths, "-p", "harness.plugin", "-p", "no:cacheprovider", "-p", "no:randomly",
+            "-p", "no:terminal", "--assert=plain",
+            f"--rootdir={SUITES_DIR.parent}"]
+    uses_xdist = any(arg.split("=", 1)[0] in XDIST_FLAGS or arg.startswith("-n")
+                     for arg in passthrough)
+    if not uses_xdist:
+        args += ["-p", "no:xdist"]
+    if not values.get("alluredir") and not any(a.startswith("--alluredir") for a in passthrough):
+        args += ["-p", "no:allure_pytest"]
+    for name in ("junitxml", "alluredir"):
+        if values.get(name):
+            args.append(f"--{name}={values[name]}")
+    return [*args, *passthrough]
+
+
+def run_through_pytest(config: RunConfig, values: dict[str, Any],
+                       passthrough: Sequence[str]) -> int:
+    import pytest
+
+    from harness.judge.verdict import EXIT_CODES
+
+    handed = HandOver(config, bool(values.get("verbose")))
+    code = int(pytest.main(pytest_args(config, values, passthrough), plugins=[handed]))
+    state = _state_of(handed)
+    if state is None or state.result is None:
+        return 2 if code not in (0, 1) else code
+    return EXIT_CODES[state.result.verdict]
+
+
+def _state_of(handed: HandOver) -> Any:
+    return getattr(handed, "state", None)

@@ -1,0 +1,91 @@
+"""The JSON report document (DESIGN.md's shape): every report renders from it."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from harness import __version__
+from harness.engine import RunResult
+from harness.judge.outcomes import KNOWN, NOT_TESTED, PASSED, Outcome
+from harness.reports.github import ci_context
+from harness.sanitize.escape import escape_control
+
+
+def check_document(outcome: Outcome, result: RunResult) -> dict[str, Any]:
+    finding = outcome.finding
+    return {
+        "id": outcome.check.node_id, "suite": outcome.check.suite,
+        "outcome": outcome.outcome, "cause": outcome.cause.code if outcome.cause else None,
+        "blocked_by": _node(result, outcome.blocked_by), "message": outcome.message,
+        "evidence": finding.evidence if finding else "",
+        "reproduce": finding.reproduce if finding else "",
+        "latency_ms": outcome.latency_ms if outcome.latency_ms is not None else
+        (finding.latency_ms if finding else None),
+    }
+
+
+def _node(result: RunResult, key: str | None) -> str | None:
+    if key is None:
+        return None
+    check = next((c for c in result.plan.checks if c.key == key), None)
+    return check.node_id if check else key
+
+
+def build_document(result: RunResult, latencies: dict[str, int] | None = None) -> dict[str, Any]:
+    """The report as a dict; every text in it redacted and escaped."""
+    checks = []
+    for outcome in result.outcomes:
+        doc = check_document(outcome, result)
+        if doc["latency_ms"] is None and latencies:
+            doc["latency_ms"] = latencies.get(outcome.check.key)
+        checks.append(doc)
+    config = result.config
+    document: dict[str, Any] = {
+        "verdict": result.verdict, "target": result.target, "started_at": result.started_at,
+        "duration_s": round(result.duration_s, 3), "requests_sent": result.requests_sent,
+        "requests_by_suite": result.requests_by_suite, "rate_limit": result.rate_limit,
+        "root_causes": [{**root.document(), "checks": [_node(result, k) for k in root.checks]}
+                        for root in result.root_causes],
+        "not_tested": [{"check": o.check.node_id, "reason": o.reason}
+                       for o in result.outcomes if o.outcome == NOT_TESTED],
+        "known_issues": [{"check": o.check.node_id, "reason": o.known.reason,
+                          "link": o.known.link,
+                          "status": "still-failing" if o.outcome == KNOWN else "fixed"}
+                         for o in result.outcomes
+                         if o.known is not None and o.outcome in (KNOWN, PASSED)],
+        "checks": checks,
+        "run": {"harness_version": __version__, "contract": config.contract.name,
+                "contract_file": str(config.contract_path),
+                "contract_sha256": config.contract_sha256,
+                "credentials": config.credentials.kind,
+                "options": {key: value for key, value in config.options.items()},
+                "target_version": result.version, "ci": ci_context(os.environ)},
+        "notes": result.notes,
+    }
+    if result.error:
+        document["error"] = result.error
+    if result.waited_s is not None:
+        document["waited_s"] = round(result.waited_s, 3)
+    if result.containers is not None:
+        document["containers"] = result.containers
+    return sanitised(document, result)
+
+
+def sanitised(value: Any, result: RunResult) -> Any:
+    """Every string in the document redacted and with control characters escaped."""
+    if isinstance(value, str):
+        return "\n".join(escape_control(line) for line in result.redactor.text(value).split("\n"))
+    if isinstance(value, dict):
+        return {key: sanitised(item, result) for key, item in value.items()}
+    if isinstance(value, list):
+        return [sanitised(item, result) for item in value]
+    return value
+
+
+def write_json(path: str | Path, document: dict[str, Any]) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,31 @@
+"""Presenting a finished run: the JSON report, the sign-off page, CI outputs, the summary."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, TextIO
+
+from harness.engine import RunResult
+from harness.judge.verdict import EXIT_CODES
+from harness.reports.baseline import load_baseline
+from harness.reports.document import build_document, write_json
+from harness.reports.github import write_github_outputs
+from harness.reports.signoff import write_signoff
+from harness.reports.terminal import render, use_colour
+
+
+def present(result: RunResult, stream: TextIO | None = None, *, verbose: bool = False,
+            document: dict[str, Any] | None = None) -> int:
+    """Write every report the config asks for, print the summary; the verdict's exit code."""
+    stream = stream or sys.stdout
+    doc = document or build_document(result)
+    config = result.config
+    if config.report_json:
+        write_json(config.report_json, doc)
+    if config.signoff_report:
+        baseline = load_baseline(config.baseline) if config.baseline else None
+        write_signoff(config.signoff_report, doc, baseline)
+    write_github_outputs(doc, os.environ, stream=stream)
+    print(render(doc, verbose=verbose, colour=use_colour(stream)), file=stream, flush=True)
+    return EXIT_CODES[doc["verdict"]]
