@@ -14,10 +14,15 @@ from typing import Any
 
 import pytest
 
+from harness.config import resolve
+from harness.engine import RunResult, run
 from harness.stacks.reference import ReferenceStack
 
-REPORT_KEYS = {"verdict", "target", "started_at", "duration_s", "checks"}
-CHECK_KEYS = {"id", "suite", "outcome", "cause", "message", "duration_s"}
+REPORT_KEYS = {"verdict", "target", "started_at", "duration_s", "requests_sent", "root_causes",
+               "not_tested", "checks"}
+CHECK_KEYS = {"id", "suite", "outcome", "cause", "blocked_by", "message", "reproduce",
+              "latency_ms"}
+OUTCOMES = ("passed", "failed", "blocked", "not-tested", "known-issue", "skipped", "error")
 
 
 @dataclass
@@ -43,18 +48,28 @@ class HarnessRun:
                 if c["outcome"] in ("failed", "error")}
 
     @property
+    def root_cause(self) -> str | None:
+        """The first root cause's code (None when nothing failed)."""
+        assert self.report is not None, f"no report written:\n{self.output}"
+        roots = self.report["root_causes"]
+        return roots[0]["cause"] if roots else None
+
+    @property
     def causes(self) -> set[str | None]:
         return set(self.failed.values())
 
 
 def assert_valid_report(report: dict[str, Any]) -> None:
     """The JSON report has the DESIGN.md shape."""
+    assert report["verdict"] in ("pass", "fail", "inconclusive", "error")
+    if report["verdict"] == "error" and not report["checks"]:
+        assert report.get("error"), report
+        return
     assert report.keys() >= REPORT_KEYS, report.keys()
-    assert report["verdict"] in ("pass", "fail", "error")
     assert isinstance(report["duration_s"], (int, float))
     for check in report["checks"]:
         assert check.keys() >= CHECK_KEYS, check
-        assert check["outcome"] in ("passed", "failed", "skipped", "error")
+        assert check["outcome"] in OUTCOMES
         if check["outcome"] in ("failed", "error"):
             assert check["cause"], f"failed check without a cause code: {check}"
 
@@ -104,3 +119,20 @@ def reference_stack() -> Iterator[Callable[..., ReferenceStack]]:
     yield start
     for stack in started:
         stack.stop()
+
+
+@pytest.fixture
+def run_engine() -> Callable[..., RunResult]:
+    """Run the whole pipeline in-process: option values by dest, env overrides allowed."""
+
+    def go(values: dict[str, Any] | None = None, env: dict[str, str] | None = None,
+           ) -> RunResult:
+        return run(resolve(values or {}, env=env or {}), say=lambda line: None)
+
+    return go
+
+
+def failed_causes(result: RunResult) -> dict[str, str]:
+    """Failed check key -> cause code of an in-process run."""
+    return {o.check.key: o.cause.code for o in result.outcomes
+            if o.outcome == "failed" and o.cause is not None}
