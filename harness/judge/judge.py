@@ -56,7 +56,9 @@ class Judge:
         if isinstance(answer, str):
             return answer
         if answer is None:
-            return missing or "no token to send it with"
+            problem = self.evidence.token_problem
+            return (f"no token: {problem}" if problem else "") or missing or \
+                "no token to send it with"
         return rule(self.ctx, answer, *args)
 
     def _login(self, check: Check) -> Result:
@@ -128,12 +130,15 @@ class Judge:
         attempt = session.connects.get("valid-token") if session else None
         if attempt is None:
             return Blocked(f"{Family.UPGRADE.test_name}[websocket]") if session and \
-                not session.upgrade_ok else self.evidence.token_problem or NOT_SENT
+                not session.upgrade_ok else \
+                f"no token: {self.evidence.token_problem or 'none to connect with'}"
         return socket.connect(self.ctx, attempt, session.transport)
 
     def _realtime(self, check: Check) -> Result:
         session = self._working_session(check)
         attempt = session.connects.get("valid-token") if session else None
+        if session is not None and attempt is None and session.upgrade_ok:
+            return f"no token: {self.evidence.token_problem or 'none to connect with'}"
         if session is None or attempt is None:
             return Blocked(f"{Family.UPGRADE.test_name}[websocket]")
         if not attempt.accepted:

@@ -53,13 +53,13 @@ def rank_root_causes(outcomes: list[Outcome], ctx: Context,
 def summarise(cause: Cause, members: list[Outcome], outcomes: list[Outcome], ctx: Context,
               evidence: Evidence) -> str:
     """One sentence for a root cause: a correlation when the evidence allows one."""
+    behind_auth = _behind_auth(cause, members, outcomes, ctx, evidence)
+    if behind_auth:
+        return behind_auth
     if cause is Cause.UPSTREAM_UNREACHABLE:
         sentence = _port_mismatch(ctx, evidence)
         if sentence:
             return sentence
-    behind_auth = _behind_auth(cause, members, outcomes, ctx, evidence)
-    if behind_auth:
-        return behind_auth
     first = members[0].finding
     assert first is not None
     more = f" ({len(members) - 1} more checks show the same)" if len(members) > 1 else ""
@@ -91,7 +91,8 @@ AUTHORIZED = (Family.LIST, Family.CREATE, Family.POST)
 def _behind_auth(cause: Cause, members: list[Outcome], outcomes: list[Outcome], ctx: Context,
                  evidence: Evidence) -> str:
     """Routes that fail only once authenticated while their 401s are fine and fast."""
-    if cause not in (Cause.GENERIC_503_LEAK, Cause.NO_RESPONSE, Cause.STACK_TRACE_LEAK):
+    if cause not in (Cause.GENERIC_503_LEAK, Cause.NO_RESPONSE, Cause.STACK_TRACE_LEAK,
+                     Cause.UPSTREAM_UNREACHABLE):
         return ""
     authorized = [m for m in members if m.check.family in AUTHORIZED]
     ran = [o for o in outcomes if o.check.family in AUTHORIZED and o.outcome in (FAILED, "passed")]

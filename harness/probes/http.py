@@ -8,6 +8,7 @@ asks for it. Requests whose body the server may leave unread go on a connection 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import zlib
 from collections import Counter
@@ -45,6 +46,10 @@ class BoundedDecoder:
             self._zlib = zlib.decompressobj()
         self.out = bytearray()
         self.truncated = False
+
+    @property
+    def decoding(self) -> bool:
+        return self._zlib is not None
 
     def feed(self, data: bytes) -> None:
         room = self.cap - len(self.out)
@@ -86,6 +91,24 @@ def _classify(exc: BaseException, headers_seen: bool) -> str:
     return "transport"
 
 
+def _switched_protocols(exc: BaseException) -> bool:
+    """h11 refuses a 101 nobody asked for: the server answered 101 Switching Protocols."""
+    return isinstance(exc, httpx.RemoteProtocolError) and "_SWITCH_UPGRADE" in str(exc)
+
+
+async def _keep_location(response: httpx.Response) -> None:
+    """Take `Location` out of the headers httpx looks at, into the response's extensions.
+
+    httpx builds the follow-up request of every redirect even when it does not follow it, and
+    raises on a Location it cannot parse (`http://[::1/x`, port 99999): the redirect would be
+    lost as a protocol error. The harness never follows one; the header stays evidence.
+    """
+    if "location" in response.headers:
+        response.extensions = {**response.extensions,
+                               "smoke_location": response.headers.get_list("location")}
+        del response.headers["location"]
+
+
 class HttpProbeClient:
     """Sends HttpRequests to one base URL; `credential` supplies headers for auth="valid"."""
 
@@ -101,7 +124,8 @@ class HttpProbeClient:
         self.values: dict[str, str] = {}
         timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0))
         common = {"base_url": self.base_url, "headers": BASE_HEADERS, "timeout": timeout,
-                  "follow_redirects": False, "trust_env": False}
+                  "follow_redirects": False, "trust_env": False,
+                  "event_hooks": {"response": [_keep_location]}}
         self._client = httpx.AsyncClient(**common, limits=httpx.Limits(
             max_connections=32, max_keepalive_connections=16))
         self._oneshot = httpx.AsyncClient(**common, limits=httpx.Limits(
@@ -139,34 +163,56 @@ class HttpProbeClient:
         limit = request.timeout_s or self.timeout_s
         started = time.perf_counter()
         try:
-            await asyncio.wait_for(self._exchange(client, request, path, headers, answer, limit),
-                                   limit * 2 + 1)
+            await self._exchange(client, request, path, headers, answer, limit)
         except (httpx.HTTPError, asyncio.TimeoutError, OSError, ValueError) as exc:
-            answer.error = _classify(exc, answer.status is not None)
-            answer.error_detail = f"{type(exc).__name__}: {exc}".strip(": ")[:300]
+            if _switched_protocols(exc) and answer.status is None:
+                answer.status = 101
+                answer.error_detail = "101 Switching Protocols to a request that asked for no " \
+                    "upgrade"
+            else:
+                answer.error = _classify(exc, answer.status is not None)
+                answer.error_detail = f"{type(exc).__name__}: {exc}".strip(": ")[:300]
         answer.elapsed_s = time.perf_counter() - started
         return answer
 
     async def _exchange(self, client: httpx.AsyncClient, request: HttpRequest, path: str,
                         headers: dict[str, str], answer: HttpAnswer, limit: float) -> None:
+        """Status and headers within `limit`, then the body within `limit` more, to the cap.
+
+        httpx's timeouts bound each socket read, so a server that trickles a byte a second
+        would never trip them: both phases have a deadline of their own.
+        """
         timeout = httpx.Timeout(limit, connect=min(limit, 5.0))
-        async with client.stream(request.method, path, headers=headers, content=request.body,
-                                 timeout=timeout) as response:
+        built = client.build_request(request.method, path, headers=headers,
+                                     content=request.body, timeout=timeout)
+        response = await asyncio.wait_for(client.send(built, stream=True), limit + 0.5)
+        try:
             answer.status = response.status_code
             answer.headers = {k.lower(): v for k, v in response.headers.items()}
+            location = response.extensions.get("smoke_location")
+            if location:
+                answer.headers["location"] = ", ".join(location)
             self.budget.see(answer.headers)
             decoder = BoundedDecoder(answer.headers.get("content-encoding", "").strip().lower(),
                                      self.read_cap)
-            deadline = time.perf_counter() + limit
             try:
-                async for chunk in response.aiter_raw(CHUNK):
-                    decoder.feed(chunk)
-                    if decoder.truncated:
-                        break
-                    if time.perf_counter() > deadline:
-                        raise asyncio.TimeoutError("the body did not end within the timeout")
+                await asyncio.wait_for(self._read_body(response, decoder), limit + 0.5)
             finally:
                 answer.body, answer.truncated = bytes(decoder.out), decoder.truncated
+            if decoder.truncated:
+                answer.error = "oversized"
+                answer.error_detail = f"the body is larger than the read cap " \
+                    f"({self.read_cap} bytes{' decoded' if decoder.decoding else ''})"
+        finally:
+            with contextlib.suppress(httpx.HTTPError, OSError):
+                await response.aclose()
+
+    @staticmethod
+    async def _read_body(response: httpx.Response, decoder: BoundedDecoder) -> None:
+        async for chunk in response.aiter_raw(CHUNK):
+            decoder.feed(chunk)
+            if decoder.truncated:
+                return
 
     async def close(self) -> None:
         await self._client.aclose()

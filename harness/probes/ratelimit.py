@@ -66,19 +66,31 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
 
 
 class BudgetTracker:
-    """The lowest remaining budget seen so far, and the first one seen (before the run)."""
+    """The budget of the policy the first answer announced, and how it went down.
+
+    Gateways limit routes with different policies (5 logins, 100 requests); an answer whose
+    limit differs from the first one's belongs to another policy and does not lower the run's
+    budget (a 429 from it still shows in that check).
+    """
 
     def __init__(self) -> None:
         self.first: Budget | None = None
         self.last: Budget | None = None
 
-    def see(self, headers: Mapping[str, str]) -> None:
+    def see(self, headers: Mapping[str, str], login: bool = False) -> None:
+        """Note an answer's budget; a login's own (stricter) limiter is another policy."""
+        if login:
+            return
         budget = read_budget(headers)
         if not budget.known:
             return
         if self.first is None:
-            self.first = budget
-        if self.last is None or (budget.remaining or 0) <= (self.last.remaining or 0):
+            self.first = self.last = budget
+            return
+        if budget.limit is not None and self.first.limit is not None and \
+                budget.limit != self.first.limit:
+            return
+        if (budget.remaining or 0) <= (self.last.remaining or 0):  # type: ignore[union-attr]
             self.last = budget
 
     def document(self) -> dict[str, int | None] | None:

@@ -103,7 +103,8 @@ def connect(ctx: Context, attempt: ConnectAttempt, transport: str) -> Finding | 
     evidence = _attempt_evidence(ctx, attempt, transport)
     if attempt.refused:
         return ctx.finding(Cause.CREDENTIALS_REJECTED, "the server refused the Socket.IO "
-                           f"connect with the run's valid token: {_message(attempt.data)} (the "
+                           f"connect with the run's valid credentials, saying "
+                           f"{_message(attempt.data)!r} (the "
                            "REST routes accept it: do both services verify with the same JWT "
                            f"secret and read {ctx.contract.socketio.auth_field!r}?)",
                            evidence=evidence)

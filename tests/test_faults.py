@@ -1,0 +1,96 @@
+"""Every reference-stack fault is named by the first root cause, with the lean plan; every
+real-gateway variant that is not a bug stays green. In-process runs against live servers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from harness.engine import RunResult
+from harness.stacks.reference.faults import FAULTS
+
+FIRST_ROOT_CAUSE = {
+    "port-mismatch": "upstream-unreachable",
+    "dual-upgrade": "websocket-upgrade-broken",
+    "socketio-proxy-everywhere": "proxy-target-missing",
+    "proxy-target-missing": "proxy-target-missing",
+    "conversations-precedence": "socketio-proxy-intercepts-rest",
+    "notifications-unavailable": "generic-503-leak",
+    "messaging-health-503": "aggregate-unhealthy",
+    "stale-service-map": "stale-config",
+    "auth-not-enforced": "auth-not-enforced",
+    "socketio-auth-not-enforced": "socketio-auth-not-enforced",
+    "stack-trace-on-bad-json": "stack-trace-leak",
+    "slow-health": "slow-response",
+    "no-message-event": "realtime-event-missing",
+    "cors-reject": "socketio-cors-blocked",
+    "create-never-responds": "no-response",
+    "db-down": "upstream-unreachable",
+    "secret-mismatch": "credentials-rejected",
+    "mount-path-dropped": "route-not-found",
+    "stack-in-json": "stack-trace-leak",
+}
+GREEN_VARIANTS = ["nested-ids", "text-plain-accepted", "slow-under-load", "health-variant",
+                  "rate-limited"]
+INCONCLUSIVE = ["login-rate-limited", "aggregate-reports-429"]
+NEEDS_THEIR_CONTRACT = {"join-confirm-event", "event-names-variant", "messages-need-query",
+                        "cookie-auth", "message-via-socket", "socket-direct"}
+
+
+def test_every_fault_has_an_expectation() -> None:
+    covered = set(FIRST_ROOT_CAUSE) | set(GREEN_VARIANTS) | set(INCONCLUSIVE)
+    assert set(FAULTS) - NEEDS_THEIR_CONTRACT <= covered
+
+
+def test_healthy_stack_is_green_with_the_lean_plan(run_engine: Callable[..., RunResult]) -> None:
+    result = run_engine()
+    assert result.verdict == "pass", [o.message for o in result.outcomes
+                                      if o.outcome != "passed"]
+    assert result.requests_sent <= 25
+    assert {o.outcome for o in result.outcomes} <= {"passed", "not-tested"}
+
+
+@pytest.mark.parametrize("fault", sorted(FIRST_ROOT_CAUSE))
+def test_fault_is_the_first_root_cause(fault: str, run_engine: Callable[..., RunResult]) -> None:
+    result = run_engine({"faults": [fault]})
+    assert result.verdict == "fail", result.error
+    causes = [root.cause.code for root in result.root_causes]
+    assert causes[0] == FIRST_ROOT_CAUSE[fault], causes
+    failed_or_blocked = [o for o in result.outcomes if o.outcome in ("failed", "blocked")]
+    assert all(o.cause is not None or o.blocked_by for o in failed_or_blocked)
+
+
+def test_port_mismatch_is_one_sentence_naming_both_ports(
+        run_engine: Callable[..., RunResult]) -> None:
+    result = run_engine({"faults": ["port-mismatch"]})
+    first = result.root_causes[0]
+    expected = result.config.expected_services["messaging"].rsplit(":", 1)[1]
+    assert f"expected :{expected}" in first.summary and "health says :" in first.summary
+    assert first.blocked > 0, "the checks that needed the login are blocked, not failed"
+    login = next(o for o in result.outcomes if o.check.key == "test_login[login]")
+    assert all(o.blocked_by == login.check.key for o in result.outcomes
+               if o.outcome == "blocked" and o.check.family.name == "LIST")
+
+
+def test_dependency_behind_auth_is_said(run_engine: Callable[..., RunResult]) -> None:
+    result = run_engine({"faults": ["db-down"]})
+    summary = result.root_causes[0].summary
+    assert "behind its auth check" in summary and "ECONNREFUSED" in summary
+
+
+@pytest.mark.parametrize("variant", GREEN_VARIANTS)
+def test_real_gateway_variants_stay_green(variant: str,
+                                          run_engine: Callable[..., RunResult]) -> None:
+    result = run_engine({"faults": [variant]})
+    assert result.verdict == "pass", [(o.check.key, o.message) for o in result.outcomes
+                                      if o.outcome not in ("passed", "not-tested")]
+
+
+@pytest.mark.parametrize("variant", INCONCLUSIVE)
+def test_rate_limits_behind_the_gateway_are_never_a_pass(
+        variant: str, run_engine: Callable[..., RunResult]) -> None:
+    result = run_engine({"faults": [variant]})
+    assert result.verdict == "inconclusive"
+    assert not result.root_causes, "a rate limit is not a contract failure"
+    assert any("rate-limited" in o.message for o in result.outcomes)
