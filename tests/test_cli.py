@@ -1,0 +1,81 @@
+"""`python -m harness` as a user runs it: one summary, exit codes, reports, xdist parity."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from harness.judge.causes import Cause
+from tests.conftest import HarnessRun
+
+
+def test_main_job_prints_one_summary_and_passes(run_harness: Callable[..., HarnessRun],
+                                                tmp_path: Path) -> None:
+    junit = tmp_path / "junit.xml"
+    run = run_harness("--junitxml", str(junit), "--signoff-report", str(tmp_path / "s.html"))
+    assert run.code == 0, run.output
+    assert run.stdout.count("VERDICT: PASS") == 1
+    assert " passed in " not in run.stdout, "pytest's own summary is not printed as well"
+    assert "Traceback" not in run.output and "_pytest.outcomes" not in run.output
+    assert run.report is not None and run.report["requests_sent"] <= 25
+    assert junit.exists() and "testcase" in junit.read_text()
+    assert "Root causes" in (tmp_path / "s.html").read_text() or run.report["verdict"] == "pass"
+
+
+def test_plan_is_printed_without_sending_anything(run_harness: Callable[..., HarnessRun]) -> None:
+    run = run_harness("http://127.0.0.1:9", "--plan")
+    assert run.code == 0
+    assert "requests (" in run.stdout and "GET /api/health" in run.stdout
+    assert run.report is None
+
+
+def test_unreachable_target_is_one_line_and_exit_2(run_harness: Callable[..., HarnessRun]) -> None:
+    run = run_harness("http://127.0.0.1:9", "--timeout", "1")
+    assert run.code == 2
+    assert "[target-unreachable]" in run.stdout and "Traceback" not in run.output
+    assert run.report is not None and run.report["verdict"] == "error"
+    assert run.seconds < 30
+
+
+def test_malformed_contract_is_one_line(run_harness: Callable[..., HarnessRun],
+                                        tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [unclosed")
+    run = run_harness("--contract", str(bad))
+    assert run.code == 2
+    assert "not valid YAML at line 1" in run.stderr and "Traceback" not in run.output
+
+
+def test_xdist_sends_each_request_once_and_agrees_with_serial(
+        run_harness: Callable[..., HarnessRun]) -> None:
+    serial = run_harness("--fault", "dual-upgrade", "--junitxml", "/dev/null")
+    parallel = run_harness("--fault", "dual-upgrade", "--", "-n", "2")
+    for run in (serial, parallel):
+        assert run.code == 1, run.output
+    assert serial.report and parallel.report
+    outcomes = [{c["id"]: (c["outcome"], c["cause"]) for c in r.report["checks"]}  # type: ignore[index]
+                for r in (serial, parallel)]
+    assert outcomes[0] == outcomes[1]
+    assert serial.report["requests_sent"] == parallel.report["requests_sent"]
+
+
+def test_pytest_runs_the_suites_against_a_fault(tmp_path: Path) -> None:
+    report = tmp_path / "r.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:randomly", "--fault",
+         "stale-service-map", f"--report-json={report}"],
+        capture_output=True, text=True, timeout=120, cwd=Path(__file__).parent.parent)
+    assert proc.returncode == 1, proc.stdout[-2000:]
+    doc = json.loads(report.read_text())
+    assert doc["root_causes"][0]["cause"] == Cause.STALE_CONFIG.code
+    assert "test_service_map[service-map]" in proc.stdout
+
+
+def test_schema_and_init_commands(tmp_path: Path) -> None:
+    schema = subprocess.run([sys.executable, "-m", "harness", "schema"], capture_output=True,
+                            text=True, timeout=60)
+    assert schema.returncode == 0
+    assert "protected_routes" in json.loads(schema.stdout)["properties"]
