@@ -56,7 +56,7 @@ def statuses(values: Collection[int]) -> str:
 def transport(ctx: Context, answer: HttpAnswer, what: str) -> Finding | None:
     """A probe that got no complete answer: say what broke, not "unreachable" by default."""
     error = answer.error
-    if error is None:
+    if error is None and not answer.truncated:
         return None
     if error == "no-response":
         return ctx.finding(Cause.NO_RESPONSE, f"{what} but sent no answer within "
@@ -64,6 +64,10 @@ def transport(ctx: Context, answer: HttpAnswer, what: str) -> Finding | None:
     if error == "body-timeout":
         return ctx.finding(Cause.OVERSIZED_BODY, f"{what}; it answered {answer.status} at once "
                            "but the body never ended within the timeout", answer)
+    if error == "oversized" or answer.truncated:
+        return ctx.finding(Cause.OVERSIZED_BODY, f"{what} but answered {answer.status} with a "
+                           f"body larger than the read cap ({answer.error_detail or 'truncated'})",
+                           answer)
     if answer.status is not None:
         return ctx.finding(Cause.CONTRACT_MISMATCH, f"{what}; it answered {answer.status} but "
                            f"the answer broke off ({answer.error_detail})", answer)
@@ -88,9 +92,6 @@ def leak(ctx: Context, answer: HttpAnswer, expected: str) -> Finding | None:
     if broken is not None:
         return broken
     status = answer.status or 0
-    if answer.truncated:
-        return ctx.finding(Cause.OVERSIZED_BODY, f"{what} but answered {status} with a body "
-                           "larger than the read cap", answer)
     if status == 429:
         retry = answer.headers.get("retry-after", "not given")
         return ctx.finding(Cause.RATE_LIMITED, f"{what} but the target rate-limited the harness "
