@@ -53,12 +53,20 @@ FAULTS: dict[str, str] = {
                            "express.json()); a create then makes an 'Untitled conversation'",
     "slow-under-load": "any route takes 1.5 s while more than 8 requests are in flight at the "
                        "gateway",
+    "cookie-auth": "login sets the token as a cookie (Set-Cookie: token=...; its body has no "
+                   "token) and REST routes read the token from that cookie, not from "
+                   "Authorization",
+    "message-via-socket": "messages are sent with a Socket.IO send_message event {conversationId, "
+                          "text} (acked); a REST post stores the message but emits nothing",
+    "socket-direct": "the gateway does not proxy /socket.io (404 there): clients use the "
+                     "messaging service's own URL for Socket.IO",
 }
 
 VARIANTS: frozenset[str] = frozenset({
     "rate-limited", "login-rate-limited", "aggregate-reports-429", "health-variant",
     "nested-ids", "messages-need-query", "join-confirm-event", "event-names-variant",
-    "text-plain-accepted", "slow-under-load",
+    "text-plain-accepted", "slow-under-load", "cookie-auth", "message-via-socket",
+    "socket-direct",
 })
 """Faults that are shapes real gateways show rather than bugs: no route breaks its contract
 (a 429 still makes a run inconclusive rather than a pass)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -39,7 +40,10 @@ class Gateway:
     @property
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=httpx.Timeout(PROXY_TIMEOUT_S, connect=5.0))
+            # a proxy keeps no cookies: a login's Set-Cookie is the client's, not the gateway's
+            jar = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+            self._client = httpx.AsyncClient(timeout=httpx.Timeout(PROXY_TIMEOUT_S, connect=5.0),
+                                             cookies=jar)
         return self._client
 
     @property
@@ -61,6 +65,13 @@ class Gateway:
                 await deny_ws(scope, receive, send, 503, fallback)
             else:
                 await send_json(send, 503, fallback)
+            return
+        if path.startswith("/socket.io") and self.settings.has("socket-direct"):
+            missing = {"error": f"Cannot {scope.get('method', 'GET')} {path}"}
+            if is_ws:
+                await deny_ws(scope, receive, send, 404, missing)
+            else:
+                await send_json(send, 404, missing)
             return
         if is_ws:
             if path.startswith("/socket.io"):

@@ -31,6 +31,7 @@ LOGIN_LIMIT = 5
 LOGIN_WINDOW_S = 900
 LOGIN_LIMITED = {"error": "Too many login attempts, please try again after 15 minutes"}
 UNTITLED = "Untitled conversation"
+TOKEN_COOKIE = "token"
 
 
 class MessagingService:
@@ -52,6 +53,8 @@ class MessagingService:
                   methods=["GET", "POST"]),
             Route("/api/messages", json_errors(settings, self._messages),
                   methods=["GET", "POST"]),
+            Route("/api/messages/{conversation_id}",
+                  json_errors(settings, self._conversation_messages), methods=["GET"]),
             Route("/api/notifications", json_errors(settings, self._notifications),
                   methods=["GET"]),
         ])
@@ -92,7 +95,10 @@ class MessagingService:
                              "rateLimitStore": self.limiter.backend_name})
 
     def _user(self, request: Request) -> str:
-        token = bearer_token(request.headers.get("authorization", ""))
+        if self.settings.has("cookie-auth"):
+            token = request.cookies.get(TOKEN_COOKIE) or None
+        else:
+            token = bearer_token(request.headers.get("authorization", ""))
         return verify_token(self.settings.jwt_secret, token)
 
     async def _login(self, request: Request) -> Response:
@@ -105,6 +111,10 @@ class MessagingService:
                                                             self.settings.password):
             raise HttpError(401, "Invalid credentials", code="INVALID_CREDENTIALS")
         token = issue_token(self.settings.jwt_secret, self.settings.username)
+        if self.settings.has("cookie-auth"):
+            response = JSONResponse({"success": True, "user": self.settings.username})
+            response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="lax")
+            return response
         if self.settings.has("nested-ids"):
             return JSONResponse({"success": True, "data": {"token": token}})
         return JSONResponse({"token": token})
@@ -143,8 +153,18 @@ class MessagingService:
         message = await self.store.insert("messages", {
             "conversationId": conversation_id, "text": text, "sender": user,
         })
-        await self.realtime.announce(message)
+        if not self.settings.has("message-via-socket"):
+            await self.realtime.announce(message)
         return success_response(self.settings, "message", message, 201)
+
+    async def _conversation_messages(self, request: Request) -> Response:
+        """GET /api/messages/:conversationId: that conversation's messages (404 if unknown)."""
+        self._user(request)
+        conversation_id = request.path_params["conversation_id"]
+        if await self.store.find_one("conversations", {"id": conversation_id}) is None:
+            raise HttpError(404, "Conversation not found")
+        return success_response(self.settings, "messages", await self.store.find(
+            "messages", {"conversationId": conversation_id}))
 
     def _list_query(self, request: Request) -> dict[str, str]:
         """The filter of GET /api/messages; messages-need-query makes ?conversationId= required."""

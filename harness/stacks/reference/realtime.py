@@ -17,6 +17,7 @@ from harness.stacks.reference.storage import StorageUnavailable, Store
 
 log = logging.getLogger("reference.messaging")
 JOINED_EVENT = "conversation_joined"
+SEND_EVENT = "send_message"
 ERROR_EVENT = "error"
 
 
@@ -37,6 +38,8 @@ class Realtime:
         sio.on("connect", self._on_connect)
         sio.on(self.join_event, self._on_join)
         sio.on("disconnect", self._on_disconnect)
+        if settings.has("message-via-socket"):
+            sio.on(SEND_EVENT, self._on_send)
 
     async def announce(self, message: dict[str, Any]) -> None:
         """Emit a stored message to its conversation's room (unless a fault forgets to)."""
@@ -87,6 +90,23 @@ class Realtime:
             return {"ok": False, "error": "Conversation not found"}
         await self.sio.enter_room(sid, conversation_id)
         return {"ok": True, "conversationId": conversation_id}
+
+    async def _on_send(self, sid: str, data: Any) -> dict[str, Any]:
+        """send_message {conversationId, text}: store, emit to the room, ack {ok, message}."""
+        conversation_id = data.get("conversationId") if isinstance(data, dict) else None
+        text = data.get("text") if isinstance(data, dict) else None
+        if not isinstance(conversation_id, str) or not isinstance(text, str) or not text:
+            return {"ok": False, "error": "conversationId and text are required"}
+        try:
+            if await self.store.find_one("conversations", {"id": conversation_id}) is None:
+                return {"ok": False, "error": "Conversation not found"}
+            session = await self.sio.get_session(sid)
+            message = await self.store.insert("messages", {
+                "conversationId": conversation_id, "text": text, "sender": session["user"]})
+        except StorageUnavailable as exc:
+            return {"ok": False, "error": str(exc)}
+        await self.announce(message)
+        return {"ok": True, "message": message}
 
     async def _on_disconnect(self, sid: str, *args: Any) -> None:
         log.debug("socket %s disconnected", sid)

@@ -11,6 +11,9 @@ from typing import Any
 log = logging.getLogger("reference.messaging")
 SERVER_SELECTION_S = 2.0
 REFUSED = "MongoServerSelectionError: connect ECONNREFUSED 127.0.0.1:27017"
+FIXED_CONVERSATION = "smoke-fixed-conversation"
+"""A conversation every store holds, as a team's staging data would (for flow.conversation_id);
+its participants are not the smoke user, so the user's lists stay empty."""
 
 
 class StorageUnavailable(Exception):
@@ -35,6 +38,11 @@ class Store:
             self.backend = "mongomock"
             log.info("MONGO_URL not set: storing data in memory (mongomock)")
         self._db = client["messaging"]
+        self._db["conversations"].update_one(
+            {"id": FIXED_CONVERSATION},
+            {"$setOnInsert": {"id": FIXED_CONVERSATION, "title": "staging fixture",
+                              "participants": ["staging-team"],
+                              "createdAt": "2024-01-01T00:00:00+00:00"}}, upsert=True)
 
     async def insert(self, collection: str, document: dict[str, Any]) -> dict[str, Any]:
         document = {"id": uuid.uuid4().hex, **document,
