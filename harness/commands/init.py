@@ -1,21 +1,26 @@
 """`python -m harness init URL`: a starting contract for a live target, in at most 15 requests.
 
-Every guess is written with the evidence behind it (`# found: 401 without a token`); what it
-could not find stays a commented example. Nothing is created on the target.
+It looks for the health route and its status word, the aggregate route (its shape and the
+services it lists), the Socket.IO path and Engine.IO version, which of the usual routes answer
+401 without a token, and a login route. Every guess is written with the evidence behind it
+(`# found: 401 without a token`); what it could not find stays a commented example. Nothing is
+created on the target and no credentials are sent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fixtures import DEFAULT_CONTRACT
 from harness.config.resolve import ConfigError, validate_url
 from harness.contract import load_contract
-from harness.judge.normalise import aggregate, status_word
+from harness.judge.normalise import aggregate, reported_services, status_word
 from harness.probes.engineio import HandshakeError, handshake_path, parse_open_packet
 from harness.probes.http import HttpProbeClient
 from harness.probes.model import HttpAnswer, HttpRequest, json_request
@@ -24,15 +29,36 @@ HEALTH_PATHS = ("/api/health", "/health")
 AGGREGATE_PATHS = ("/api/health/aggregate", "/api/health/services")
 ROUTES = ("/api/conversations", "/api/messages", "/api/notifications", "/api/users")
 LOGIN_PATHS = ("/api/auth/login", "/api/login")
-SOCKET_PATH = "/socket.io/"
+SOCKET_PATHS = ("/socket.io/", "/api/socket.io/")
 MAX_REQUESTS = 15
+SCHEMA_FILE = Path(DEFAULT_CONTRACT).with_name("contract.schema.json")
+
+
+@dataclass
+class Health:
+    path: str
+    word: str
+    services: dict[str, str] | list[str] | None = None
+
+
+@dataclass
+class Aggregate:
+    path: str
+    status: int
+    shape: str
+    ok: list[str]
+    down: dict[str, str]
 
 
 @dataclass
 class Findings:
-    health: tuple[str, str] | None = None
-    aggregate: tuple[str, str, list[str]] | None = None
-    socket: str = ""
+    """What the probes found; `sent` counts every request."""
+
+    health: Health | None = None
+    tried_health: list[str] = field(default_factory=list)
+    aggregate: Aggregate | None = None
+    socket: tuple[str, str] | None = None
+    socket_seen: list[str] = field(default_factory=list)
     routes: dict[str, str] = field(default_factory=dict)
     login: tuple[str, int] | None = None
     sent: int = 0
@@ -42,96 +68,224 @@ async def _get(client: HttpProbeClient, path: str) -> HttpAnswer:
     return await client.send(HttpRequest(f"init:{path}", "GET", path, "init"))
 
 
+def _shape(body: Any) -> str:
+    entries = body.get("services") if isinstance(body, dict) else body
+    if isinstance(entries, list):
+        return "a list of {service, ok}"
+    if isinstance(entries, dict) and any(isinstance(v, dict) and isinstance(v.get("status"), str)
+                                         for v in entries.values()):
+        return "an object keyed by service, {status: ...}"
+    return "an object keyed by service, {ok: ...}"
+
+
+async def _health(client: HttpProbeClient, found: Findings) -> None:
+    for path in HEALTH_PATHS:
+        answer = await _get(client, path)
+        body = answer.json()
+        if answer.status == 200 and isinstance(body, dict):
+            reported = reported_services(body)
+            services: dict[str, str] | list[str] | None = None
+            if reported is not None:
+                urls, names = reported
+                services = urls if urls and len(urls) == len(names) else names
+            found.health = Health(path, status_word(body) or "ok", services)
+            return
+        found.tried_health.append(f"{path} {answer.status or answer.error}")
+
+
+async def _aggregate(client: HttpProbeClient, found: Findings) -> None:
+    accepted = [found.health.word] if found.health else []
+    for path in AGGREGATE_PATHS:
+        answer = await _get(client, path)
+        body = answer.json()
+        states = aggregate(body, accepted) if answer.status in (200, 503) else None
+        if states:
+            found.aggregate = Aggregate(
+                path, answer.status or 0, _shape(body),
+                sorted(name for name, state in states.items() if state.ok),
+                {name: state.error or "not ok" for name, state in sorted(states.items())
+                 if not state.ok})
+            return
+
+
+async def _socket(client: HttpProbeClient, found: Findings) -> None:
+    for path in SOCKET_PATHS:
+        answer = await _get(client, handshake_path(path))
+        try:
+            packet = parse_open_packet(answer.text)
+        except HandshakeError as exc:
+            found.socket_seen.append(f"{path}: {answer.status or answer.error} ({exc})")
+            continue
+        if answer.status == 200:
+            upgrades = ", ".join(packet.upgrades) or "none"
+            found.socket = (path, f"Engine.IO v4 open packet (upgrades: {upgrades})")
+            return
+
+
+async def _login(client: HttpProbeClient, found: Findings) -> None:
+    for path in LOGIN_PATHS:
+        answer = await client.send(json_request(f"init:{path}", "POST", path, "init", {}))
+        if answer.status is not None and answer.status not in (404, 405) and \
+                answer.status < 500:
+            found.login = (path, answer.status)
+            return
+
+
 async def discover(url: str, timeout_s: float) -> Findings:
+    """At most MAX_REQUESTS requests, none with credentials, none that creates anything."""
     client = HttpProbeClient(url, timeout_s=timeout_s, max_requests=MAX_REQUESTS)
     found = Findings()
     try:
-        for path in HEALTH_PATHS:
-            answer = await _get(client, path)
-            body = answer.json()
-            if answer.status == 200 and isinstance(body, dict):
-                found.health = (path, status_word(body) or "ok")
-                break
-        for path in AGGREGATE_PATHS:
-            answer = await _get(client, path)
-            states = aggregate(answer.json())
-            if answer.status in (200, 503) and states:
-                shape = "list" if isinstance(answer.json().get("services"), list) else "map"
-                found.aggregate = (path, shape, sorted(states))
-                break
-        answer = await _get(client, handshake_path(SOCKET_PATH))
-        try:
-            parse_open_packet(answer.text)
-            found.socket = "Engine.IO v4 open packet at /socket.io/"
-        except HandshakeError as exc:
-            found.socket = f"no v4 open packet at /socket.io/ ({answer.status}: {exc})"
+        await _health(client, found)
+        await _aggregate(client, found)
+        await _socket(client, found)
         answers = await asyncio.gather(*(_get(client, path) for path in ROUTES))
         for path, answer in zip(ROUTES, answers, strict=True):
             found.routes[path] = str(answer.status or answer.error)
-        for path in LOGIN_PATHS:
-            answer = await client.send(json_request(f"init:{path}", "POST", path, "init", {}))
-            if answer.status not in (404, 405, None):
-                found.login = (path, answer.status)
-                break
+        await _login(client, found)
     finally:
         found.sent = client.requests_sent
         await client.close()
     return found
 
 
-def render(url: str, found: Findings) -> str:
-    lines = ["# yaml-language-server: $schema=https://smoke-harness.invalid/contract.schema.json",
-             "# (python -m harness schema > contract.schema.json; point the line above at it)",
-             f"# Written by `python -m harness init {url}` from {found.sent} requests.",
-             "name: my-platform", ""]
-    if found.health:
-        path, word = found.health
-        lines += ["health:", f"  route: {path}                  # found: 200 JSON",
-                  f"  status_values: [{word}]          # found: status {word!r}"]
-        if found.aggregate:
-            path, shape, names = found.aggregate
-            lines += [f"  aggregate: {path}      # found: services as a {shape}",
-                      f"  required_services: {json.dumps(names)}  # found: the services it lists"]
-        else:
-            lines += ["  aggregate: null                 # not found: "
-                      f"{', '.join(AGGREGATE_PATHS)}"]
-        lines += ["  aliases: []"]
+def _schema_ref(output: str | None) -> str:
+    """The schema file, relative to where the contract is written (editors resolve it)."""
+    base = Path(output).resolve().parent if output else Path.cwd()
+    try:
+        relative = os.path.relpath(SCHEMA_FILE.resolve(), base)
+    except ValueError:  # another drive
+        relative = ""
+    if not relative or relative.startswith(os.path.join("..", "..")):
+        return SCHEMA_FILE.resolve().as_uri()
+    return relative
+
+
+def _flow(items: list[str]) -> str:
+    return "[" + ", ".join(json.dumps(item) for item in items) + "]"
+
+
+def _health_lines(found: Findings) -> list[str]:
+    health = found.health
+    if health is None:
+        return [f"health: null                         # not found: "
+                f"{'; '.join(found.tried_health)}",
+                "# health:                            # when the gateway has one:",
+                "#   route: /api/health",
+                "#   status_values: [ok, healthy]",
+                "#   aggregate: /api/health/aggregate",
+                "#   required_services: [messaging]"]
+    lines = ["health:", f"  route: {health.path}                 # found: 200 JSON",
+             f"  status_values: [{json.dumps(health.word)}]"
+             f"          # found: status {health.word!r}"]
+    aggregate_ = found.aggregate
+    if aggregate_ is None:
+        lines += [f"  aggregate: null                    # not found: "
+                  f"{', '.join(AGGREGATE_PATHS)}",
+                  "  required_services: []"]
     else:
-        lines += [f"health: null                      # not found: {', '.join(HEALTH_PATHS)}"]
-    lines += ["", "auth:", "  scheme: Bearer"]
+        lines += [f"  aggregate: {aggregate_.path}       # found: {aggregate_.status}, "
+                  f"services as {aggregate_.shape}",
+                  f"  required_services: {_flow(aggregate_.ok)}"
+                  "       # found: the services it reports ok"]
+        for name, error in aggregate_.down.items():
+            lines.append(f"  # {name} is listed but not ok ({error[:60]!r}): add it to "
+                         "required_services once it should be up")
+    lines.append("  aliases: []                        # e.g. {name: messaging, path: "
+                 "/api/messaging/health}")
+    if isinstance(health.services, dict) and health.services:
+        lines.append("  expected_services:                 # found: the service map it "
+                     "reports now; a change is config drift")
+        lines += [f"    {name}: {url}" for name, url in sorted(health.services.items())]
+    elif health.services:
+        lines.append(f"  expected_services: {_flow(list(health.services))}"
+                     "   # found: the service names it reports")
+    else:
+        lines.append("  # expected_services: [messaging]  # what it reports: names or a "
+                     "name -> URL map")
+    return lines
+
+
+def _auth_lines(found: Findings, accepted: list[int]) -> list[str]:
+    lines = ["auth:", "  scheme: Bearer                     # or cookie:<name>",
+             f"  accepted_statuses: {accepted}"]
     if found.login:
         path, status = found.login
         lines += ["  login:", f"    path: {path}          # found: {status} for an empty body",
-                  "    token_field: token               # or a dotted path: data.token"]
+                  "    username_field: username         # guessed: check the route's fields",
+                  "    password_field: password",
+                  "    token_field: token               # or a dotted path: data.token",
+                  "    # token_cookie: token            # when the login sets a cookie"]
     else:
-        lines += [f"  login: null                       # not found: {', '.join(LOGIN_PATHS)}; "
-                  "use SMOKE_TOKEN"]
-    lines += ["", "protected_routes:"]
+        lines += [f"  login: null                        # not found: "
+                  f"{', '.join(LOGIN_PATHS)}; give a token with SMOKE_TOKEN",
+                  "  # login: {path: /api/auth/login, token_field: token}"]
+    return lines
+
+
+def _route_lines(found: Findings) -> tuple[list[str], list[str]]:
+    lines = ["protected_routes:"]
     protected = [p for p, status in found.routes.items() if status in ("401", "403")]
     for path, status in found.routes.items():
         if path in protected:
-            lines.append(f"  - {{method: GET, path: {path}}}    # found: {status} without a token")
+            lines.append(f"  - {{method: GET, path: {path}}}    # found: {status} without a "
+                         "token")
+        elif status == "404":
+            lines.append(f"  # - {{method: GET, path: {path}}}  # not found: 404")
         else:
-            lines.append(f"  # - {{method: GET, path: {path}}}  # answered {status} "
-                         "without a token")
+            lines.append(f"  # - {{method: GET, path: {path}}}  # answered {status} without a "
+                         "token: not protected?")
     for route in load_contract(DEFAULT_CONTRACT).write_routes:
         if route.path in protected:
-            body = json.dumps(route.body or {})
             lines.append(f"  - {{method: {route.method}, path: {route.path}, writes: true, "
-                         f"body: {body}}}  # guessed: the default contract's body; check it")
+                         f"body: {json.dumps(route.body or {})}}}")
+            lines.append("    # guessed: the default contract's body; check it")
     if not protected:
-        lines.append("  - {method: GET, path: /api/conversations}  # nothing answered 401: edit")
+        lines.append("  - {method: GET, path: /api/conversations}  # nothing answered 401: "
+                     "edit this")
+    lines.append("  # - {method: GET, path: /api/messages, query: {conversationId: "
+                 "\"{conversation_id}\"}, timeout_s: 10}")
+    return lines, protected
+
+
+def _socket_lines(found: Findings) -> list[str]:
+    if found.socket:
+        path, what = found.socket
+        lines = ["socketio:", f"  path: {path}                   # found: {what}"]
+    else:
+        lines = ["socketio:", f"  path: /socket.io/                  # not found: "
+                 f"{'; '.join(found.socket_seen)[:160]}",
+                 "  # url: https://chat.example.com  # when the gateway does not proxy it"]
+    return lines + [
+        "  auth_field: token                  # guessed: connect with auth {token: JWT}",
+        "  join_event: \"conversation:join\"    # guessed; or join_conversation",
+        "  join_confirm: ack                  # guessed; or event:conversation_joined",
+        "  # join_payload: \"{conversation_id}\"  # when the join takes a bare id",
+        "  message_event: \"message:new\"       # guessed; or new_message",
+    ]
+
+
+def render(url: str, found: Findings, output: str | None = None) -> str:
+    """The contract, every guess commented with what it rests on."""
     accepted = sorted({int(s) for s in found.routes.values() if s in ("401", "403")}) or [401]
-    lines[lines.index("  scheme: Bearer") + 1:lines.index("  scheme: Bearer") + 1] = [
-        f"  accepted_statuses: {accepted}"]
-    lines += ["", "socketio:", f"  path: {SOCKET_PATH}                # {found.socket}",
-              "  join_event: \"conversation:join\"   # or join_conversation",
-              "  join_confirm: ack                # or event:conversation_joined",
-              "  message_event: \"message:new\"     # or new_message",
-              "", "flow:", "  id_fields: [id, _id, data.conversation.id]",
-              "  # conversation_id: \"...\"          # an existing conversation (read-only runs)",
-              "", "# known_issues:", "#   - {check: \"test_lists[GET /api/messages]\", "
-              "reason: \"needs ?conversationId\", link: https://...}", ""]
+    routes, _ = _route_lines(found)
+    lines = [f"# yaml-language-server: $schema={_schema_ref(output)}",
+             f"# Written by `python -m harness init {url}` from {found.sent} requests "
+             "(no credentials sent, nothing created).",
+             "# `found:` is what the target answered; `guessed:` is the default contract's "
+             "value: check those.",
+             "name: my-platform", "", *_health_lines(found), "", *_auth_lines(found, accepted),
+             "", *routes, "", *_socket_lines(found), "",
+             "flow:",
+             "  id_fields: [id, _id, data.id, data.conversation.id]   # where a created id "
+             "may be",
+             "  # conversation_id: \"...\"           # an existing conversation (read-only "
+             "runs, or when create is broken)",
+             "  # message_via: socket:send_message  # when messages are sent over Socket.IO",
+             "",
+             "# known_issues:                       # failures you know of: reported, not red",
+             "#   - {check: \"GET /api/messages\", reason: \"needs ?conversationId\", "
+             "link: \"https://...\"}", ""]
     return "\n".join(lines)
 
 
@@ -146,7 +300,7 @@ def init_contract(url: str, output: str | None, timeout_s: float) -> int:
         print(f"smoke-harness: {url} answered none of the usual routes; is it the gateway?",
               file=sys.stderr)
         return 2
-    text = render(url, found)
+    text = render(url, found, output)
     if output:
         Path(output).write_text(text, encoding="utf-8")
         print(f"smoke-harness: wrote {output} ({found.sent} requests); check it, then run "

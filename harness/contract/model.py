@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from typing import Any, Literal
 
@@ -203,6 +204,13 @@ class KnownIssue(_Model):
     link: str | None = None
     cause: str | None = Field(None, description="the cause code it fails with; failing with "
                               "another cause is a new failure")
+
+    def matches(self, *names: str) -> bool:
+        """Whether `check` names one of `names` (a check's report id, key or case id): equal,
+        or as a glob. Equality first: check ids hold brackets (`test_lists[GET /api/x]`),
+        which a glob reads as a character class."""
+        return any(self.check == name or fnmatch.fnmatchcase(name, self.check)
+                   for name in names)
 
 
 class Defaults(_Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from harness.config import RunConfig
 from harness.contract import Contract, Route
@@ -40,7 +41,8 @@ def with_query(route: Route, fill: str | None = None) -> str:
     """The route's path with its query; `fill` replaces every placeholder (unauthenticated)."""
     path = route.path
     if route.query:
-        path += "?" + "&".join(f"{name}={value}" for name, value in route.query.items())
+        path += "?" + "&".join(f"{quote(name, safe='')}={quote(value, safe='{}')}"
+                               for name, value in route.query.items())
     if fill is not None:
         for name in route.placeholders:
             path = path.replace("{" + name + "}", fill)
@@ -147,9 +149,17 @@ LOGIN_KEY = f"{Family.LOGIN.test_name}[login]"
 CREATE_KEY = f"{Family.CREATE.test_name}[{{route}}]"
 
 
+def _route(config: RunConfig, path: str) -> Route | None:
+    return next((r for r in config.contract.write_routes if r.path == path), None)
+
+
 def authorized_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest]]:
     """With a valid token: each GET route answers 200 JSON; create answers 201 with an id;
-    a message is posted (201)."""
+    a message is posted (201).
+
+    The post and the routes with `{conversation_id}` use flow.conversation_id when the
+    contract names one (then they do not wait for create, which is still checked), else the
+    created conversation. --read-only sends neither create nor post."""
     contract, flow = config.contract, config.contract.flow
     checks: list[Check] = []
     requests: list[HttpRequest] = []
@@ -161,40 +171,38 @@ def authorized_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest]
         blockers = (LOGIN_KEY,)
     needs = ("credentials",)
     create_key = None
-    can_create = not config.read_only and flow.conversation_id is None
-    if can_create or not config.read_only:
+    if not config.read_only:
         tag = smoke_tag(contract)
-        create_route = next((r for r in contract.write_routes
-                             if r.path == flow.create_conversation), None)
+        create_route = _route(config, flow.create_conversation)
         body = {**(create_route.body if create_route and create_route.body else {}),
                 flow.title_field: tag}
-        create = json_request(CREATE, "POST", flow.create_conversation, "rest", body,
-                              label=f"create conversation {tag}", auth="valid")
-        if can_create:
-            requests.append(create)
-            check = Check(f"POST {flow.create_conversation}", Family.CREATE, (CREATE,),
-                          needs=needs, after=blockers, writes=True, priority=1)
-            checks.append(check)
-            create_key = check.key
-        post_route = next((r for r in contract.write_routes if r.path == flow.post_message),
-                          None)
+        requests.append(json_request(CREATE, "POST", flow.create_conversation, "rest", body,
+                                     label=f"create conversation {tag}", auth="valid",
+                                     timeout_s=create_route.timeout_s if create_route else None))
+        check = Check(f"POST {flow.create_conversation}", Family.CREATE, (CREATE,),
+                      needs=needs, after=blockers, writes=True, priority=1)
+        checks.append(check)
+        create_key = check.key
+        post_route = _route(config, flow.post_message)
         body = {**(post_route.body if post_route and post_route.body else {}),
                 flow.conversation_field: "{conversation_id}", flow.text_field: f"{tag} message"}
-        post = json_request(POST, "POST", flow.post_message, "rest", body,
-                            label=f"post message {tag}", auth="valid")
-        requests.append(post)
+        requests.append(json_request(POST, "POST", flow.post_message, "rest", body,
+                                     label=f"post message {tag}", auth="valid",
+                                     timeout_s=post_route.timeout_s if post_route else None))
+        waits = () if flow.conversation_id else (create_key,)
         checks.append(Check(f"POST {flow.post_message}", Family.POST, (POST,), needs=needs,
-                            after=blockers + ((create_key,) if create_key else ()), writes=True,
-                            priority=1))
+                            after=blockers + waits, writes=True, priority=1))
     for route in contract.protected_routes:
         if route.method != "GET":
             continue
         request = HttpRequest(f"list:{route.label}", "GET", with_query(route), "rest",
                               label="a valid token", auth="valid", timeout_s=route.timeout_s)
         requests.append(request)
-        after = blockers + ((create_key,) if create_key and route.placeholders else ())
-        checks.append(Check(route.label, Family.LIST, (request.key,), needs=needs, after=after,
-                            priority=1, params={"placeholders": sorted(route.placeholders)}))
+        waits = (create_key,) if create_key and route.placeholders and \
+            not flow.conversation_id else ()
+        checks.append(Check(route.label, Family.LIST, (request.key,), needs=needs,
+                            after=blockers + waits, priority=1,
+                            params={"placeholders": sorted(route.placeholders)}))
     return checks, requests
 
 

@@ -13,10 +13,17 @@ SESSION = "socket:session"
 REFUSALS = ("no-token", "forged-token")
 
 
+def socket_base(config: RunConfig) -> str:
+    """Where Socket.IO requests go: the gateway (a path), or socketio.url (an absolute URL)."""
+    spec = config.contract.socketio
+    path = "/" + spec.path.strip("/") + "/"
+    return spec.url.rstrip("/") + path if spec.url else path
+
+
 def handshake_request(config: RunConfig, origin: str | None, key: str = HANDSHAKE) -> HttpRequest:
     headers = (("origin", origin),) if origin else ()
     label = f"Engine.IO polling handshake{f', Origin: {origin}' if origin else ''}"
-    return HttpRequest(key, "GET", handshake_path(config.contract.socketio.path), "socket",
+    return HttpRequest(key, "GET", handshake_path(socket_base(config)), "socket",
                        headers, label=label)
 
 
@@ -39,14 +46,18 @@ def socket_checks(config: RunConfig, create_planned: bool,
     upgrade_key = checks[-1 - len(REFUSALS)].key
     checks.append(Check("websocket-token", Family.CONNECT, (SESSION,), needs=("credentials",),
                         after=(hs_key, upgrade_key, *login_after), priority=1))
-    realtime = not config.read_only or config.contract.flow.conversation_id is not None
-    if realtime and not config.read_only:
-        create_after = (f"{Family.CREATE.test_name}[POST "
-                        f"{config.contract.flow.create_conversation}]",) if create_planned else ()
-        probes = (SESSION, CREATE) if create_planned else (SESSION,)
+    realtime = not config.read_only  # the round trip posts a message: it creates data
+    if realtime:
+        flow = config.contract.flow
+        fixed = flow.conversation_id or config.contract.socketio.conversation_id
+        waits = create_planned and not fixed
+        create_after = (f"{Family.CREATE.test_name}[POST {flow.create_conversation}]",) \
+            if waits else ()
+        probes = (SESSION, CREATE) if waits else (SESSION,)
         checks.append(Check("message", Family.REALTIME, probes, needs=("credentials",),
                             after=(hs_key, *login_after, *create_after), writes=True,
-                            priority=1))
+                            priority=1, params={"event": config.contract.socketio.message_event,
+                                                "via": flow.message_via}))
     session = SessionSpec(SESSION, HANDSHAKE, refusals=REFUSALS, connect=True,
-                          realtime=realtime and not config.read_only)
+                          realtime=realtime)
     return checks, [handshake], [session]

@@ -52,6 +52,7 @@ class Executor:
         self._inflight: dict[str, asyncio.Future[HttpAnswer]] = {}
         self._limit = asyncio.Semaphore(1 if config.sequential else CONCURRENCY)
         self._conversation: asyncio.Future[tuple[str | None, str]] | None = None
+        self._created: asyncio.Future[tuple[str | None, str]] | None = None
         self.client.credential = self._credential
 
     def _credential(self) -> dict[str, str]:
@@ -94,6 +95,7 @@ class Executor:
 
     async def _login(self) -> HttpAnswer:
         answer = await self.send(self.plan.request(LOGIN))  # type: ignore[arg-type]
+        _forget_cookies(self.client)
         login = self.config.contract.auth.login
         assert login is not None, "a login request is planned only with a login route"
         token = None
@@ -114,7 +116,8 @@ class Executor:
 
     async def run(self) -> None:
         """Stage 1 and 2: everything the plan holds, then the conditional follow-ups."""
-        self._conversation = asyncio.ensure_future(self._create())
+        self._created = asyncio.ensure_future(self._create())
+        self._conversation = asyncio.ensure_future(self._rest_conversation())
         independent = [r for r in self.plan.http
                        if r.auth is None and r.key not in (LOGIN, HANDSHAKE)]
         authorized = [r for r in self.plan.http if r.auth == "valid" and
@@ -123,28 +126,48 @@ class Executor:
         if self.evidence.token:
             jobs += [self.send(r) for r in authorized]
         jobs += [self._session(spec) for spec in self.plan.sessions]
-        await asyncio.gather(*jobs, self._conversation)
-        later = [r for r in self.plan.http if r.auth == "valid" and "{" in r.path]
-        if self.evidence.token and later:
-            await asyncio.gather(*(self._send_filled(r) for r in later))
-        if self.plan.request(POST) is not None and POST not in self.evidence.answers:
-            conversation, _ = await self._conversation
-            if conversation is not None and self.evidence.token:
-                await self._post(conversation, f"{self.config.contract.flow.tag_prefix}rest")
+        await asyncio.gather(*jobs, self._created, self._conversation)
+        later = [r for r in self.plan.http if r.auth == "valid" and "{" in r.path
+                 and r.key not in (CREATE, POST)]
+        conversation, _ = await self._conversation
+        if self.evidence.token and later and conversation is not None:
+            await asyncio.gather(*(self.send(r) for r in later))
+        if self.plan.request(POST) is not None and POST not in self.evidence.answers and \
+                conversation is not None and self.evidence.token:
+            await self._post(conversation, f"{self.config.contract.flow.tag_prefix}rest")
 
-    async def _send_filled(self, request: HttpRequest) -> HttpAnswer | None:
-        conversation, _ = await self._conversation  # type: ignore[misc]
-        self.client.values["conversation_id"] = conversation or "smoke-none"
-        return await self.send(request)
+    def _use(self, conversation: str | None) -> str | None:
+        """Remember the run's conversation: `{conversation_id}` placeholders get it."""
+        if conversation is not None:
+            self.client.values["conversation_id"] = conversation
+            self.evidence.conversation_id = self.evidence.conversation_id or conversation
+        return conversation
+
+    async def _rest_conversation(self) -> tuple[str | None, str]:
+        """The conversation the post and `{conversation_id}` use: flow.conversation_id, else
+        the created one."""
+        fixed = self.config.contract.flow.conversation_id
+        if fixed:
+            return self._use(fixed), ""
+        assert self._created is not None
+        conversation, problem = await self._created
+        return self._use(conversation), problem
+
+    async def _socket_conversation(self) -> tuple[str | None, str]:
+        """The conversation the realtime check joins: socketio.conversation_id, else the
+        REST one."""
+        fixed = self.config.contract.socketio.conversation_id
+        if fixed:
+            return fixed, ""
+        assert self._conversation is not None
+        return await self._conversation
 
     async def _create(self) -> tuple[str | None, str]:
         flow = self.config.contract.flow
-        if flow.conversation_id:
-            self.evidence.conversation_id = flow.conversation_id
-            return flow.conversation_id, ""
         request = self.plan.request(CREATE)
         if request is None:
-            return None, "no conversation to use: set flow.conversation_id (read-only runs)"
+            return None, ("no conversation to use: set flow.conversation_id (an existing "
+                          "conversation) for read-only runs")
         if not self.evidence.token:
             return None, "no token to create a conversation with"
         answer = await self.send(request)
@@ -153,7 +176,6 @@ class Executor:
         found = first_scalar(answer.json(), with_defaults(flow.id_fields, ID_PATHS))
         if found is None:
             return None, "the created conversation's answer has no id"
-        self.evidence.conversation_id = found
         return found, ""
 
     async def _post(self, conversation: str, text: str) -> HttpAnswer | None:
@@ -161,17 +183,15 @@ class Executor:
         if request is None or not self.evidence.token:
             return None
         flow = self.config.contract.flow
+        self._use(conversation)
         body = json.loads(request.body or b"{}")
         body[flow.conversation_field] = conversation
         body[flow.text_field] = text
         return await self.send(replace(request, body=json.dumps(body).encode()))
 
     def _inputs(self) -> SessionInputs:
-        async def conversation() -> tuple[str | None, str]:
-            assert self._conversation is not None
-            return await self._conversation
-
-        return SessionInputs(token=self.token, conversation=conversation, post=self._post,
+        return SessionInputs(token=self.token, conversation=self._socket_conversation,
+                             post=self._post,
                              send_http=self._send_counted, count=self._count_socket)
 
     async def _send_counted(self, request: HttpRequest) -> HttpAnswer:
@@ -219,3 +239,13 @@ def _is_open_packet(answer: HttpAnswer) -> bool:
     except HandshakeError:
         return False
     return answer.status == 200
+
+
+def _forget_cookies(client: HttpProbeClient) -> None:
+    """Drop what a login's Set-Cookie left in the client's jar: the token goes only where a
+    request asks for the run's credential (`auth="valid"`), never on a no-token probe.
+    (Until HttpProbeClient keeps no cookie jar at all.)"""
+    for inner in (getattr(client, "_client", None), getattr(client, "_oneshot", None)):
+        cookies = getattr(inner, "cookies", None)
+        if cookies is not None:
+            cookies.clear()

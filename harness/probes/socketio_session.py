@@ -91,6 +91,10 @@ class SocketSession:
         host, _, prefix = rest.partition("/")
         self.ws_origin = f"{'wss' if scheme == 'https' else 'ws'}://{host}"
         self.socket_path = ("/" + prefix if prefix else "") + "/" + self.spec.path.strip("/")
+        # polling goes through the run's HTTP client (based at the gateway): a path there, or
+        # the absolute URL of a Socket.IO server the gateway does not proxy (socketio.url)
+        path = "/" + self.spec.path.strip("/")
+        self.polling_base = url + path if self.spec.url else path
 
     async def run(self, handshake: HttpAnswer, transport: str, refusals: tuple[str, ...],
                   connect: bool, realtime: bool, inputs: SessionInputs) -> SessionResult:
@@ -119,7 +123,7 @@ class SocketSession:
                     inputs: SessionInputs) -> Transport | None:
         if transport == "polling":
             result.upgrade_ok, result.upgrade_seen = True, "polling session"
-            return PollingTransport(self.socket_path, sid, inputs.send_http)
+            return PollingTransport(self.polling_base, sid, inputs.send_http)
         result.path = handshake_path(self.socket_path, "websocket", sid)
         inputs.count(1)
         started = time.perf_counter()
