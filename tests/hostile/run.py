@@ -1,0 +1,90 @@
+"""One harness run against one hostile target, measured: `python -m tests.hostile.run MODE DIR`.
+
+Starts the hostile target `MODE` in this process, runs `python -m harness <url>` as a child
+with the target's credentials, JSON report, sign-off page and JUnit XML in DIR, and prints one
+JSON line: exit code, wall time, the child's peak RSS (``getrusage(RUSAGE_CHILDREN)``: only the
+harness and its own children, never this process's server), the tokens the target issued, and
+what the thief listener received. Arguments after `--` go to the harness CLI as they are.
+
+A process per case keeps the peak-memory figure honest and lets a test run cases concurrently
+without one target's traffic slowing another's event loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.hostile import gateway
+from tests.hostile.server import start
+
+SECRETS_ENV = ("SMOKE_USERNAME", "SMOKE_PASSWORD", "SMOKE_JWT_SECRET")
+KILL_AFTER_S = 120.0
+
+
+def _record_tokens(issued: list[str]) -> None:
+    """Remember every token the target issues (they are secrets the outputs must not carry)."""
+    original = gateway.issue_token
+
+    def issue(username: str = gateway.USERNAME) -> str:
+        token = original(username)
+        issued.append(token)
+        return token
+
+    gateway.issue_token = issue
+
+
+def run(mode: str, out: Path, timeout_s: str, extra: list[str]) -> dict[str, object]:
+    out.mkdir(parents=True, exist_ok=True)
+    issued: list[str] = []
+    _record_tokens(issued)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SMOKE_", "REFERENCE_", "PYTEST_"))}
+    env.update(SMOKE_USERNAME=gateway.USERNAME, SMOKE_PASSWORD=gateway.PASSWORD,
+               SMOKE_JWT_SECRET=gateway.JWT_SECRET, PYTHONIOENCODING="utf-8")
+    with start(mode) as target:
+        command = [sys.executable, "-m", "harness", target.url, "--timeout", timeout_s,
+                   "--report-json", str(out / "report.json"),
+                   "--signoff-report", str(out / "signoff.html"),
+                   "--junitxml", str(out / "junit.xml"), *extra]
+        started = time.perf_counter()
+        killed = False
+        with open(out / "stdout.txt", "wb") as stdout, open(out / "stderr.txt", "wb") as stderr:
+            child = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env, cwd=out)
+            try:
+                code = child.wait(KILL_AFTER_S)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                code, killed = child.wait(), True
+        seconds = time.perf_counter() - started
+        stolen = [base64.b64encode(s.raw).decode("ascii") for s in target.stolen]
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
+    return {"mode": mode, "code": code, "killed": killed, "seconds": round(seconds, 2),
+            "peak_mb": round(peak_kb / 1024, 1), "issued_tokens": issued, "stolen": stolen}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in argv:
+        at = argv.index("--")
+        argv, extra = argv[:at], argv[at + 1:]
+    parser = argparse.ArgumentParser(prog="python -m tests.hostile.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("mode")
+    parser.add_argument("out", type=Path, help="directory for the run's outputs")
+    parser.add_argument("--timeout", default="2", help="the harness's --timeout (default 2)")
+    options = parser.parse_args(argv)
+    print(json.dumps(run(options.mode, options.out, options.timeout, extra)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
