@@ -1,10 +1,13 @@
-"""Benchmark: the full default suite against a slow target, concurrent vs --sequential.
+"""Benchmark: requests and wall time of a verdict, as the gateway counts them.
 
-Starts the embedded reference stack behind bench/latency_proxy.py (added round trip, split
-evenly each way), runs `python -m harness URL` in fresh processes concurrently and with
-`--sequential`, several runs each, then cold loopback runs (embedded stack, no added latency,
-interpreter start included) and interpreter start alone. Prints medians; exits 1 when a run's
-verdict is not pass. Run from the repository root:
+Starts the embedded reference stack behind bench/latency_proxy.py (the added round trip split
+evenly each way) and runs `python -m harness URL` in fresh processes: the default plan,
+`--thorough`, `--sequential` and `-- -n 2`. For each it prints the median wall time, the
+requests the gateway received (its own counter: websocket upgrades and Socket.IO polling
+included) and the requests the harness says it sent; the two must agree. Then, on loopback
+with no added latency, the cold main job against the embedded stack and a plain pytest + httpx
+suite of the same REST checks (bench/plain_suite). Exits 1 when a run is not green or the
+counts disagree. Run from the repository root:
 
     python bench/run_bench.py --rtt-ms 100 --runs 3
 """
@@ -27,28 +30,25 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.latency_proxy import LatencyProxy  # noqa: E402
-from harness.loop import LoopThread  # noqa: E402
 from harness.stacks.reference import ReferenceStack  # noqa: E402
+from harness.stacks.reference.loop import LoopThread  # noqa: E402
 
 RUN_TIMEOUT_S = 180.0
+MODES = {"default": [], "--thorough": ["--thorough"], "--sequential": ["--sequential"],
+         "-n 2": ["--", "-n", "2"]}
 
 
 @dataclass
 class Run:
-    """One `python -m harness` process: wall time and what its report and summary say."""
-
     seconds: float
     verdict: str
-    checks: int
-    skipped: int
-    requests: int
-    connections: int = 0
-    outcomes: dict[str, tuple[str, str | None]] | None = None
+    said: int
+    counted: int
 
 
 def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SMOKE_", "REFERENCE_", "PYTEST_"))}
+           if not k.startswith(("SMOKE_", "REFERENCE_", "PYTEST_", "BENCH_"))}
     return {**env, **(extra or {})}
 
 
@@ -59,62 +59,61 @@ def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float,
     return time.perf_counter() - started, proc.stdout + proc.stderr
 
 
-def run_harness(args: list[str], env: dict[str, str] | None = None) -> Run:
+def harness_run(args: list[str], env: dict[str, str] | None = None) -> tuple[float, dict]:
     with tempfile.TemporaryDirectory(prefix="smoke-bench-") as tmp:
         report_path = Path(tmp) / "report.json"
-        seconds, output = timed([sys.executable, "-m", "harness", *args,
-                                 "--report-json", str(report_path)], env)
+        extra = args.index("--") if "--" in args else len(args)
+        command = [sys.executable, "-m", "harness", *args[:extra], "--report-json",
+                   str(report_path), *args[extra:]]
+        seconds, output = timed(command, env)
         if not report_path.exists():
-            return Run(seconds, f"no report ({output.strip()[-300:]})", 0, 0, 0)
-        report = json.loads(report_path.read_text())
-    checks = report["checks"]
-    skipped = sum(1 for check in checks if check["outcome"] == "skipped")
-    return Run(seconds, report["verdict"], len(checks) - skipped, skipped,
-               report["requests_sent"],
-               outcomes={c["id"]: (c["outcome"], c["cause"]) for c in checks})
+            return seconds, {"verdict": f"no report: {output.strip()[-300:]}",
+                             "requests_sent": -1}
+        return seconds, json.loads(report_path.read_text())
 
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def interpreter_start(runs: int) -> tuple[float, float]:
-    bare = [timed([sys.executable, "-c", "pass"])[0] for _ in range(runs)]
-    harness = [timed([sys.executable, "-c", "import harness.cli"])[0] for _ in range(runs)]
-    return median(bare), median(harness)
-
-
-def slow_runs(rtt_s: float, runs: int) -> dict[str, list[Run]]:
-    """Concurrent and --sequential runs through the latency proxy, interleaved."""
+def proxied_runs(rtt_s: float, runs: int) -> dict[str, list[Run]]:
     loop = LoopThread("latency-proxy")
-    stack = ReferenceStack(log_path=Path(tempfile.mkdtemp(prefix="smoke-bench-")) / "stack.log")
-    try:
-        stack.start()
-        port = int(stack.url.rsplit(":", 1)[1])
-        proxy = loop.run(LatencyProxy(("127.0.0.1", port), rtt_s,
-                                      lifetime_s=RUN_TIMEOUT_S * runs * 3).start(), timeout=5)
+    results: dict[str, list[Run]] = {mode: [] for mode in MODES}
+    for _ in range(runs):
+        for mode, extra in MODES.items():
+            stack = ReferenceStack(log_path=Path(tempfile.mkdtemp(prefix="bench-")) / "s.log")
+            stack.start()
+            try:
+                port = int(stack.url.rsplit(":", 1)[1])
+                proxy = loop.run(LatencyProxy(("127.0.0.1", port), rtt_s,
+                                              lifetime_s=RUN_TIMEOUT_S).start(), timeout=5)
+                settings = stack.settings
+                env = {"SMOKE_USERNAME": settings.username, "SMOKE_PASSWORD": settings.password,
+                       "SMOKE_JWT_SECRET": settings.jwt_secret}
+                args = [proxy.url, f"--expect-service=messaging={stack.messaging_url}",
+                        "--origin", "http://localhost:3000"]
+                before = stack.requests_received
+                seconds, report = harness_run([*args, *extra], env)
+                results[mode].append(Run(seconds, report["verdict"], report["requests_sent"],
+                                         stack.requests_received - before))
+                loop.run(proxy.stop(), timeout=10)
+            finally:
+                stack.stop()
+    loop.close()
+    return results
+
+
+def plain_suite_run() -> float:
+    with ReferenceStack() as stack:
         settings = stack.settings
-        env = {"SMOKE_USERNAME": settings.username, "SMOKE_PASSWORD": settings.password,
-               "SMOKE_JWT_SECRET": settings.jwt_secret}
-        args = [proxy.url, f"--expect-service=messaging={stack.messaging_url}"]
-        modes: dict[str, list[Run]] = {"concurrent": [], "sequential": []}
-        for _ in range(runs):
-            for mode, extra in (("concurrent", []), ("sequential", ["--sequential"])):
-                before = proxy.connections
-                run = run_harness([*args, *extra], env)
-                run.connections = proxy.connections - before
-                modes[mode].append(run)
-        loop.run(proxy.stop(), timeout=10)
-        return modes
-    finally:
-        stack.stop()
-        loop.close()
-
-
-def describe(runs: list[Run]) -> str:
-    last = runs[-1]
-    return (f"checks {last.checks} (+{last.skipped} skipped), requests {last.requests}, "
-            f"verdicts {','.join(sorted({run.verdict for run in runs}))}")
+        env = {"BENCH_URL": stack.url, "SMOKE_USERNAME": settings.username,
+               "SMOKE_PASSWORD": settings.password}
+        seconds, output = timed([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                                 "-c", os.devnull, "--rootdir", str(ROOT / "bench"),
+                                 str(ROOT / "bench" / "plain_suite")], env)
+    if " passed" not in output:
+        raise SystemExit(f"the plain suite did not pass:\n{output[-2000:]}")
+    return seconds
 
 
 def main() -> int:
@@ -125,38 +124,23 @@ def main() -> int:
     rtt_s = options.rtt_ms / 1000
     print(f"$ {shlex.join(['python', *sys.argv])}")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {options.runs} runs each, "
-          f"medians\n")
-
-    bare, imports = interpreter_start(options.runs)
-    print(f"interpreter start: python -c pass {bare:.3f} s; "
-          f"python -c 'import harness.cli' {imports:.3f} s\n")
-
-    modes = slow_runs(rtt_s, options.runs)
-    print(f"full default suite via `python -m harness URL` behind +{options.rtt_ms:g} ms RTT:")
-    for mode, runs in modes.items():
-        wall = median([run.seconds for run in runs])
-        print(f"  {mode:<10} wall {wall:6.2f} s = {wall / rtt_s:5.1f} RTT "
-              f"({(wall - imports) / rtt_s:5.1f} RTT after imports); "
-              f"TCP connections {runs[-1].connections}; {describe(runs)}")
-    fast = median([run.seconds for run in modes["concurrent"]])
-    slow = median([run.seconds for run in modes["sequential"]])
-    budget = imports + 12 * rtt_s
-    print(f"  speed-up {slow / fast:.1f}x (target >= 5x); concurrent {fast:.2f} s vs "
-          f"import start + 12 RTT = {budget:.2f} s (target: within)")
-    same = all(run.outcomes == modes["concurrent"][0].outcomes
-               for runs in modes.values() for run in runs)
-    print(f"  same (check -> outcome, cause) in every run: {'yes' if same else 'NO'}\n")
-
-    cold = [run_harness([]) for _ in range(options.runs)]
-    wall = median([run.seconds for run in cold])
-    print(f"loopback cold `python -m harness` (embedded stack, interpreter start included): "
-          f"wall {wall:.2f} s (target < 3 s); {describe(cold)}")
-
-    verdicts = {run.verdict for runs in (*modes.values(), cold) for run in runs}
-    if verdicts != {"pass"}:
-        print(f"FAIL: not every run passed: {sorted(verdicts)}")
-        return 1
-    return 0
+          "medians\n")
+    print(f"default contract against the embedded stack behind +{options.rtt_ms:g} ms RTT:")
+    ok = True
+    for mode, runs in proxied_runs(rtt_s, options.runs).items():
+        agree = all(run.said == run.counted for run in runs)
+        ok &= agree and all(run.verdict == "pass" for run in runs)
+        last = runs[-1]
+        print(f"  {mode:<13} wall {median([r.seconds for r in runs]):5.2f} s; requests counted "
+              f"by the gateway {last.counted:3d}, said by the harness {last.said:3d} "
+              f"({'agree' if agree else 'DISAGREE'}); verdicts "
+              f"{','.join(sorted({r.verdict for r in runs}))}")
+    cold = [harness_run([])[0] for _ in range(options.runs)]
+    plain = [plain_suite_run() for _ in range(options.runs)]
+    print(f"\nloopback, interpreter start included: `python -m harness` (embedded stack, every "
+          f"suite) {median(cold):.2f} s; plain pytest + httpx, the REST checks only "
+          f"{median(plain):.2f} s")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -85,11 +85,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     for warning in config.warnings:
         print(f"smoke-harness: warning: {warning}", file=sys.stderr)
+    passthrough, dropped = without_xdist(passthrough)
+    if dropped:
+        print(f"smoke-harness: note: {' '.join(dropped)} ignored: the harness already sends "
+              "every probe concurrently in one process; pytest-xdist workers would only add "
+              "their start-up", file=sys.stderr)
     if passthrough or any(values.get(name) for name in PYTEST_OUTPUTS):
         from harness.pytest_run import run_through_pytest
 
         return run_through_pytest(config, values, passthrough)
     return run_direct(config, verbose=options.verbose)
+
+
+XDIST_OPTIONS = ("-n", "--numprocesses", "--dist", "--maxprocesses", "--tx", "-d")
+
+
+def without_xdist(args: Sequence[str]) -> tuple[list[str], list[str]]:
+    """pytest arguments without pytest-xdist's (and their values), and those removed."""
+    kept: list[str] = []
+    dropped: list[str] = []
+    skip_value = False
+    for arg in args:
+        if skip_value:
+            dropped.append(arg)
+            skip_value = False
+        elif arg in XDIST_OPTIONS:
+            dropped.append(arg)
+            skip_value = arg != "-d"
+        elif arg.split("=", 1)[0] in XDIST_OPTIONS or (arg.startswith("-n") and len(arg) > 2):
+            dropped.append(arg)
+        else:
+            kept.append(arg)
+    return kept, dropped
 
 
 def run_direct(config: Any, verbose: bool = False) -> int:

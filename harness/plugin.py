@@ -94,7 +94,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """With xdist, the controller judges every planned check before the workers start."""
     state = session.config.stash[STATE]
     if not _is_worker(session.config) and state.distributed(session.config):
-        state.execute(None, _allure_dir(session.config))
+        state.start_in_background(_allure_dir(session.config))
 
 
 def _allure_dir(config: pytest.Config) -> str | None:
@@ -110,7 +110,7 @@ def pytest_configure_node(node: Any) -> None:
 @pytest.fixture
 def smoke_check(request: pytest.FixtureRequest) -> CheckCase:
     """The check this test shows, with its judged outcome."""
-    return request.param
+    return request.config.stash[STATE].judged(request.param)
 
 
 def verify(case: CheckCase) -> None:
@@ -156,9 +156,13 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int) -> None:
     state.printed = True
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(STATE, None)
-    if state is None or _is_worker(session.config) or state.result is None:
+    if state is None or _is_worker(session.config):
+        return
+    state.finish_background()
+    if state.result is None:
         return
     state.write_reports()
     if session.config.pluginmanager.get_plugin("terminalreporter") is None:

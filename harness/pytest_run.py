@@ -15,7 +15,6 @@ import suites
 from harness.config import RunConfig
 
 SUITES_DIR = Path(suites.__file__).parent
-XDIST_FLAGS = ("-n", "--numprocesses", "--dist", "-d", "--tx", "--maxprocesses")
 
 
 class HandOver:
@@ -31,10 +30,7 @@ def pytest_args(config: RunConfig, values: dict[str, Any], passthrough: Sequence
     args = [*paths, "-p", "harness.plugin", "-p", "no:cacheprovider", "-p", "no:randomly",
             "-p", "no:terminal", "--assert=plain",
             f"--rootdir={SUITES_DIR.parent}"]
-    uses_xdist = any(arg.split("=", 1)[0] in XDIST_FLAGS or arg.startswith("-n")
-                     for arg in passthrough)
-    if not uses_xdist:
-        args += ["-p", "no:xdist"]
+    args += ["-p", "no:xdist"]
     if not values.get("alluredir") and not any(a.startswith("--alluredir") for a in passthrough):
         args += ["-p", "no:allure_pytest"]
     for name in ("junitxml", "alluredir"):

@@ -6,8 +6,13 @@ Under xdist the controller judges and hands every worker the cases with their ou
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
+import threading
+import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +23,7 @@ from harness.plan.model import Check
 from harness.plan.show import plan_config
 
 WORKER_KEY = "smoke_cases"
+WORKER_WAIT_S = 900.0  # bound on a worker waiting for the controller's judged outcomes
 
 
 @dataclass
@@ -58,6 +64,9 @@ class SmokeState:
         self.document: dict[str, Any] | None = None
         self.printed = False
         self._written = False
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self.outcomes_file: str | None = None
 
     @classmethod
     def planned(cls, run_config: RunConfig, verbose: bool = False) -> SmokeState:
@@ -65,21 +74,72 @@ class SmokeState:
         return cls(run_config, [CheckCase.of(check) for check in plan.checks], verbose)
 
     @classmethod
-    def from_worker(cls, cases: list[dict[str, Any]]) -> SmokeState:
-        return cls(None, [CheckCase(**case) for case in cases])
+    def from_worker(cls, shared: dict[str, Any]) -> SmokeState:
+        state = cls(None, [CheckCase(**case) for case in shared["cases"]])
+        state.outcomes_file = shared["outcomes"]
+        return state
+
+    def start_in_background(self, allure_dir: str | None) -> None:
+        """xdist: judge while the workers start; they read the outcomes from a file."""
+        handle, path = tempfile.mkstemp(prefix="smoke-outcomes-", suffix=".json")
+        os.close(handle)
+        os.unlink(path)
+        self.outcomes_file = path
+
+        def work() -> None:
+            try:
+                self.execute(None, allure_dir, signals=False)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+                self._error = exc
+            finally:
+                temporary = f"{path}.part"
+                Path(temporary).write_text(json.dumps(self.for_workers()["cases"]))
+                os.replace(temporary, path)
+
+        self._thread = threading.Thread(target=work, name="smoke-engine", daemon=True)
+        self._thread.start()
+
+    def finish_background(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+            if self.outcomes_file:
+                Path(self.outcomes_file).unlink(missing_ok=True)
+        if self._error is not None:
+            raise self._error
+
+    def judged(self, case: CheckCase) -> CheckCase:
+        """On a worker, the case with the controller's outcome (waits for it, bounded)."""
+        if self.outcomes_file is None or case.outcome != "pending":
+            return case
+        deadline = time.monotonic() + WORKER_WAIT_S
+        while not os.path.exists(self.outcomes_file):
+            if time.monotonic() > deadline:
+                case.outcome, case.message = "error", "no outcome from the controller in time"
+                return case
+            time.sleep(0.05)
+        judged = {item["key"]: item for item in json.loads(Path(self.outcomes_file).read_text())}
+        for known in self.cases:
+            known.__dict__.update(judged.get(known.key, {}))
+        self.outcomes_file = None
+        return case
 
     def distributed(self, config: pytest.Config) -> bool:
         """Tests run on xdist workers (the controller collects nothing)."""
         return getattr(config.option, "dist", "no") != "no" and \
             bool(getattr(config.option, "numprocesses", None))
 
-    def execute(self, selected: list[str] | None, allure_dir: str | None = None) -> None:
+    def execute(self, selected: list[str] | None, allure_dir: str | None = None,
+                signals: bool = True) -> None:
         from harness.engine import run
         from harness.reports.document import build_document
         from harness.stacks.signals import interrupts_as_keyboard_interrupt
 
         assert self.run_config is not None, "only the controller executes"
-        with interrupts_as_keyboard_interrupt():
+        if signals:
+            with interrupts_as_keyboard_interrupt():
+                self.result = run(self.run_config, only=selected, say=_say)
+        else:
             self.result = run(self.run_config, only=selected, say=_say)
         self.document = build_document(self.result)
         by_key = {o.check.key: o for o in self.result.outcomes}
@@ -106,8 +166,8 @@ class SmokeState:
                 "version": self.result.version or "unknown",
                 "contract": self.result.config.contract.name})
 
-    def for_workers(self) -> list[dict[str, Any]]:
-        return [asdict(case) for case in self.cases]
+    def for_workers(self) -> dict[str, Any]:
+        return {"cases": [asdict(case) for case in self.cases], "outcomes": self.outcomes_file}
 
     def write_reports(self) -> None:
         if self._written or self.result is None or self.document is None:

@@ -49,10 +49,27 @@ def test_malformed_contract_is_one_line(run_harness: Callable[..., HarnessRun],
     assert "not valid YAML at line 1" in run.stderr and "Traceback" not in run.output
 
 
-def test_xdist_sends_each_request_once_and_agrees_with_serial(
-        run_harness: Callable[..., HarnessRun]) -> None:
+def test_xdist_sends_each_request_once_and_agrees_with_serial(tmp_path: Path) -> None:
+    root = Path(__file__).parent.parent
+    reports = {}
+    for name, extra in (("serial", []), ("parallel", ["-n", "2"])):
+        reports[name] = tmp_path / f"{name}.json"
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:randomly", *extra,
+             "--fault", "dual-upgrade", f"--report-json={reports[name]}"],
+            capture_output=True, text=True, timeout=180, cwd=root)
+        assert proc.returncode == 1, proc.stdout[-3000:]
+    serial, parallel = (json.loads(reports[name].read_text()) for name in reports)
+    outcomes = [{c["id"]: (c["outcome"], c["cause"]) for c in doc["checks"]}
+                for doc in (serial, parallel)]
+    assert outcomes[0] == outcomes[1]
+    assert serial["requests_sent"] == parallel["requests_sent"]
+
+
+def test_cli_runs_xdist_arguments_in_one_process(run_harness: Callable[..., HarnessRun]) -> None:
     serial = run_harness("--fault", "dual-upgrade", "--junitxml", "/dev/null")
     parallel = run_harness("--fault", "dual-upgrade", "--", "-n", "2")
+    assert "-n 2 ignored" in parallel.stderr
     for run in (serial, parallel):
         assert run.code == 1, run.output
     assert serial.report and parallel.report
