@@ -16,7 +16,8 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
 OK_WORDS = frozenset({"ok", "healthy", "up", "pass", "passing", "green", "available"})
 _NAME_KEYS = ("service", "name", "id")
 _AGGREGATE_KEYS = ("services", "checks", "dependencies", "components")
-_MESSAGE_KEYS = ("message", "error", "msg", "reason", "detail", "details", "description")
+_MESSAGE_KEYS = ("message", "error", "msg", "reason", "detail", "details", "description",
+                 "errors")
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
 
@@ -31,10 +32,17 @@ class ServiceState:
 
 
 def status_word(body: Mapping[str, Any]) -> str | None:
-    """The health status as a lower-case word: `status`, else `ok`/`success`/`healthy` flags."""
+    """The health status as a lower-case word: `status`, else `ok`/`success`/`healthy` flags.
+
+    A numeric `status` is the HTTP status a gateway got from the service (`"status": 200`):
+    2xx is ok, anything else is said as `status N`.
+    """
     status = body.get("status")
     if isinstance(status, str):
         return status.lower()
+    if isinstance(status, int) and not isinstance(status, bool) and \
+            not any(isinstance(body.get(key), bool) for key in ("ok", "success", "healthy")):
+        return "ok" if 200 <= status < 300 else f"status {status}"
     for key in ("ok", "success", "healthy"):
         if isinstance(body.get(key), bool):
             return "ok" if body[key] else "not ok"
@@ -85,6 +93,12 @@ def aggregate(body: Any, accepted: Collection[str] = ()) -> dict[str, ServiceSta
         entries = body
     if isinstance(entries, Mapping):
         pairs = list(entries.items())
+    elif isinstance(entries, list) and entries and all(isinstance(e, str) for e in entries):
+        # service names only (`"services": ["messaging", "auth"]`): each is as healthy as the
+        # document says it is overall, and listed means up when it says nothing
+        overall = status_word(body) if isinstance(body, Mapping) else None
+        up = overall is None or is_ok(body, accepted)
+        pairs = [(name, up if up else {"status": overall}) for name in entries]
     elif isinstance(entries, list):
         pairs = [(next((e[k] for k in _NAME_KEYS if k in e), None), e)
                  for e in entries if isinstance(e, Mapping)]

@@ -8,6 +8,7 @@ from harness.contract.paths import ID_PATHS, first_scalar, with_defaults
 from harness.judge.causes import Cause
 from harness.judge.context import Context, is_html
 from harness.judge.findings import Finding
+from harness.judge.normalise import error_text
 from harness.judge.rules.leaks import (
     has_stack_trace,
     leak,
@@ -17,6 +18,7 @@ from harness.judge.rules.leaks import (
     unexpected,
 )
 from harness.probes.model import HttpAnswer
+from harness.sanitize.escape import safe_excerpt
 
 
 def _line(answer: HttpAnswer) -> str:
@@ -98,7 +100,18 @@ def own_answer(ctx: Context, answer: HttpAnswer, allowed: Collection[int], *,
         return leak(ctx, answer, expected) or ctx.finding(
             Cause.CONTRACT_MISMATCH, f"{_line(answer)} answered {answer.status} with a body "
             "that is not JSON", answer)
+    if answer.request.auth == "valid" and answer.status in (401, 403) and not answer.error \
+            and leak(ctx, answer, expected) is None:
+        return ctx.finding(Cause.CREDENTIALS_REJECTED, f"{_line(answer)} refused the run's "
+                           f"valid credentials ({answer.status}: {_said(answer)!r}): does this "
+                           "service verify tokens with the same JWT secret as the login?", answer)
     return unexpected(ctx, answer, expected)
+
+
+def _said(answer: HttpAnswer) -> str:
+    """What an error body says, however deep its message sits."""
+    body = answer.json()
+    return safe_excerpt(error_text(body) if body is not None else answer.text, 120)
 
 
 def created(ctx: Context, answer: HttpAnswer, allowed: Collection[int],
@@ -116,12 +129,12 @@ def login(ctx: Context, answer: HttpAnswer, token_found: bool) -> Finding | None
     if token_found:
         return None
     field = ctx.contract.auth.login.token_field if ctx.contract.auth.login else "token"
-    if answer.status in (400, 401, 403):
+    if answer.status in (400, 401, 403) and not answer.error:
         return ctx.finding(Cause.CREDENTIALS_REJECTED, f"{_line(answer)} refused the configured "
-                           f"credentials ({answer.status}): check SMOKE_USERNAME / "
-                           "SMOKE_PASSWORD", answer)
+                           f"credentials ({answer.status}: {_said(answer)!r}): check "
+                           "SMOKE_USERNAME / SMOKE_PASSWORD", answer)
     if answer.status is not None and 200 <= answer.status < 300:
-        return ctx.finding(Cause.CONTRACT_MISMATCH, f"{_line(answer)} answered "
-                           f"{answer.status} without a token at {field!r} (set "
-                           "auth.login.token_field or token_cookie)", answer)
+        return leak(ctx, answer, f"200 with a token at {field!r}") or ctx.finding(
+            Cause.CONTRACT_MISMATCH, f"{_line(answer)} answered {answer.status} without a "
+            f"token at {field!r} (set auth.login.token_field or token_cookie)", answer)
     return unexpected(ctx, answer, f"200 with a token at {field!r}")

@@ -17,7 +17,7 @@ from harness.sanitize.escape import safe_excerpt
 def handshake(ctx: Context, answer: HttpAnswer) -> Finding | None:
     """The Engine.IO polling handshake answers a valid v4 open packet."""
     if answer.status != 200 or answer.error:
-        decoded = decode_error(answer.text) if answer.status in (400, 403) else None
+        decoded = server_error(answer) if answer.status in (400, 403) else None
         if decoded:
             return ctx.finding(Cause.SOCKETIO_HANDSHAKE_FAILED, f"the polling handshake was "
                                f"refused: {decoded}", answer)
@@ -37,6 +37,9 @@ def handshake(ctx: Context, answer: HttpAnswer) -> Finding | None:
 def cors(ctx: Context, answer: HttpAnswer, origin: str) -> Finding | None:
     """The handshake with `Origin` is answered and allows that origin."""
     allowed = answer.headers.get("access-control-allow-origin")
+    if answer.status == 200 and not answer.error and not answer.text.startswith("0"):
+        # no open packet at all (an ngrok page, an SPA index): not the Socket.IO server
+        return handshake(ctx, answer) or unexpected(ctx, answer, "a 200 open packet")
     if answer.status == 200 and allowed in (origin, "*"):
         return None
     if answer.status == 200:
@@ -46,11 +49,23 @@ def cors(ctx: Context, answer: HttpAnswer, origin: str) -> Finding | None:
                            f"answered 200 {header}: a browser on that origin cannot read it",
                            answer)
     if answer.status in (400, 403):
-        reason = decode_error(answer.text) or f"status {answer.status}"
+        reason = server_error(answer) or f"status {answer.status}"
         return ctx.finding(Cause.SOCKETIO_CORS_BLOCKED, f"the handshake with Origin {origin} "
                            f"was refused ({reason}) while the same handshake without an Origin "
                            "works", answer)
     return unexpected(ctx, answer, f"a 200 open packet allowing Origin {origin}")
+
+
+def server_error(answer: HttpAnswer) -> str | None:
+    """The Engine.IO server's refusal: Node's `{"code": N, ...}` named by its code, or
+    python-engineio's JSON string (`"http://x is not an accepted origin."`)."""
+    decoded = decode_error(answer.text)
+    if decoded:
+        return decoded
+    body = answer.json()
+    if isinstance(body, str) and body.strip():
+        return f"the server said {safe_excerpt(body, 160)!r}"
+    return None
 
 
 def session_evidence(ctx: Context, session: SessionResult) -> str:
