@@ -165,3 +165,13 @@ def test_an_html_trace_without_node_modules_paths_is_a_stack_trace_leak(ctx: Con
     answer.body = _only_the_app_frame(answer.text).encode()
     assert "/node_modules/" not in answer.text and "at /tmp/rec/gateway.js:" in answer.text
     assert leaks.leak(ctx, answer, "x").cause is Cause.STACK_TRACE_LEAK
+
+
+@pytest.mark.parametrize("name", evidence.names())
+def test_fixture_is_small_and_says_where_it_came_from(name: str) -> None:
+    doc = evidence.raw(name)
+    assert {"source", "request", "status", "headers", "body"} <= doc.keys()
+    assert doc["source"] and {"method", "path"} <= doc["request"].keys()
+    assert len(doc["body"]) <= 2048, "trim the body to its telling part"
+    assert all(key == key.lower() for key in doc["headers"])
+    assert name.startswith("ngrok-") == doc["source"].startswith("documented")
