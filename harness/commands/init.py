@@ -208,12 +208,14 @@ def _health_lines(found: Findings) -> list[str]:
 
 def _auth_lines(found: Findings, accepted: list[int]) -> list[str]:
     lines = ["auth:", "  scheme: Bearer                     # or cookie:<name>",
-             f"  accepted_statuses: {accepted}"]
+             f"  accepted_statuses: {accepted}          # "
+             + ("found: what the routes answered without a token"
+                if any(s in ("401", "403") for s in found.routes.values()) else "guessed")]
     if found.login:
         path, status = found.login
         lines += ["  login:", f"    path: {path}          # found: {status} for an empty body",
                   "    username_field: username         # guessed: check the route's fields",
-                  "    password_field: password",
+                  "    password_field: password         # guessed",
                   "    token_field: token               # or a dotted path: data.token",
                   "    # token_cookie: token            # when the login sets a cookie"]
     else:
