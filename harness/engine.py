@@ -110,7 +110,7 @@ def run(config: RunConfig, only: Iterable[str] | None = None,
     return result
 
 
-async def _start_failure(exc: Exception, stack: StartedStack | None) -> str:
+def _start_failure(exc: Exception, stack: StartedStack | None) -> str:
     """A stack that did not start: which service, its exit code and last log lines."""
     service = getattr(exc, "service", None)
     if service is None:

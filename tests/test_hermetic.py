@@ -123,7 +123,9 @@ def test_failed_start_is_an_error_and_removes_what_started(run_harness) -> None:
                       timeout=RUN_TIMEOUT_S)
     assert run.code == 2, run.output
     assert run.report["verdict"] == "error"
-    assert "containers did not start" in run.report["error"]
+    assert "[service-start-failed] service 'messaging'" in run.report["error"]
+    assert "its last log lines" in run.report["error"]
+    assert run.report["target"].startswith("hermetic containers smoke-")
     assert "Traceback" not in run.output
     assert leftovers(rid) == []
 
@@ -156,9 +158,9 @@ def test_sigint_mid_run_removes_every_container(phase: str, tmp_path: Path) -> N
             proc.kill()
             proc.wait(timeout=30)
     output = out.read_text()
-    assert code != 0, output
+    assert code == 2, output
     assert "Traceback" not in output, output
-    assert "KeyboardInterrupt" in output
+    assert "interrupted (SIGINT)" in output and "VERDICT: INCONCLUSIVE" in output
     assert leftovers(rid) == [], output
 
 

@@ -120,9 +120,10 @@ def test_socket_suite_passes_against_node(run_harness, node_server: NodeServer) 
     assert run.code == 0, run.output
     outcomes = {check["id"].split("::")[-1]: check["outcome"] for check in run.report["checks"]}
     assert set(outcomes.values()) == {"passed"}, outcomes
-    assert {"test_connect_with_token[websocket]", "test_connect_with_token[polling]",
-            "test_upgrade_from_polling", "test_websocket_only_session",
-            "test_handshake_allows_origin", "test_message_round_trip"} <= outcomes.keys()
+    assert {"test_polling_handshake[polling]", "test_upgrade_from_polling[websocket]",
+            "test_connect_refused[no-token]", "test_connect_refused[forged-token]",
+            "test_connect_with_token[websocket-token]", "test_handshake_allows_origin[origin]",
+            "test_message_round_trip[message]"} <= outcomes.keys()
 
 
 def test_node_server_without_the_origin_is_cors_blocked(run_harness,

@@ -77,8 +77,6 @@ def build_plan(config: RunConfig) -> Plan:
         found, requests, sessions = socket_checks(config, create_planned)
         checks += found
         http += requests
-        if "rest" not in config.suites:
-            http = [r for r in http if r.key != "post"]
     missing = missing_inputs(config)
     left_out = {check.key: NEEDS_REASON[need] for check in checks
                 for need in check.needs if need in missing}
