@@ -6,7 +6,8 @@ case: the target and the harness's peak RSS stay apart). Each case asserts: the 
 that every cause named is acceptable for the mode (`tests.hostile.expectations.EXPECTED`); no
 secret (password, issued token, JWT secret) in any output in any form; no raw control character
 in any output; the thief listener received nothing; peak memory under 300 MB; bounded wall time.
-The same for three modes with `-- -n 2` (pytest-xdist inside the harness).
+The same for three modes with `-- -n 2` (pytest-xdist inside the harness), and for the echo
+mode given a target URL with `user:password@` in it (stripped, never sent as Basic auth).
 
 Cases run concurrently (`HOSTILE_WORKERS`, default 3): when a case is asked for, it and the next
 few not yet started are submitted, so a serial session keeps the pool full and an xdist worker
@@ -36,7 +37,9 @@ from tests.hostile.server import MODES
 
 ROOT = Path(__file__).resolve().parents[1]
 XDIST_MODES = ("hang", "echo", "terminal-injection")
-CASES = [(mode, False) for mode in MODES] + [(mode, True) for mode in XDIST_MODES]
+USERINFO = "admin:userinfo-Pa55-7f3e"
+CASES = [(mode, "") for mode in MODES] + [(mode, "n2") for mode in XDIST_MODES] + \
+    [("echo", "userinfo")]
 # Cases whose fix lies outside the probes, the leak rule and sanitising (strict: they flip).
 NEEDS_FIX = {
     "slowloris": "harness/engine.py _judge_preflight ends the run as target-unreachable (exit 2) "
@@ -52,9 +55,9 @@ _ABORTED = re.compile(r"\[([a-z0-9-]+)\] ")
 _JWT_SHAPE = re.compile(r"eyJ[\w-]{5,}\.eyJ[\w-]{5,}\.[\w-]{10,}")
 
 
-def _case_id(case: tuple[str, bool]) -> str:
-    mode, xdist = case
-    return f"{mode}-n2" if xdist else mode
+def _case_id(case: tuple[str, str]) -> str:
+    mode, variant = case
+    return f"{mode}-{variant}" if variant else mode
 
 
 class Runs:
@@ -63,20 +66,22 @@ class Runs:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="hostile")
-        self.futures: dict[tuple[str, bool], Future[dict[str, Any]]] = {}
+        self.futures: dict[tuple[str, str], Future[dict[str, Any]]] = {}
 
-    def result(self, case: tuple[str, bool]) -> dict[str, Any]:
+    def result(self, case: tuple[str, str]) -> dict[str, Any]:
         at = CASES.index(case)
         for ahead in CASES[at:at + WORKERS]:
             if ahead not in self.futures:
                 self.futures[ahead] = self.pool.submit(self._run, ahead)
         return self.futures[case].result(CASE_WAIT_S)
 
-    def _run(self, case: tuple[str, bool]) -> dict[str, Any]:
-        mode, xdist = case
+    def _run(self, case: tuple[str, str]) -> dict[str, Any]:
+        mode, variant = case
         out = self.root / _case_id(case)
         command = [sys.executable, "-m", "tests.hostile.run", mode, str(out), "--timeout", "2"]
-        if xdist:
+        if variant == "userinfo":
+            command += ["--userinfo", USERINFO]
+        if variant == "n2":
             command += ["--", "--", "-n", "2"]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
@@ -143,15 +148,15 @@ def _named_causes(report: dict[str, Any]) -> tuple[set[str | None], list[str]]:
     return causes, failed
 
 
-def _param(case: tuple[str, bool]) -> Any:
+def _param(case: tuple[str, str]) -> Any:
     reason = NEEDS_FIX.get(case[0])
     marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
     return pytest.param(case, id=_case_id(case), marks=marks)
 
 
 @pytest.mark.parametrize("case", [_param(case) for case in CASES])
-def test_hostile_target(runs: Runs, case: tuple[str, bool]) -> None:
-    mode, _xdist = case
+def test_hostile_target(runs: Runs, case: tuple[str, str]) -> None:
+    mode, variant = case
     result = runs.result(case)
     out = Path(result["dir"])
     expected_code, acceptable = EXPECTED[mode]
@@ -182,6 +187,9 @@ def test_hostile_target(runs: Runs, case: tuple[str, bool]) -> None:
 
     # Nothing secret and nothing raw, in any output.
     secrets = {"password": PASSWORD, "JWT secret": JWT_SECRET}
+    if variant == "userinfo":
+        secrets.update({"URL userinfo": USERINFO,
+                        "URL password": USERINFO.partition(":")[2]})
     secrets.update({f"issued token {i}": token
                     for i, token in enumerate(result["issued_tokens"])})
     forms = {label: secret_forms(secret) for label, secret in secrets.items()}
@@ -202,6 +210,9 @@ def test_hostile_target(runs: Runs, case: tuple[str, bool]) -> None:
     # No line the target forged: the real verdict is the only one that starts a line.
     verdicts = [line for line in stdout.splitlines() if line.lstrip().startswith("VERDICT")]
     assert len(verdicts) == 1, f"{len(verdicts)} VERDICT lines in stdout: {verdicts}"
+
+    # A URL's userinfo is never sent (httpx would make it Basic auth for every request).
+    assert not result["userinfo_sent"], f"userinfo sent with {result['userinfo_sent'][:3]}"
 
     # Credentials never left the target's origin: the thief heard nothing.
     assert result["stolen"] == [], f"the thief received {len(result['stolen'])} request(s)"
