@@ -6,8 +6,9 @@ case: the target and the harness's peak RSS stay apart). Each case asserts: the 
 that every cause named is acceptable for the mode (`tests.hostile.expectations.EXPECTED`); no
 secret (password, issued token, JWT secret) in any output in any form; no raw control character
 in any output; the thief listener received nothing; peak memory under 300 MB; bounded wall time.
-The same for three modes with `-- -n 2` (pytest-xdist inside the harness), and for the echo
-mode given a target URL with `user:password@` in it (stripped, never sent as Basic auth).
+The same for three modes with `-- -n 2` (the CLI takes it and runs in one process), for those
+three through pytest-xdist itself (`pytest suites --target-url URL -n 2`), and for the echo mode
+given a target URL with `user:password@` in it (stripped, never sent as Basic auth).
 
 Cases run concurrently (`HOSTILE_WORKERS`, default 3): when a case is asked for, it and the next
 few not yet started are submitted, so a serial session keeps the pool full and an xdist worker
@@ -26,6 +27,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
@@ -39,12 +41,16 @@ ROOT = Path(__file__).resolve().parents[1]
 XDIST_MODES = ("hang", "echo", "terminal-injection")
 USERINFO = "admin:userinfo-Pa55-7f3e"
 CASES = [(mode, "") for mode in MODES] + [(mode, "n2") for mode in XDIST_MODES] + \
-    [("echo", "userinfo")]
+    [(mode, "pytest-n2") for mode in XDIST_MODES] + [("echo", "userinfo")]
 # Cases whose fix lies outside the probes, the leak rule and sanitising (strict: they flip).
 NEEDS_FIX = {
-    "slowloris": "harness/engine.py _judge_preflight ends the run as target-unreachable (exit 2) "
-                 "when /api/health times out, although the target accepted the connection and "
-                 "sent bytes: only connect/tls/invalid-url should mean unreachable",
+    ("slowloris", ""): "harness/engine.py _judge_preflight ends the run as target-unreachable "
+                       "(exit 2) when /api/health times out, although the target accepted the "
+                       "connection and sent bytes: only connect/tls/invalid-url mean unreachable",
+    **{(mode, "pytest-n2"): "harness/pytest_state.py: on xdist workers every case stays "
+                            "'pending' (the harness did not judge this check), and the plugin's "
+                            "makereport replaces that message with the empty `rendered`"
+       for mode in XDIST_MODES},
 }
 WORKERS = int(os.environ.get("HOSTILE_WORKERS", "3"))
 PEAK_MB = 300
@@ -81,6 +87,8 @@ class Runs:
         command = [sys.executable, "-m", "tests.hostile.run", mode, str(out), "--timeout", "2"]
         if variant == "userinfo":
             command += ["--userinfo", USERINFO]
+        if variant == "pytest-n2":
+            command += ["--pytest", "--", "-n", "2"]
         if variant == "n2":
             command += ["--", "--", "-n", "2"]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
@@ -149,7 +157,7 @@ def _named_causes(report: dict[str, Any]) -> tuple[set[str | None], list[str]]:
 
 
 def _param(case: tuple[str, str]) -> Any:
-    reason = NEEDS_FIX.get(case[0])
+    reason = NEEDS_FIX.get(case)
     marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
     return pytest.param(case, id=_case_id(case), marks=marks)
 
@@ -184,6 +192,11 @@ def test_hostile_target(runs: Runs, case: tuple[str, str]) -> None:
         f"causes {sorted(map(str, causes))} not all in {sorted(acceptable)}\n{listing}\n{tail}"
     if expected_code != 0:
         assert causes, f"exit {expected_code} but no cause named\n{tail}"
+    junit = ElementTree.parse(out / "junit.xml")
+    junit_failed = sum(1 for case in junit.iter("testcase")
+                       if case.find("failure") is not None or case.find("error") is not None)
+    assert junit_failed == len(failed), \
+        f"JUnit has {junit_failed} failing test cases, the report {len(failed)} failed checks"
 
     # Nothing secret and nothing raw, in any output.
     secrets = {"password": PASSWORD, "JWT secret": JWT_SECRET}

@@ -5,8 +5,9 @@ with the target's credentials, JSON report, sign-off page and JUnit XML in DIR, 
 JSON line: exit code, wall time, the child's peak RSS (``getrusage(RUSAGE_CHILDREN)``: only the
 harness and its own children, never this process's server), the tokens the target issued, the
 requests that carried the URL's userinfo, and what the thief listener received.
-`--userinfo U:P` gives the harness the target URL with `U:P@` in it. Arguments after `--` go to
-the harness CLI as they are.
+`--userinfo U:P` gives the harness the target URL with `U:P@` in it; `--pytest` runs the
+contract suites with pytest (`pytest suites --target-url URL`) instead of the CLI. Arguments
+after `--` go to the CLI (or pytest) as they are.
 
 A process per case keeps the peak-memory figure honest and lets a test run cases concurrently
 without one target's traffic slowing another's event loop.
@@ -29,7 +30,7 @@ from tests.hostile import gateway
 from tests.hostile.server import HostileServer, start
 from tests.hostile.wire import Conn, Request
 
-SECRETS_ENV = ("SMOKE_USERNAME", "SMOKE_PASSWORD", "SMOKE_JWT_SECRET")
+ROOT = Path(__file__).resolve().parents[2]
 KILL_AFTER_S = 120.0
 
 
@@ -62,7 +63,7 @@ def _record_userinfo(userinfo: str, carried: list[str]) -> None:
 
 
 def run(mode: str, out: Path, timeout_s: str, extra: list[str],
-        userinfo: str = "") -> dict[str, object]:
+        userinfo: str = "", through_pytest: bool = False) -> dict[str, object]:
     out.mkdir(parents=True, exist_ok=True)
     issued: list[str] = []
     carried: list[str] = []
@@ -75,14 +76,20 @@ def run(mode: str, out: Path, timeout_s: str, extra: list[str],
                SMOKE_JWT_SECRET=gateway.JWT_SECRET, PYTHONIOENCODING="utf-8")
     with start(mode) as target:
         url = target.url.replace("://", f"://{userinfo}@", 1) if userinfo else target.url
-        command = [sys.executable, "-m", "harness", url, "--timeout", timeout_s,
-                   "--report-json", str(out / "report.json"),
+        outputs = ["--report-json", str(out / "report.json"),
                    "--signoff-report", str(out / "signoff.html"),
-                   "--junitxml", str(out / "junit.xml"), *extra]
+                   "--junitxml", str(out / "junit.xml")]
+        if through_pytest:  # the contract suites, from the repository (its conftest.py)
+            command = [sys.executable, "-m", "pytest", str(ROOT / "suites"), "--target-url", url,
+                       "--smoke-timeout", timeout_s, *outputs, *extra]
+        else:
+            command = [sys.executable, "-m", "harness", url, "--timeout", timeout_s, *outputs,
+                       *extra]
         started = time.perf_counter()
         killed = False
         with open(out / "stdout.txt", "wb") as stdout, open(out / "stderr.txt", "wb") as stderr:
-            child = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env, cwd=out)
+            child = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env,
+                                     cwd=ROOT if through_pytest else out)
             try:
                 code = child.wait(KILL_AFTER_S)
             except subprocess.TimeoutExpired:
@@ -109,8 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", default="2", help="the harness's --timeout (default 2)")
     parser.add_argument("--userinfo", default="", metavar="USER:PASSWORD",
                         help="put this userinfo into the target URL the harness is given")
+    parser.add_argument("--pytest", action="store_true",
+                        help="run `pytest suites --target-url URL` instead of the CLI")
     options = parser.parse_args(argv)
-    result = run(options.mode, options.out, options.timeout, extra, options.userinfo)
+    result = run(options.mode, options.out, options.timeout, extra, options.userinfo,
+                 options.pytest)
     print(json.dumps(result), flush=True)
     return 0
 
