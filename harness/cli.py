@@ -128,8 +128,17 @@ def run_direct(config: Any, verbose: bool = False) -> int:
     def say(line: str) -> None:
         print(f"smoke-harness: {line}", file=sys.stderr, flush=True)
 
+    def progress(sent: dict[str, int], planned: dict[str, int]) -> None:
+        parts = [f"{suite} {sent.get(suite, 0)}/{total}"
+                 for suite, total in sorted(planned.items())]
+        sys.stderr.write(f"\rprobing: {', '.join(parts)} requests ")
+        sys.stderr.flush()
+
+    on_tty = sys.stderr.isatty()
     with interrupts_as_keyboard_interrupt():
-        result = run(config, say=say)
+        result = run(config, say=say, progress=progress if on_tty else None)
+    if on_tty:
+        sys.stderr.write("\r\x1b[K")
     try:
         return present(result, verbose=verbose)
     except ValueError as exc:

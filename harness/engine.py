@@ -71,8 +71,11 @@ class Aborted(Exception):
         self.finding = finding
 
 
+Progress = Callable[[dict[str, int], dict[str, int]], object]
+
+
 def run(config: RunConfig, only: Iterable[str] | None = None,
-        say: Callable[[str], object] = print) -> RunResult:
+        say: Callable[[str], object] = print, progress: Progress | None = None) -> RunResult:
     """Start what the config needs, send the plan, judge it; never raises for a target."""
     started, clock = datetime.now(timezone.utc).isoformat(timespec="seconds"), time.perf_counter()
     redactor = Redactor(config.secrets)
@@ -88,7 +91,7 @@ def run(config: RunConfig, only: Iterable[str] | None = None,
         result.plan = build_plan(stack.config)
         if only is not None:
             result.plan = result.plan.select(only)
-        asyncio.run(_probe_and_judge(result))
+        asyncio.run(_probe_and_judge(result, progress))
     except Aborted as exc:
         result.verdict, result.error = exc.verdict, exc.finding.render()
     except KeyboardInterrupt:
@@ -122,7 +125,15 @@ def _start_failure(exc: Exception, stack: StartedStack | None) -> str:
             f"  its last log lines:\n{tail}\n  next step: {Cause.SERVICE_START_FAILED.next_step}")
 
 
-async def _probe_and_judge(result: RunResult) -> None:
+async def _report_progress(client: HttpProbeClient, plan: Plan, progress: Progress) -> None:
+    """Requests sent per suite against the plan's, a few times a second, until cancelled."""
+    totals = plan.by_suite()
+    while True:
+        progress(dict(client.sent), totals)
+        await asyncio.sleep(0.2)
+
+
+async def _probe_and_judge(result: RunResult, progress: Progress | None = None) -> None:
     config = result.config
     ctx = Context(config, result.redactor)
     client = HttpProbeClient(config.base_url, timeout_s=config.timeout_s,
@@ -143,7 +154,11 @@ async def _probe_and_judge(result: RunResult) -> None:
         _judge_preflight(ctx, executor, preflight)
         plan = _fit_budget(executor, plan)
         executor.plan = result.plan = plan
+        ticker = asyncio.ensure_future(_report_progress(client, plan, progress)) \
+            if progress is not None else None
         await executor.run()
+        if ticker is not None:
+            ticker.cancel()
         await _follow_ups(ctx, executor, plan)
         plan = result.plan = executor.plan
     finally:
@@ -174,9 +189,9 @@ def _judge_preflight(ctx: Context, executor: Executor, answers: list) -> None:  
     config = ctx.config
     first = answers[0] if answers else None
     if first is not None and first.status is None and first.error in ("connect", "tls",
-                                                                      "no-response", "reset",
+                                                                      "timeout", "reset",
                                                                       "protocol", "invalid-url"):
-        reason = {"connect": "connection failed", "no-response": "no answer within "
+        reason = {"connect": "connection failed", "timeout": "no answer within "
                   f"{config.timeout_s:g} s", "protocol": "the answer is not HTTP",
                   "tls": "the TLS handshake failed", "reset": "the connection was reset"}
         raise Aborted("error", ctx.finding(Cause.TARGET_UNREACHABLE, f"{config.url} is "

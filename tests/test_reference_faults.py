@@ -226,6 +226,9 @@ def _create_as_text(stack: ReferenceStack) -> int:
 
 # fault -> (observation, what the faulty stack shows)
 OBSERVATIONS: dict[str, tuple[Callable[[ReferenceStack], object], object]] = {
+    "cookie-auth": (lambda s: sorted(login(s).cookies), ["token"]),
+    "message-via-socket": (observe_message_event, False),
+    "socket-direct": (lambda s: _status(s, "GET", POLLING), 404),
     "port-mismatch": (lambda s: _status(s, "GET", "/api/conversations"), 504),
     "dual-upgrade": (observe_websocket_open, "InvalidStatus"),
     "socketio-proxy-everywhere": (

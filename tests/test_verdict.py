@@ -64,7 +64,7 @@ def test_refused_login_stops_before_the_suites(run_engine: Callable[..., RunResu
         result = run_engine({"target_url": stack.url},
                             {"SMOKE_USERNAME": "smoke-user", "SMOKE_PASSWORD": "wrong-password"})
     assert result.verdict == "inconclusive"
-    assert "refused the configured credentials (401)" in (result.error or "")
+    assert "refused the configured credentials (401" in (result.error or "")
 
 
 def test_no_credentials_is_a_pass_that_says_what_was_not_tested(

@@ -73,6 +73,10 @@ class Judge:
                               self.ctx.config.strict)
 
     def _list(self, check: Check) -> Result:
+        if check.params.get("placeholders") and self.evidence.conversation_id is None \
+                and self.evidence.token:
+            return ("no conversation for {conversation_id}: set flow.conversation_id (or let "
+                    "the run create one: not with --read-only)")
         return self._answered(check, rest.own_answer, [200])
 
     def _create(self, check: Check) -> Result:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass
 
 from harness.contract.model import KnownIssue
@@ -47,8 +46,7 @@ class Blocked:
 
 
 def known_issue_for(check: Check, known: list[KnownIssue]) -> KnownIssue | None:
-    return next((k for k in known if fnmatch.fnmatchcase(check.key, k.check)
-                 or fnmatch.fnmatchcase(check.id, k.check)), None)
+    return next((k for k in known if k.matches(check.node_id, check.key, check.id)), None)
 
 
 def settle(plan: Plan, results: dict[str, Finding | str | Blocked | None],

@@ -24,6 +24,7 @@ NEEDS_REASON = {
     "expected-services": "no expected service map (--expect-service or the contract's "
                          "health.expected_services)",
     "jwt-secret": "needs the signing secret (SMOKE_JWT_SECRET) to sign an expired token",
+    "health-route": "the contract declares no health route (health: null)",
 }
 
 
@@ -40,6 +41,8 @@ def missing_inputs(config: RunConfig) -> set[str]:
         missing.add("expected-services")
     if not config.jwt_secret:
         missing.add("jwt-secret")
+    if config.contract.health is None or config.contract.health.route is None:
+        missing.add("health-route")
     return missing
 
 

@@ -21,21 +21,10 @@ def document_request(config: RunConfig) -> HttpRequest | None:
 NO_HEALTH_ROUTE = "health-route"
 
 
-def _says_no_health_route() -> bool:
-    """Whether the plan's input reasons know `health-route` (plan/build.py's NEEDS_REASON and
-    missing_inputs): then a contract without a health route shows the health check as not
-    tested for want of it, which does not make the verdict inconclusive."""
-    from harness.plan import build
-
-    return NO_HEALTH_ROUTE in build.NEEDS_REASON
-
-
 def health_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest]]:
     health = config.contract.health
     document = document_request(config)
     if health is None or document is None:
-        if not _says_no_health_route():
-            return [], []
         return [Check("gateway", Family.HEALTH_DOCUMENT, (), needs=(NO_HEALTH_ROUTE,),
                       priority=0, params={"budget_ms": 0})], []
     checks = [Check("gateway", Family.HEALTH_DOCUMENT, (DOCUMENT,), priority=0,

@@ -30,7 +30,7 @@ class BadBody:
 
 BAD_BODIES = (BadBody("malformed-json", "malformed JSON"),
               BadBody("wrong-content-type", "a JSON body sent as text/plain"),
-              BadBody("oversized-body", "a body twice the size limit", fresh_connection=True))
+              BadBody("oversized", "a body twice the size limit", fresh_connection=True))
 
 
 def smoke_tag(contract: Contract) -> str:
