@@ -169,6 +169,15 @@ async def _probe_and_judge(result: RunResult, progress: Progress | None = None) 
     outcomes = settle(plan, {check.key: judge.judge(check) for check in plan.checks
                              if check.key not in plan.left_out},
                       list(config.contract.known_issues))
+    for outcome in outcomes:
+        answer = executor.evidence.answers.get(outcome.check.probes[0]) \
+            if outcome.check.probes else None
+        session = executor.evidence.sessions.get(outcome.check.probes[0]) \
+            if outcome.check.probes else None
+        if outcome.latency_ms is None and answer is not None and answer.status is not None:
+            outcome.latency_ms = answer.latency_ms
+        elif outcome.latency_ms is None and session is not None:
+            outcome.latency_ms = round(session.elapsed_s * 1000)
     result.outcomes = outcomes
     result.root_causes = rank_root_causes(outcomes, ctx, executor.evidence)
     left_for_input = {key for key, why in plan.left_out.items()
