@@ -34,6 +34,8 @@ from harness.sanitize.redact import Redactor
 from harness.stacks.start import StartedStack, start_stack
 
 HEALTH_FAMILIES = (Family.HEALTH_DOCUMENT, Family.AGGREGATE, Family.ALIAS)
+UNREACHABLE = {"connect": "connection failed", "tls": "the TLS handshake failed",
+               "invalid-url": "the URL cannot be requested"}
 
 
 @dataclass
@@ -94,6 +96,8 @@ def run(config: RunConfig, only: Iterable[str] | None = None,
         asyncio.run(_probe_and_judge(result, progress))
     except Aborted as exc:
         result.verdict, result.error = exc.verdict, exc.finding.render()
+        result.root_causes = [RootCause(exc.finding.cause, exc.finding.message,
+                                        exc.finding.evidence)]
     except KeyboardInterrupt:
         from harness.stacks.signals import received
 
@@ -159,6 +163,7 @@ async def _probe_and_judge(result: RunResult, progress: Progress | None = None) 
         await executor.run()
         if ticker is not None:
             ticker.cancel()
+        _require_some_answer(ctx, executor)
         await _follow_ups(ctx, executor, plan)
         plan = result.plan = executor.plan
     finally:
@@ -197,18 +202,13 @@ def _judge_preflight(ctx: Context, executor: Executor, answers: list) -> None:  
     or refuses the configured credentials."""
     config = ctx.config
     first = answers[0] if answers else None
-    if first is not None and first.status is None and first.error in ("connect", "tls",
-                                                                      "timeout", "reset",
-                                                                      "protocol", "invalid-url"):
-        reason = {"connect": "connection failed", "timeout": "no answer within "
-                  f"{config.timeout_s:g} s", "protocol": "the answer is not HTTP",
-                  "tls": "the TLS handshake failed", "reset": "the connection was reset"}
+    if first is not None and first.status is None and first.error in UNREACHABLE:
         raise Aborted("error", ctx.finding(Cause.TARGET_UNREACHABLE, f"{config.url} is "
-                      f"unreachable: {reason.get(first.error, first.error)}", first))
+                      f"unreachable: {UNREACHABLE[first.error]}", first))
     if first is not None and ngrok_code(first) == "3200":
         raise Aborted("error", leak(ctx, first, "any answer from the gateway"))  # type: ignore[arg-type]
     if first is not None and first.status == 429:
-        raise Aborted("inconclusive", leak(ctx, first, "an answer"))  # type: ignore[arg-type]
+        raise Aborted("inconclusive", leak(ctx, first, "its own answer, not 429"))  # type: ignore[arg-type]
     login = executor.evidence.answers.get(LOGIN)
     if login is not None and login.status in (400, 401, 403):
         raise Aborted("inconclusive", login_rule(ctx, login, False))  # type: ignore[arg-type]
@@ -221,6 +221,17 @@ def _judge_preflight(ctx: Context, executor: Executor, answers: list) -> None:  
                 Cause.CREDENTIALS_REJECTED, f"{checked[0].request.request_line} refused "
                 f"SMOKE_TOKEN ({checked[0].status}): the token is expired, for another "
                 "environment, or signed with another secret", checked[0]))
+
+
+def _require_some_answer(ctx: Context, executor: Executor) -> None:
+    """A target that accepted connections but answered nothing at all is unreachable."""
+    answers = list(executor.evidence.answers.values())
+    if answers and all(answer.status is None for answer in answers):
+        first = answers[0]
+        raise Aborted("error", ctx.finding(
+            Cause.TARGET_UNREACHABLE, f"{ctx.config.url} accepted connections but sent no HTTP "
+            f"answer to any of {len(answers)} requests ({first.error}: {first.error_detail})",
+            first))
 
 
 def _fit_budget(executor: Executor, plan: Plan) -> Plan:

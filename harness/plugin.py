@@ -64,7 +64,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     cases = [case for case in state.cases if case.test_name == name]
     metafunc.parametrize("smoke_check", [
         pytest.param(case, id=case.id, marks=[pytest.mark.writes] if case.writes else [])
-        for case in cases])
+        for case in cases], indirect=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -142,7 +142,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report.user_properties.append(("smoke-check", case.key))
     if case.cause:
         report.user_properties.append(("cause", case.cause))
-    if report.failed:
+    if report.failed and case.rendered:
         report.longrepr = case.rendered
 
 

@@ -37,12 +37,12 @@ def counts_phrase(doc: dict[str, Any]) -> str:
 
 def render(doc: dict[str, Any], *, verbose: bool = False, colour: bool = False) -> str:
     lines: list[str] = []
+    if doc.get("error"):
+        return "\n".join([doc["error"], "", verdict_line(doc, colour)])
     roots = doc["root_causes"]
     if roots:
         lines.append(f"Most likely: {roots[0]['summary']}")
         lines.append("")
-    if doc.get("error"):
-        lines += [doc["error"], ""]
     by_id = {check["id"]: check for check in doc["checks"]}
     for number, root in enumerate(roots, start=1):
         blocked = f", {root['blocked']} blocked" if root["blocked"] else ""
@@ -58,7 +58,7 @@ def render(doc: dict[str, Any], *, verbose: bool = False, colour: bool = False) 
             lines.append(f"   ... and {len(root['checks']) - len(shown)} more (-v, or the "
                          "reports)")
         lines.append(f"   next step: {root['next_step']}")
-        first = by_id.get(root["checks"][0], {})
+        first = by_id.get(root["checks"][0], {}) if root["checks"] else {}
         if first.get("reproduce"):
             lines.append(f"   reproduce: {first['reproduce']}")
     if doc["known_issues"]:
