@@ -345,20 +345,11 @@ def test_a_cookie_login_read_as_a_body_token_is_named() -> None:
 
 # --- health: null ---------------------------------------------------------------------------
 
-def _plan_knows_health_route() -> bool:
-    from harness.plan.build import NEEDS_REASON
-
-    return "health-route" in NEEDS_REASON
-
-
 def test_no_health_route() -> None:
     result = engine(EXAMPLES / "no-health.yaml")
     assert not any(o.check.suite == "health" and o.outcome in ("failed", "blocked")
                    for o in result.outcomes)
     assert result.verdict == "pass", not_passed(result)
-    if not _plan_knows_health_route():
-        pytest.xfail("plan/build.py does not know the 'health-route' input yet: health: null "
-                     "is not listed as not tested")
     state, _, reason = outcomes(result)["test_health_document[gateway]"]
     assert state == "not-tested" and "health" in reason
 
@@ -419,9 +410,7 @@ def test_known_issue_by_its_report_id_end_to_end(tmp_path: Path) -> None:
     from harness.judge.outcomes import known_issue_for
 
     check = Check("POST /api/conversations", Family.CREATE, ("create",))
-    if known_issue_for(check, [KnownIssue(check=check.node_id, reason="r")]) is None:
-        pytest.xfail("judge/outcomes.py matches known issues by glob only: a report id "
-                     "(with brackets) does not match; it should call KnownIssue.matches")
+    assert known_issue_for(check, [KnownIssue(check=check.node_id, reason="r")]) is not None
     result = engine(_known(tmp_path, check.node_id, "no-response"), "create-never-responds")
     assert outcome(result, CREATE) == "known-issue"
 

@@ -43,15 +43,6 @@ USERINFO = "admin:userinfo-Pa55-7f3e"
 CASES = [(mode, "") for mode in MODES] + [(mode, "n2") for mode in XDIST_MODES] + \
     [(mode, "pytest-n2") for mode in XDIST_MODES] + [("echo", "userinfo")]
 # Cases whose fix lies outside the probes, the leak rule and sanitising (strict: they flip).
-NEEDS_FIX = {
-    ("slowloris", ""): "harness/engine.py _judge_preflight ends the run as target-unreachable "
-                       "(exit 2) when /api/health times out, although the target accepted the "
-                       "connection and sent bytes: only connect/tls/invalid-url mean unreachable",
-    **{(mode, "pytest-n2"): "harness/pytest_state.py: on xdist workers every case stays "
-                            "'pending' (the harness did not judge this check), and the plugin's "
-                            "makereport replaces that message with the empty `rendered`"
-       for mode in XDIST_MODES},
-}
 WORKERS = int(os.environ.get("HOSTILE_WORKERS", "3"))
 PEAK_MB = 300
 WALL_S = 60
@@ -157,9 +148,7 @@ def _named_causes(report: dict[str, Any]) -> tuple[set[str | None], list[str]]:
 
 
 def _param(case: tuple[str, str]) -> Any:
-    reason = NEEDS_FIX.get(case)
-    marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
-    return pytest.param(case, id=_case_id(case), marks=marks)
+    return pytest.param(case, id=_case_id(case))
 
 
 @pytest.mark.parametrize("case", [_param(case) for case in CASES])

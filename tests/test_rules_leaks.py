@@ -157,9 +157,6 @@ def _only_the_app_frame(body: str) -> str:
     return head + "</pre>\n</body>\n</html>\n"
 
 
-@pytest.mark.xfail(strict=True, reason="leaks.has_stack_trace / the contract's stack_trace "
-                   "patterns do not read Express's HTML trace (`<br> &nbsp; &nbsp;at f "
-                   "(file:1:2)`); only its node_modules paths are found")
 def test_an_html_trace_without_node_modules_paths_is_a_stack_trace_leak(ctx: Context) -> None:
     answer = evidence.answer("express5-throw-html-stack")
     answer.body = _only_the_app_frame(answer.text).encode()

@@ -172,6 +172,7 @@ class ErrorSignatures(_Model):
     stack_trace: list[str] = [
         r"\n\s+at [^\n]+\([^\n]*:\d+:\d+\)",
         r"\\n\s+at [^\\]+?\([^)]*:\d+:\d+\)",
+        r"\n\s+at [^\n]*[/\\][^\n/\\]+\.(?:[cm]?js|ts):\d+:\d+",
         r"Traceback \(most recent call last\)",
         r"/node_modules/",
         r"File \"[^\"]+\.py\", line \d+",

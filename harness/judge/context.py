@@ -91,7 +91,8 @@ class Context:
     def reproduce(self, answer: HttpAnswer) -> str:
         """A curl line that sends the same request (the token as $SMOKE_TOKEN)."""
         request = answer.request
-        url = self.config.base_url + (answer.sent_path or request.path)
+        path = answer.sent_path or request.path
+        url = path if path.startswith(("http://", "https://")) else self.config.base_url + path
         parts = ["curl", "-sS", "-i", "--max-time", f"{self.config.timeout_s:g}"]
         if request.method != "GET":
             parts += ["-X", request.method]

@@ -95,7 +95,6 @@ class Executor:
 
     async def _login(self) -> HttpAnswer:
         answer = await self.send(self.plan.request(LOGIN))  # type: ignore[arg-type]
-        _forget_cookies(self.client)
         login = self.config.contract.auth.login
         assert login is not None, "a login request is planned only with a login route"
         token = None
@@ -239,13 +238,3 @@ def _is_open_packet(answer: HttpAnswer) -> bool:
     except HandshakeError:
         return False
     return answer.status == 200
-
-
-def _forget_cookies(client: HttpProbeClient) -> None:
-    """Drop what a login's Set-Cookie left in the client's jar: the token goes only where a
-    request asks for the run's credential (`auth="valid"`), never on a no-token probe.
-    (Until HttpProbeClient keeps no cookie jar at all.)"""
-    for inner in (getattr(client, "_client", None), getattr(client, "_oneshot", None)):
-        cookies = getattr(inner, "cookies", None)
-        if cookies is not None:
-            cookies.clear()

@@ -13,6 +13,7 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Callable, Mapping
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 
@@ -78,7 +79,7 @@ def _classify(exc: BaseException, headers_seen: bool) -> str:
         return "body-timeout" if isinstance(exc, (httpx.TimeoutException,
                                                   asyncio.TimeoutError)) else "reset"
     if isinstance(exc, (httpx.ReadTimeout, httpx.WriteTimeout, asyncio.TimeoutError)):
-        return "no-response"
+        return "timeout"
     if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ConnectError)):
         text = str(exc).lower()
         return "tls" if "ssl" in text or "certificate" in text else "connect"
@@ -109,6 +110,11 @@ async def _keep_location(response: httpx.Response) -> None:
         del response.headers["location"]
 
 
+def _no_cookies() -> CookieJar:
+    """A jar that keeps nothing: a login's cookie never rides on a no-token probe."""
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+
+
 class HttpProbeClient:
     """Sends HttpRequests to one base URL; `credential` supplies headers for auth="valid"."""
 
@@ -124,7 +130,7 @@ class HttpProbeClient:
         self.values: dict[str, str] = {}
         timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0))
         common = {"base_url": self.base_url, "headers": BASE_HEADERS, "timeout": timeout,
-                  "follow_redirects": False, "trust_env": False,
+                  "follow_redirects": False, "trust_env": False, "cookies": _no_cookies(),
                   "event_hooks": {"response": [_keep_location]}}
         self._client = httpx.AsyncClient(**common, limits=httpx.Limits(
             max_connections=32, max_keepalive_connections=16))

@@ -57,7 +57,7 @@ def json_request(key: str, method: str, path: str, suite: str, body: Any = None,
 class HttpAnswer:
     """What came back: status, headers and a capped body, or the transport error instead.
 
-    `error` is one of: connect, timeout, protocol, reset, body-timeout, tls, invalid-url,
+    `error` is one of: connect, timeout, protocol, oversized, reset, body-timeout, tls, invalid-url,
     refused-by-budget. `truncated` says the body was cut at the read cap (or never ended).
     """
 

@@ -142,7 +142,7 @@ class PollingTransport(Transport):
             request = HttpRequest("socket:poll-get", "GET", self.path, self.suite,
                                   label="Engine.IO long-poll", timeout_s=left)
             answer = await self.send_http(request)
-            if answer.error == "no-response":
+            if answer.error == "timeout":
                 raise asyncio.TimeoutError
             if answer.status != 200:
                 raise ConnectionError(f"long-poll answered {answer.status or answer.error}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Collection
 from collections.abc import Mapping as MappingABC
@@ -12,6 +13,7 @@ from harness.judge.findings import Finding
 from harness.probes.model import HttpAnswer
 from harness.sanitize.escape import safe_excerpt
 
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _NGROK_MARKER = re.compile(r"ERR_NGROK_(\d+)")
 NGROK_CODES: MappingABC[str, tuple[Cause, str]] = {
     "3200": (Cause.NGROK_TUNNEL_OFFLINE, "the ngrok endpoint is offline (agent not running or "
@@ -39,8 +41,15 @@ def ngrok_code(answer: HttpAnswer) -> str | None:
 
 
 def has_stack_trace(ctx: Context, answer: HttpAnswer) -> bool:
+    """A trace in the body as sent, or in an HTML page once `<br>` and entities are read
+    (Express's development error page writes `<br> &nbsp; &nbsp;at f (/app/x.js:1:2)`)."""
     text = answer.text[:65536]
-    return any(pattern.search(text) for pattern in ctx.stack)
+    if any(pattern.search(text) for pattern in ctx.stack):
+        return True
+    if "<br" not in text and "&nbsp;" not in text:
+        return False
+    read = html.unescape(_BREAK.sub("\n", text)).replace("\xa0", " ")
+    return any(pattern.search(read) for pattern in ctx.stack)
 
 
 def looks_like_proxy_error(ctx: Context, answer: HttpAnswer) -> bool:
@@ -58,7 +67,7 @@ def transport(ctx: Context, answer: HttpAnswer, what: str) -> Finding | None:
     error = answer.error
     if error is None and not answer.truncated:
         return None
-    if error == "no-response":
+    if error == "timeout":
         return ctx.finding(Cause.NO_RESPONSE, f"{what} but sent no answer within "
                            f"{answer.elapsed_s:.1f} s", answer)
     if error == "body-timeout":
