@@ -28,7 +28,7 @@ class HandOver:
 def pytest_args(config: RunConfig, values: dict[str, Any], passthrough: Sequence[str]) -> list[str]:
     paths = [str(SUITES_DIR / name) for name in config.suites]
     args = [*paths, "-p", "harness.plugin", "-p", "no:cacheprovider", "-p", "no:randomly",
-            "-p", "no:terminal", "--assert=plain",
+            "-p", "no:terminal", "--assert=plain", "-o", "addopts=",
             f"--rootdir={SUITES_DIR.parent}"]
     args += ["-p", "no:xdist"]
     if not values.get("alluredir") and not any(a.startswith("--alluredir") for a in passthrough):

@@ -52,7 +52,7 @@ def test_malformed_contract_is_one_line(run_harness: Callable[..., HarnessRun],
 def test_xdist_sends_each_request_once_and_agrees_with_serial(tmp_path: Path) -> None:
     root = Path(__file__).parent.parent
     reports = {}
-    for name, extra in (("serial", []), ("parallel", ["-n", "2"])):
+    for name, extra in (("serial", ["-n", "0"]), ("parallel", ["-n", "2"])):
         reports[name] = tmp_path / f"{name}.json"
         proc = subprocess.run(
             [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:randomly", *extra,
