@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from xdist import is_xdist_controller, is_xdist_worker
 
 from harness.config import ConfigError, resolve
 from harness.config.options import OPTIONS, flags_for_pytest
@@ -32,14 +33,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         group.addoption(*flags_for_pytest(option), **option.kwargs())
 
 
-def _is_worker(config: pytest.Config) -> bool:
-    return WORKER_KEY in getattr(config, "workerinput", {})
-
-
 def pytest_configure(config: pytest.Config) -> None:
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
-    if _is_worker(config):
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Resolve and plan once, in the controller; a worker takes the controller's cases.
+
+    Under xdist the controller judges every planned check while the workers start.
+    """
+    config = session.config
+    if is_xdist_worker(session):
         config.stash[STATE] = SmokeState.from_worker(config.workerinput[WORKER_KEY])  # type: ignore[attr-defined]
         return
     handed = next((p for p in config.pluginmanager.get_plugins()
@@ -48,11 +54,13 @@ def pytest_configure(config: pytest.Config) -> None:
         run_config = handed.run_config if handed is not None else resolve(
             {option.dest: config.getoption(option.dest) for option in OPTIONS})
     except (ConfigError, ContractError) as exc:
-        raise pytest.UsageError(f"smoke-harness configuration error: {exc}") from None
-    config.stash[STATE] = SmokeState.planned(run_config, verbose=handed is not None and
-                                             handed.verbose)
+        pytest.exit(f"smoke-harness configuration error: {exc}", returncode=2)
+    state = config.stash[STATE] = SmokeState.planned(
+        run_config, verbose=handed is not None and handed.verbose)
     if handed is not None:
-        handed.state = config.stash[STATE]
+        handed.state = state
+    if _controller(session):
+        state.start_in_background(_allure_dir(config))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -81,7 +89,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Without xdist, judge exactly the selected checks (and what they depend on) now."""
     state = session.config.stash[STATE]
-    if _is_worker(session.config) or state.distributed(session.config):
+    if is_xdist_worker(session) or _controller(session):
         return
     selected = [item.callspec.params["smoke_check"].key for item in session.items
                 if hasattr(item, "callspec") and "smoke_check" in item.callspec.params]
@@ -89,12 +97,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         state.execute(selected, _allure_dir(session.config))
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """With xdist, the controller judges every planned check before the workers start."""
-    state = session.config.stash[STATE]
-    if not _is_worker(session.config) and state.distributed(session.config):
-        state.start_in_background(_allure_dir(session.config))
+def _controller(session: pytest.Session) -> bool:
+    """The xdist controller (xdist may be switched off with -p no:xdist)."""
+    return hasattr(session.config.option, "dist") and is_xdist_controller(session)
 
 
 def _allure_dir(config: pytest.Config) -> str | None:
@@ -148,7 +153,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int) -> None:
     state = terminalreporter.config.stash.get(STATE, None)
-    if state is None or _is_worker(terminalreporter.config) or state.result is None:
+    if state is None or state.result is None:
         return
     terminalreporter.write_sep("=", "smoke verdict")
     for line in state.summary(colour=terminalreporter.hasmarkup).splitlines():
@@ -159,7 +164,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(STATE, None)
-    if state is None or _is_worker(session.config):
+    if state is None or is_xdist_worker(session):
         return
     state.finish_background()
     if state.result is None:

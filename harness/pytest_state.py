@@ -15,8 +15,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from harness.config import RunConfig
 from harness.plan.build import build_plan
 from harness.plan.model import Check
@@ -123,11 +121,6 @@ class SmokeState:
             known.__dict__.update(judged.get(known.key, {}))
         self.outcomes_file = None
         return case
-
-    def distributed(self, config: pytest.Config) -> bool:
-        """Tests run on xdist workers (the controller collects nothing)."""
-        return getattr(config.option, "dist", "no") != "no" and \
-            bool(getattr(config.option, "numprocesses", None))
 
     def execute(self, selected: list[str] | None, allure_dir: str | None = None,
                 signals: bool = True) -> None:

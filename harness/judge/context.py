@@ -47,9 +47,10 @@ class Context:
         return escape_control(self.redactor.text(text))
 
     def finding(self, cause: Cause, message: str, answer: HttpAnswer | None = None,
-                evidence: str = "") -> Finding:
+                evidence: str = "", socket: bool = False) -> Finding:
         if answer is None:
-            return Finding(cause, self.clean(message), self.clean(evidence))
+            return Finding(cause, self.clean(message), self.clean(evidence),
+                           reproduce=self.socket_reproduce() if socket else "")
         return Finding(cause, self.clean(message), self.evidence(answer), self.exchange(answer),
                        self.reproduce(answer), answer.latency_ms)
 
@@ -87,6 +88,13 @@ class Context:
                       for k, v in self.redactor.headers(answer.headers).items()]
             lines += ["", safe_excerpt(answer.body, DETAIL_BYTES)]
         return "\n".join(self.redactor.text(line) for line in lines)
+
+    def socket_reproduce(self) -> str:
+        """The command that replays the raw Engine.IO handshake and upgrade."""
+        spec = self.contract.socketio
+        base = spec.url or self.config.base_url
+        return self.clean(f"python -m harness probe socketio {shlex.quote(base)} --path "
+                          f"{shlex.quote(spec.path)} --timeout {self.config.timeout_s:g}")
 
     def reproduce(self, answer: HttpAnswer) -> str:
         """A curl line that sends the same request (the token as $SMOKE_TOKEN)."""

@@ -87,7 +87,8 @@ def render(doc: dict[str, Any], *, verbose: bool = False, colour: bool = False) 
 def verdict_line(doc: dict[str, Any], colour: bool = False) -> str:
     verdict = doc["verdict"].upper()
     budget = doc.get("rate_limit")
-    limit = f"; rate limit: {budget['remaining_after']} of {budget['limit']} left" \
+    limit = (f"; rate limit: {budget['remaining_before']} -> {budget['remaining_after']} of "
+             f"{budget['limit']} left") \
         if budget and budget.get("remaining_after") is not None else ""
     word = f"\x1b[1;{COLOURS[doc['verdict']]}m{verdict}\x1b[0m" if colour else verdict
     counts = counts_phrase(doc) if doc["checks"] else "no check ran"

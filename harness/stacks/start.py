@@ -87,7 +87,8 @@ def _compose(config: RunConfig, say: Callable[[str], object]) -> StartedStack:
                          start_timeout_s=config.start_timeout_s)
     handle = StartedStack(config, f"compose project {stack.project}", stack)
     _start(stack, f"compose project {stack.project}")
-    handle.config = config.with_target(stack.url)
+    handle.config = config.with_target(
+        stack.url, service_logs=(*config.service_logs, *getattr(stack, "log_files", ())))
     handle.label = f"{stack.url} (compose project {stack.project})"
     handle.notes = list(stack.notes)
     return handle

@@ -84,7 +84,7 @@ def upgrade(ctx: Context, session: SessionResult) -> Finding | None:
         return unexpected(ctx, http, "101 Switching Protocols")
     return ctx.finding(Cause.WEBSOCKET_UPGRADE_BROKEN, "the polling handshake works but the "
                        f"websocket upgrade of its session failed: {session.upgrade_seen}",
-                       evidence=session_evidence(ctx, session))
+                       evidence=session_evidence(ctx, session), socket=True)
 
 
 def _attempt_evidence(ctx: Context, attempt: ConnectAttempt, transport: str) -> str:
@@ -106,9 +106,11 @@ def refusal(ctx: Context, attempt: ConnectAttempt, transport: str) -> Finding | 
     if attempt.accepted:
         return ctx.finding(Cause.SOCKETIO_AUTH_NOT_ENFORCED, f"the Socket.IO connect with "
                            f"{attempt.variant} was accepted (namespace "
-                           f"{ctx.contract.socketio.namespace} connected)", evidence=evidence)
+                           f"{ctx.contract.socketio.namespace} connected)",
+                           evidence=evidence, socket=True)
     return ctx.finding(Cause.NO_RESPONSE, f"the Socket.IO connect with {attempt.variant} was "
-                       f"neither accepted nor refused: {attempt.error}", evidence=evidence)
+                       f"neither accepted nor refused: {attempt.error}",
+                       evidence=evidence, socket=True)
 
 
 def connect(ctx: Context, attempt: ConnectAttempt, transport: str) -> Finding | None:
@@ -122,9 +124,10 @@ def connect(ctx: Context, attempt: ConnectAttempt, transport: str) -> Finding | 
                            f"{_message(attempt.data)!r} (the "
                            "REST routes accept it: do both services verify with the same JWT "
                            f"secret and read {ctx.contract.socketio.auth_field!r}?)",
-                           evidence=evidence)
+                           evidence=evidence, socket=True)
     return ctx.finding(Cause.NO_RESPONSE, "the Socket.IO connect with a valid token was "
-                       f"neither accepted nor refused: {attempt.error}", evidence=evidence)
+                       f"neither accepted nor refused: {attempt.error}",
+                       evidence=evidence, socket=True)
 
 
 def realtime(ctx: Context, session: SessionResult) -> Finding | None:
@@ -141,7 +144,8 @@ def realtime(ctx: Context, session: SessionResult) -> Finding | None:
             "event:<name>)" if spec.join_confirm == "ack" else "")
         return ctx.finding(Cause.CONTRACT_MISMATCH, f"{spec.join_event} of conversation "
                            f"{session.conversation_id} was not confirmed: {reply}{hint}; check "
-                           "socketio.join_event and socketio.join_payload", evidence=evidence)
+                           "socketio.join_event and socketio.join_payload",
+                           evidence=evidence, socket=True)
     post = session.post
     if post is not None and post.status not in flow.created_statuses:
         return unexpected(ctx, post, " or ".join(map(str, flow.created_statuses)))
@@ -152,7 +156,8 @@ def realtime(ctx: Context, session: SessionResult) -> Finding | None:
                        f"{session.conversation_id}, but no {spec.message_event!r} with its text "
                        f"arrived within {spec.event_budget_ms} ms{others}",
                        post if post is not None else None,
-                       evidence=evidence if post is None else "")
+                       evidence=evidence if post is None else "",
+                       socket=post is None)
 
 
 def _message(data: Any) -> str:
