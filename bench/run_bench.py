@@ -5,8 +5,8 @@ evenly each way) and runs `python -m harness URL` in fresh processes: the defaul
 `--thorough`, `--sequential` and `-- -n 2`. For each it prints the median wall time, the
 requests the gateway received (its own counter: websocket upgrades and Socket.IO polling
 included) and the requests the harness says it sent; the two must agree. Then, on loopback
-with no added latency, the cold main job against the embedded stack and a plain pytest + httpx
-suite of the same REST checks (bench/plain_suite). Exits 1 when a run is not green or the
+against one running stack, the harness next to a plain pytest + httpx suite of the same REST
+checks (bench/plain_suite), and the cold main job that starts the embedded stack itself. Exits 1 when a run is not green or the
 counts disagree. Run from the repository root:
 
     python bench/run_bench.py --rtt-ms 100 --runs 3
@@ -103,17 +103,29 @@ def proxied_runs(rtt_s: float, runs: int) -> dict[str, list[Run]]:
     return results
 
 
-def plain_suite_run() -> float:
+def loopback_runs(runs: int) -> dict[str, float]:
+    """Against one running stack on loopback (no added latency), interpreter start included:
+    the harness (every suite, then the REST suite only) and the plain pytest + httpx suite."""
+    commands = {
+        "python -m harness URL": [sys.executable, "-m", "harness", "{url}"],
+        "python -m harness URL --suite rest": [sys.executable, "-m", "harness", "{url}",
+                                               "--suite", "rest"],
+        "plain pytest + httpx (REST checks)": [
+            sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", os.devnull,
+            "--rootdir", str(ROOT / "bench"), str(ROOT / "bench" / "plain_suite")],
+    }
+    walls: dict[str, list[float]] = {name: [] for name in commands}
     with ReferenceStack() as stack:
         settings = stack.settings
         env = {"BENCH_URL": stack.url, "SMOKE_USERNAME": settings.username,
                "SMOKE_PASSWORD": settings.password}
-        seconds, output = timed([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                                 "-c", os.devnull, "--rootdir", str(ROOT / "bench"),
-                                 str(ROOT / "bench" / "plain_suite")], env)
-    if " passed" not in output:
-        raise SystemExit(f"the plain suite did not pass:\n{output[-2000:]}")
-    return seconds
+        for _ in range(runs):
+            for name, command in commands.items():
+                seconds, output = timed([part.format(url=stack.url) for part in command], env)
+                if "VERDICT: PASS" not in output and " passed" not in output:
+                    raise SystemExit(f"{name} did not pass:\n{output[-2000:]}")
+                walls[name].append(seconds)
+    return {name: median(values) for name, values in walls.items()}
 
 
 def main() -> int:
@@ -135,11 +147,11 @@ def main() -> int:
               f"by the gateway {last.counted:3d}, said by the harness {last.said:3d} "
               f"({'agree' if agree else 'DISAGREE'}); verdicts "
               f"{','.join(sorted({r.verdict for r in runs}))}")
+    print("\nloopback, a running stack, interpreter start included:")
+    for name, wall in loopback_runs(options.runs).items():
+        print(f"  {name:<36} {wall:5.2f} s")
     cold = [harness_run([])[0] for _ in range(options.runs)]
-    plain = [plain_suite_run() for _ in range(options.runs)]
-    print(f"\nloopback, interpreter start included: `python -m harness` (embedded stack, every "
-          f"suite) {median(cold):.2f} s; plain pytest + httpx, the REST checks only "
-          f"{median(plain):.2f} s")
+    print(f"  {'python -m harness (starts the stack)':<36} {median(cold):5.2f} s")
     return 0 if ok else 1
 
 
