@@ -94,3 +94,7 @@ def test_rate_limits_behind_the_gateway_are_never_a_pass(
     assert result.verdict == "inconclusive"
     assert not result.root_causes, "a rate limit is not a contract failure"
     assert any("rate-limited" in o.message for o in result.outcomes)
+    passed = {o.check.key for o in result.outcomes if o.outcome == "passed"}
+    assert "test_health_document[gateway]" in passed
+    assert "test_rejects[GET /api/conversations-no-token]" in passed, \
+        "a limit on one route (the login's own) does not stop the checks that need no token"

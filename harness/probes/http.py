@@ -198,7 +198,7 @@ class HttpProbeClient:
             location = response.extensions.get("smoke_location")
             if location:
                 answer.headers["location"] = ", ".join(location)
-            self.budget.see(answer.headers)
+            self.budget.see(answer.headers, login=request.key == "login")
             decoder = BoundedDecoder(answer.headers.get("content-encoding", "").strip().lower(),
                                      self.read_cap)
             try:
