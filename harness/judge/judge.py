@@ -12,7 +12,6 @@ from harness.plan.model import Check, Family
 from harness.plan.socket import HANDSHAKE, SESSION
 from harness.probes.execute import PLAIN_HANDSHAKE, Evidence
 from harness.probes.logscan import PORT_CHECK, port_hits, signature_hits
-from harness.probes.ngrok_agent import NgrokAgentError, fetch_tunnels, is_listening
 
 Result = Finding | str | Blocked | None
 NOT_SENT = "not sent: the run's request budget (--max-requests or the target's rate limit)"
@@ -192,18 +191,17 @@ class Judge:
         from harness.judge.causes import Cause
 
         api = self.ctx.config.ngrok_api or ""
-        try:
-            tunnels = fetch_tunnels(api, self.ctx.config.timeout_s)
-        except NgrokAgentError as exc:
-            return self.ctx.finding(Cause.NGROK_TUNNEL_OFFLINE, str(exc))
+        tunnels = self.evidence.tunnels
+        if tunnels is None:
+            return NOT_SENT
+        if isinstance(tunnels, str):
+            return self.ctx.finding(Cause.NGROK_TUNNEL_OFFLINE, tunnels)
         if not tunnels:
             return self.ctx.finding(Cause.NGROK_TUNNEL_OFFLINE, f"the ngrok agent at {api} has "
                                     "no tunnel: start one with `ngrok http <port>`")
         expected = self.ctx.contract.ngrok.expected_upstream_port
-        for tunnel in tunnels:
-            upstream = tunnel.upstream
-            listening = upstream is not None and is_listening(*upstream)
-            found = health.tunnel_upstream(self.ctx, tunnel, listening, expected)
+        for state in tunnels:
+            found = health.tunnel_upstream(self.ctx, state.tunnel, state.listening, expected)
             if found is not None:
                 return found
         return None

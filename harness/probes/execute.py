@@ -16,12 +16,13 @@ from dataclasses import dataclass, field, replace
 
 from harness.config import RunConfig
 from harness.contract.paths import ID_PATHS, TOKEN_PATHS, first_scalar, with_defaults
-from harness.plan.model import Plan, SessionSpec
+from harness.plan.model import Family, Plan, SessionSpec
 from harness.plan.rest import CREATE, LOGIN, POST
 from harness.plan.socket import HANDSHAKE, handshake_request
 from harness.probes.engineio import HandshakeError, parse_open_packet
 from harness.probes.http import HttpProbeClient
 from harness.probes.model import HttpAnswer, HttpRequest
+from harness.probes.ngrok_agent import NgrokAgentError, Tunnel, fetch_tunnels, is_listening
 from harness.probes.socketio_session import SessionInputs, SessionResult, SocketSession
 
 CONCURRENCY = 16
@@ -39,6 +40,25 @@ class Evidence:
     token: str | None = None
     token_problem: str = ""
     conversation_id: str | None = None
+    tunnels: list[TunnelState] | str | None = None
+
+
+@dataclass(frozen=True)
+class TunnelState:
+    """One tunnel of the local ngrok agent, and whether its upstream port listens."""
+
+    tunnel: Tunnel
+    listening: bool
+
+
+def survey_tunnels(api: str, timeout_s: float) -> list[TunnelState] | str:
+    """The agent's tunnels with their upstreams checked; the agent's own problem as text."""
+    try:
+        tunnels = fetch_tunnels(api, timeout_s)
+    except NgrokAgentError as exc:
+        return str(exc)
+    return [TunnelState(t, t.upstream is not None and is_listening(*t.upstream))
+            for t in tunnels]
 
 
 class Executor:
@@ -115,6 +135,9 @@ class Executor:
 
     async def run(self) -> None:
         """Stage 1 and 2: everything the plan holds, then the conditional follow-ups."""
+        if self.config.ngrok_api and any(c.family is Family.TUNNEL for c in self.plan.checks):
+            self.evidence.tunnels = await asyncio.to_thread(
+                survey_tunnels, self.config.ngrok_api, self.config.timeout_s)
         self._created = asyncio.ensure_future(self._create())
         self._conversation = asyncio.ensure_future(self._rest_conversation())
         independent = [r for r in self.plan.http
