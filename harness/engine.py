@@ -93,7 +93,7 @@ def run(config: RunConfig, only: Iterable[str] | None = None,
         result.plan = build_plan(stack.config)
         if only is not None:
             result.plan = result.plan.select(only)
-        asyncio.run(_probe_and_judge(result, progress))
+        asyncio.run(_probe_and_judge(result, progress, say))
     except Aborted as exc:
         result.verdict, result.error = exc.verdict, exc.finding.render()
         result.root_causes = [RootCause(exc.finding.cause, exc.finding.message,
@@ -137,14 +137,16 @@ async def _report_progress(client: HttpProbeClient, plan: Plan, progress: Progre
         await asyncio.sleep(0.2)
 
 
-async def _probe_and_judge(result: RunResult, progress: Progress | None = None) -> None:
+async def _probe_and_judge(result: RunResult, progress: Progress | None = None,
+                           say: Callable[[str], object] = print) -> None:
     config = result.config
     ctx = Context(config, result.redactor)
     client = HttpProbeClient(config.base_url, timeout_s=config.timeout_s,
                              max_requests=config.max_requests)
     plan = result.plan
     if config.max_requests is not None:
-        plan = fit(plan, config.max_requests, f"did not fit --max-requests {config.max_requests}")
+        plan = _announce(fit(plan, config.max_requests,
+                             f"did not fit --max-requests {config.max_requests}"), plan, say)
     executor = Executor(config, plan, client)
     try:
         if config.wait_until_healthy is not None:
@@ -156,7 +158,7 @@ async def _probe_and_judge(result: RunResult, progress: Progress | None = None) 
                     f"{config.wait_until_healthy:g} s", waited.last))
         preflight = await executor.preflight()
         _judge_preflight(ctx, executor, preflight)
-        plan = _fit_budget(executor, plan)
+        plan = _announce(_fit_budget(executor, plan), plan, say)
         executor.plan = result.plan = plan
         ticker = asyncio.ensure_future(_report_progress(client, plan, progress)) \
             if progress is not None else None
@@ -221,6 +223,16 @@ def _judge_preflight(ctx: Context, executor: Executor, answers: list) -> None:  
                 Cause.CREDENTIALS_REJECTED, f"{checked[0].request.request_line} refused "
                 f"SMOKE_TOKEN ({checked[0].status}): the token is expired, for another "
                 "environment, or signed with another secret", checked[0]))
+
+
+def _announce(fitted: Plan, planned: Plan, say: Callable[[str], object]) -> Plan:
+    """Say, before the bulk is sent, what a request budget leaves out."""
+    dropped = len(fitted.left_out) - len(planned.left_out)
+    if dropped > 0:
+        why = next(iter(set(fitted.left_out.values()) - set(planned.left_out.values())), "")
+        say(f"the plan needs {planned.request_count} requests; {dropped} checks {why}: running "
+            f"the most important ones in {fitted.request_count} requests")
+    return fitted
 
 
 def _require_some_answer(ctx: Context, executor: Executor) -> None:
