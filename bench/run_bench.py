@@ -6,8 +6,8 @@ evenly each way) and runs `python -m harness URL` in fresh processes: the defaul
 requests the gateway received (its own counter: websocket upgrades and Socket.IO polling
 included) and the requests the harness says it sent; the two must agree. Then, on loopback
 against one running stack, the harness next to a plain pytest + httpx suite of the same REST
-checks (bench/plain_suite), and the cold main job that starts the embedded stack itself. Exits 1 when a run is not green or the
-counts disagree. Run from the repository root:
+checks (bench/plain_suite), and the cold main job that starts the embedded stack itself.
+Exits 1 when a run is not green or the counts disagree. Run from the repository root:
 
     python bench/run_bench.py --rtt-ms 100 --runs 3
 """
