@@ -31,6 +31,7 @@ from harness.probes.execute import Evidence, Executor
 from harness.probes.http import HttpProbeClient
 from harness.probes.wait import wait_until_healthy
 from harness.sanitize.redact import Redactor
+from harness.stacks.signals import run_interruptible
 from harness.stacks.start import StartedStack, start_stack
 
 HEALTH_FAMILIES = (Family.HEALTH_DOCUMENT, Family.AGGREGATE, Family.ALIAS)
@@ -93,7 +94,7 @@ def run(config: RunConfig, only: Iterable[str] | None = None,
         result.plan = build_plan(stack.config)
         if only is not None:
             result.plan = result.plan.select(only)
-        asyncio.run(_probe_and_judge(result, progress, say))
+        run_interruptible(_probe_and_judge(result, progress, say))
     except Aborted as exc:
         result.verdict, result.error = exc.verdict, exc.finding.render()
         result.root_causes = [RootCause(exc.finding.cause, exc.finding.message,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 ID_PATHS = ("id", "_id", "data.id", "data._id", "conversation.id", "conversation._id",
             "data.conversation.id", "data.conversation._id")
@@ -36,3 +37,15 @@ def first_scalar(body: Any, paths: Iterable[str]) -> str | None:
 def with_defaults(paths: Iterable[str], defaults: Iterable[str]) -> list[str]:
     """The contract's paths first, then the common variants real gateways use."""
     return list(dict.fromkeys([*paths, *defaults]))
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+def url_port(url: str) -> int | None:
+    """The port of a URL, explicit or its scheme's default; None when it has none."""
+    parts = urlsplit(url)
+    try:
+        return parts.port or DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:
+        return None

@@ -8,6 +8,7 @@ from harness.judge.context import Context
 from harness.judge.findings import Finding
 from harness.judge.outcomes import Blocked
 from harness.judge.rules import health, logs, rest, socket
+from harness.plan.health import log_ports
 from harness.plan.model import Check, Family
 from harness.plan.socket import HANDSHAKE, SESSION
 from harness.probes.execute import PLAIN_HANDSHAKE, Evidence
@@ -179,10 +180,7 @@ class Judge:
             signature = next(s for s in rules.signatures if s.name == name)
             return logs.log_warning(self.ctx, signature_hits(path, signature, rules),
                                     signature.meaning)
-        ports = expected_ports(self.ctx)
-        if not ports:
-            return ("no expected port: set service_logs.expected_port in the contract or "
-                    "--expect-service NAME=URL")
+        ports = log_ports(self.ctx.config)
         expected = " or ".join(str(port) for port in sorted(ports))
         return logs.log_warning(self.ctx, port_hits(path, rules, ports),
                                 f"a service runs on a port other than the expected {expected}")
@@ -205,16 +203,3 @@ class Judge:
             if found is not None:
                 return found
         return None
-
-
-def expected_ports(ctx: Context) -> set[int]:
-    """Ports a "running on port N" line may name: the contract's, else the expected services'."""
-    from harness.judge.normalise import url_port
-
-    rules = ctx.contract.service_logs
-    if rules.expected_port is not None:
-        return {rules.expected_port}
-    services = ctx.config.expected_services
-    ports = {url_port(url) for url in services.values()} if isinstance(services, dict) else set()
-    ports.add(ctx.contract.ngrok.expected_upstream_port)
-    return {port for port in ports if port is not None}

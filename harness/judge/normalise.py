@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from harness.contract.paths import url_port
+
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
 OK_WORDS = frozenset({"ok", "healthy", "up", "pass", "passing", "green", "available"})
 _NAME_KEYS = ("service", "name", "id")
 _AGGREGATE_KEYS = ("services", "checks", "dependencies", "components")
 _MESSAGE_KEYS = ("message", "error", "msg", "reason", "detail", "details", "description",
                  "errors")
-_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
 
 @dataclass(frozen=True)
@@ -143,11 +144,3 @@ def _url_key(url: str) -> tuple[str, str, int | None, str]:
     host = (parts.hostname or "").lower()
     return (parts.scheme.lower(), "loopback" if host in LOOPBACK_HOSTS else host, url_port(url),
             parts.path.rstrip("/"))
-
-
-def url_port(url: str) -> int | None:
-    parts = urlsplit(url)
-    try:
-        return parts.port or _DEFAULT_PORTS.get(parts.scheme)
-    except ValueError:
-        return None

@@ -7,9 +7,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from harness.contract.paths import url_port
 from harness.judge.causes import Cause
 from harness.judge.context import Context
-from harness.judge.normalise import aggregate, error_text, reported_services, url_port
+from harness.judge.normalise import aggregate, error_text, reported_services
 from harness.judge.outcomes import BLOCKED, FAILED, Outcome
 from harness.plan.model import Family
 from harness.probes.execute import Evidence

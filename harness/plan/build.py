@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from harness.config import RunConfig
-from harness.plan.health import document_request, health_checks
+from harness.plan.health import document_request, health_checks, log_ports
 from harness.plan.model import Check, Plan
 from harness.plan.rest import (
     CREATE,
@@ -25,6 +25,8 @@ NEEDS_REASON = {
                          "health.expected_services)",
     "jwt-secret": "needs the signing secret (SMOKE_JWT_SECRET) to sign an expired token",
     "health-route": "the contract declares no health route (health: null)",
+    "expected-port": "no expected port (service_logs.expected_port in the contract, or "
+                     "--expect-service NAME=URL)",
 }
 
 
@@ -43,6 +45,8 @@ def missing_inputs(config: RunConfig) -> set[str]:
         missing.add("jwt-secret")
     if config.contract.health is None or config.contract.health.route is None:
         missing.add("health-route")
+    if not log_ports(config):
+        missing.add("expected-port")
     return missing
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.config import RunConfig
+from harness.contract.paths import url_port
 from harness.plan.model import Check, Family
 from harness.probes.logscan import PORT_CHECK
 from harness.probes.model import HttpRequest
@@ -54,7 +55,20 @@ def health_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest]]:
         for signature in [*config.contract.service_logs.signatures, None]:
             name = signature.name if signature else PORT_CHECK
             checks.append(Check(f"{path.rsplit('/', 1)[-1]}-{name}", Family.SERVICE_LOG, (),
-                                priority=3, params={"path": path, "signature": name}))
+                                needs=() if signature else ("expected-port",), priority=3,
+                                params={"path": path, "signature": name}))
     if config.ngrok_api:
         checks.append(Check("agent", Family.TUNNEL, (), priority=1))
     return checks, requests
+
+
+def log_ports(config: RunConfig) -> set[int]:
+    """Ports a "running on port N" line may name: the contract's, else the expected services'
+    and the ngrok upstream's; empty when the run knows none."""
+    rules = config.contract.service_logs
+    if rules.expected_port is not None:
+        return {rules.expected_port}
+    services = config.expected_services
+    ports = {url_port(url) for url in services.values()} if isinstance(services, dict) else set()
+    ports.add(config.contract.ngrok.expected_upstream_port)
+    return {port for port in ports if port is not None}

@@ -76,17 +76,26 @@ class BudgetTracker:
     def __init__(self) -> None:
         self.first: Budget | None = None
         self.last: Budget | None = None
+        self._login: Budget | None = None
 
     def see(self, headers: Mapping[str, str], login: bool = False) -> None:
-        """Note an answer's budget; a login's own (stricter) limiter is another policy."""
-        if login:
-            return
+        """Note an answer's budget. The login's answer counts only when it shares the run's
+        policy (the same limit); a login's own, stricter limiter is another policy."""
         budget = read_budget(headers)
         if not budget.known:
             return
+        if login and self.first is None:
+            self._login = budget
+            return
         if self.first is None:
             self.first = self.last = budget
+            if self._login is not None:
+                self.see_same_policy(self._login)
             return
+        self.see_same_policy(budget)
+
+    def see_same_policy(self, budget: Budget) -> None:
+        assert self.first is not None and self.last is not None
         if budget.limit is not None and self.first.limit is not None and \
                 budget.limit != self.first.limit:
             return

@@ -16,18 +16,9 @@ import websockets
 from harness.contract import Contract
 from harness.probes.engineio import HandshakeError, handshake_path, parse_open_packet
 from harness.probes.model import HttpAnswer, HttpRequest
-from harness.probes.socketio_wire import (
-    CLIENT_HEADERS,
-    WS_FRAME_CAP,
-    PollingTransport,
-    SioPacket,
-    Transport,
-    WebSocketTransport,
-    connect_no_redirect,
-    encode,
-)
+from harness.probes.socketio_upgrade import upgrade
+from harness.probes.socketio_wire import PollingTransport, SioPacket, Transport, encode
 from harness.probes.tokens import forged_token
-from harness.sanitize.escape import safe_excerpt
 
 CONNECT, DISCONNECT, EVENT, ACK, CONNECT_ERROR = range(5)
 CLOSE_ERRORS = (websockets.exceptions.WebSocketException, asyncio.TimeoutError, OSError)
@@ -43,6 +34,7 @@ class ConnectAttempt:
     data: Any = None
     error: str | None = None
     elapsed_s: float = 0.0
+    closed: bool = False
 
 
 @dataclass
@@ -109,13 +101,15 @@ class SocketSession:
         if wire is None:
             result.elapsed_s = time.perf_counter() - started
             return result
+        self.wire = wire
         try:
-            await self._steps(wire, refusals, connect, realtime, inputs, result)
+            await self._steps(refusals, connect, realtime, inputs, result)
         except (websockets.exceptions.WebSocketException, ConnectionError, OSError) as exc:
             result.join_error = result.join_error or f"the connection broke: {exc}"
         finally:
             with contextlib.suppress(*CLOSE_ERRORS):
-                await wire.close()
+                if self.wire is not None:
+                    await self.wire.close()
         result.elapsed_s = time.perf_counter() - started
         return result
 
@@ -126,61 +120,40 @@ class SocketSession:
             return PollingTransport(self.polling_base, sid, inputs.send_http)
         result.path = handshake_path(self.socket_path, "websocket", sid)
         inputs.count(1)
-        started = time.perf_counter()
-        try:
-            ws = await connect_no_redirect(
-                self.ws_origin + result.path, additional_headers=CLIENT_HEADERS,
-                open_timeout=self.timeout_s, close_timeout=2, ping_interval=None,
-                compression=None, max_size=WS_FRAME_CAP, proxy=None)
-        except websockets.exceptions.InvalidStatus as exc:
-            response = exc.response
-            result.upgrade_http = HttpAnswer(
-                HttpRequest("socket:upgrade", "GET", result.path, "socket",
-                            label="websocket upgrade"), sent_path=result.path,
-                status=response.status_code,
-                headers={k.lower(): v for k, v in response.headers.raw_items()},
-                body=bytes(response.body or b"")[:WS_FRAME_CAP],
-                elapsed_s=time.perf_counter() - started)
-            result.upgrade_seen = f"no 101: the server answered {response.status_code}"
-            return None
-        except (asyncio.TimeoutError, TimeoutError):
-            result.upgrade_seen = f"timeout: no 101 within {self.timeout_s:g} s"
-            return None
-        except (websockets.exceptions.WebSocketException, OSError, ValueError) as exc:
-            result.upgrade_seen = f"the upgrade failed: {type(exc).__name__}: {exc}"
-            return None
-        wire = WebSocketTransport(ws)
-        try:
-            await wire.send("2probe")
-            reply = await wire.receive(self.timeout_s)
-        except (asyncio.TimeoutError, TimeoutError):
-            result.upgrade_seen = "101, then no '3probe' within the timeout"
-            await _quiet_close(ws)
-            return None
-        except websockets.exceptions.ConnectionClosed as exc:
-            result.upgrade_seen = f"reset: 101, then the connection closed ({_reason(exc)})"
-            return None
-        if reply != "3probe":
-            result.upgrade_seen = f"101, then {safe_excerpt(reply, 80)!r} instead of '3probe'"
-            await _quiet_close(ws)
-            return None
-        await wire.send("5")
-        result.upgrade_ok, result.upgrade_seen = True, "101, 3probe, upgrade sent"
-        return wire
+        upgraded = await upgrade(self.ws_origin + result.path, result.path, self.timeout_s)
+        result.upgrade_ok, result.upgrade_seen = upgraded.wire is not None, upgraded.seen
+        result.upgrade_http = upgraded.http
+        return upgraded.wire
 
-    async def _steps(self, wire: Transport, refusals: tuple[str, ...], connect: bool,
-                     realtime: bool, inputs: SessionInputs, result: SessionResult) -> None:
+    async def _reopen(self, transport: str, inputs: SessionInputs) -> Transport | None:
+        """A new Engine.IO session after the server closed one (a refusal by hanging up)."""
+        answer = await inputs.send_http(HttpRequest(
+            "socket:handshake-again", "GET", handshake_path(self.polling_base), "socket",
+            label="Engine.IO handshake again (the server closed the session)"))
+        try:
+            sid = parse_open_packet(answer.text).sid
+        except HandshakeError:
+            return None
+        return await self._open(sid, transport, SessionResult(transport), inputs)
+
+    async def _steps(self, refusals: tuple[str, ...], connect: bool, realtime: bool,
+                     inputs: SessionInputs, result: SessionResult) -> None:
         for variant in refusals:
             token = forged_token() if variant == "forged-token" else None
-            attempt = await self._connect(wire, variant, token)
+            attempt = await self._connect(self.wire, variant, token)
             result.connects[variant] = attempt
             if attempt.accepted:
-                await wire.send(encode(DISCONNECT, self.spec.namespace))
+                await self.wire.send(encode(DISCONNECT, self.spec.namespace))
+            if self.wire.closed:
+                self.wire = await self._reopen(result.transport, inputs)
+                if self.wire is None:
+                    return
         if not connect:
             return
         token = await inputs.token()
         if token is None:
             return
+        wire = self.wire
         attempt = await self._connect(wire, "valid-token", token)
         result.connects["valid-token"] = attempt
         if not (attempt.accepted and realtime):
@@ -197,11 +170,13 @@ class SocketSession:
         attempt = ConnectAttempt(variant)
         auth = {self.spec.auth_field: token} if token else None
         started = time.perf_counter()
-        await wire.send(encode(CONNECT, self.spec.namespace, auth))
         try:
+            await wire.send(encode(CONNECT, self.spec.namespace, auth))
             packet = await self._next(wire, lambda p: p.type in (CONNECT, CONNECT_ERROR))
         except (asyncio.TimeoutError, TimeoutError):
             attempt.error = f"neither accepted nor refused within {self.timeout_s:g} s"
+        except (websockets.exceptions.ConnectionClosed, ConnectionError):
+            attempt.closed, attempt.error = True, "the server closed the connection"
         else:
             attempt.accepted = packet.type == CONNECT
             attempt.refused = packet.type == CONNECT_ERROR
@@ -286,15 +261,3 @@ def _ack_ok(ack: Any) -> bool:
         return ack.get("ok", True) is not False and not ack.get("error") and \
             ack.get("success", True) is not False
     return ack is not False
-
-
-def _reason(exc: websockets.exceptions.ConnectionClosed) -> str:
-    close = exc.rcvd or exc.sent
-    if close is None:
-        return "no close frame"
-    return f"code {close.code}" + (f" {safe_excerpt(close.reason, 80)!r}" if close.reason else "")
-
-
-async def _quiet_close(ws: Any) -> None:
-    with contextlib.suppress(*CLOSE_ERRORS):
-        await asyncio.wait_for(ws.close(), 2)

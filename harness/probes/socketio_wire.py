@@ -17,6 +17,7 @@ from typing import Any
 
 import websockets
 from websockets.asyncio.client import connect
+from websockets.protocol import State
 
 from harness.probes.engineio import RECORD_SEPARATOR, handshake_path
 from harness.probes.model import HttpAnswer, HttpRequest
@@ -81,12 +82,21 @@ class Transport:
     async def close(self) -> None:
         raise NotImplementedError
 
+    @property
+    def closed(self) -> bool:
+        """The server ended the session (nothing more can be sent on it)."""
+        raise NotImplementedError
+
 
 class WebSocketTransport(Transport):
     name = "websocket"
 
     def __init__(self, ws: Any) -> None:
         self.ws = ws
+
+    @property
+    def closed(self) -> bool:
+        return self.ws.state is not State.OPEN
 
     async def send(self, packet: str) -> None:
         await self.ws.send(packet)
@@ -124,6 +134,11 @@ class PollingTransport(Transport):
         self.send_http = send_http
         self.suite = suite
         self.pending: list[str] = []
+        self.broken = False
+
+    @property
+    def closed(self) -> bool:
+        return self.broken
 
     async def send(self, packet: str) -> None:
         request = HttpRequest("socket:poll-post", "POST", self.path, self.suite,
@@ -131,6 +146,7 @@ class PollingTransport(Transport):
                               "Engine.IO polling POST")
         answer = await self.send_http(request)
         if answer.status != 200:
+            self.broken = True
             raise ConnectionError(f"polling POST answered {answer.status or answer.error}")
 
     async def receive(self, timeout_s: float) -> str:
@@ -145,6 +161,7 @@ class PollingTransport(Transport):
             if answer.error == "timeout":
                 raise asyncio.TimeoutError
             if answer.status != 200:
+                self.broken = True
                 raise ConnectionError(f"long-poll answered {answer.status or answer.error}")
             for packet in answer.text.split(RECORD_SEPARATOR):
                 if packet == "2":

@@ -12,14 +12,16 @@ Owns the process-wide signal policy of runs that start containers:
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any, Protocol, TypeVar
 
+T = TypeVar("T")
 SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
                 if hasattr(signal, name))
 
@@ -114,6 +116,42 @@ def shielded(*, reraise: bool = True) -> Iterator[None]:
             _state.pending = None
             if reraise:
                 raise KeyboardInterrupt(_name(pending))
+
+
+def run_interruptible(main: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run(main)`, where SIGINT/SIGTERM/SIGHUP cancel `main` (its `finally` blocks
+    run at an await point, connections close) and then raise KeyboardInterrupt here.
+
+    A handler that raises inside a running coroutine would tear the event loop down with
+    tasks still pending; this is the orderly way. Outside the main thread: plain asyncio.run.
+    """
+    if not _in_main_thread():
+        return asyncio.run(main)
+
+    async def guarded() -> T:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        previous = {sig: signal.getsignal(sig) for sig in SIGNALS}
+
+        def cancel(signum: int) -> None:
+            _state.first = _state.first or signum
+            task.cancel()
+
+        for sig in SIGNALS:
+            loop.add_signal_handler(sig, cancel, sig)
+        try:
+            return await main
+        except asyncio.CancelledError:
+            if _state.first is None:
+                raise
+            raise KeyboardInterrupt(_name(_state.first)) from None
+        finally:
+            for sig, handler in previous.items():
+                loop.remove_signal_handler(sig)
+                signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+    return asyncio.run(guarded())
 
 
 def received() -> str | None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from types import TracebackType
 
 from tests.hostile.gateway import PASSWORD, USERNAME, rest
-from tests.hostile.modes import MODE_TABLE, Mode
+from tests.hostile.modes import MODE_TABLE, Mode, gzip_bomb
 from tests.hostile.socketio import PATH, SocketIO
 from tests.hostile.wire import Conn, Request, read_request, response
 
@@ -181,7 +181,13 @@ class HostileServer:
 
 
 def start(mode: str, lifetime_s: float = DEFAULT_LIFETIME_S) -> HostileServer:
-    """Start the hostile target `mode` (see `MODES`); it stops after `lifetime_s` at the latest."""
+    """Start the hostile target `mode` (see `MODES`); it stops after `lifetime_s` at the latest.
+
+    What a mode sends is built before its URL is handed out, so a busy machine cannot turn the
+    server's own preparation into a timeout of the harness.
+    """
+    if mode == "gzip-bomb":
+        gzip_bomb()
     return HostileServer(mode, lifetime_s).start()
 
 

@@ -99,8 +99,8 @@ def _attempt_evidence(ctx: Context, attempt: ConnectAttempt, transport: str) -> 
 
 
 def refusal(ctx: Context, attempt: ConnectAttempt, transport: str) -> Finding | None:
-    """A connect without a valid token must end in connect_error."""
-    if attempt.refused:
+    """A connect without a valid token must end in connect_error (or a closed session)."""
+    if attempt.refused or attempt.closed:
         return None
     evidence = _attempt_evidence(ctx, attempt, transport)
     if attempt.accepted:
@@ -118,6 +118,11 @@ def connect(ctx: Context, attempt: ConnectAttempt, transport: str) -> Finding | 
     if attempt.accepted:
         return None
     evidence = _attempt_evidence(ctx, attempt, transport)
+    if attempt.closed:
+        return ctx.finding(Cause.CREDENTIALS_REJECTED, "the server closed the Socket.IO "
+                           "session instead of accepting the run's valid credentials (the REST "
+                           "routes accept them: do both services verify with the same JWT "
+                           "secret?)", evidence=evidence, socket=True)
     if attempt.refused:
         return ctx.finding(Cause.CREDENTIALS_REJECTED, "the server refused the Socket.IO "
                            f"connect with the run's valid credentials, saying "
