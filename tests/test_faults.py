@@ -98,3 +98,13 @@ def test_rate_limits_behind_the_gateway_are_never_a_pass(
     assert "test_health_document[gateway]" in passed
     assert "test_rejects[GET /api/conversations-no-token]" in passed, \
         "a limit on one route (the login's own) does not stop the checks that need no token"
+
+
+def test_thorough_plan_adds_the_matrix_and_a_websocket_only_session(
+        run_engine: Callable[..., RunResult]) -> None:
+    healthy = run_engine({"thorough": True})
+    assert healthy.verdict == "pass"
+    assert any(o.check.key == "test_websocket_only_session[websocket-only]"
+               for o in healthy.outcomes)
+    broken = run_engine({"thorough": True, "faults": ["dual-upgrade"]})
+    assert {root.cause.code for root in broken.root_causes} == {"websocket-upgrade-broken"}

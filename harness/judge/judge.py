@@ -30,7 +30,8 @@ class Judge:
             Family.UNKNOWN_ROUTE: self._unknown, Family.HANDSHAKE: self._handshake,
             Family.CORS: self._cors, Family.UPGRADE: self._upgrade,
             Family.CONNECT_REFUSED: self._refusal, Family.CONNECT: self._connect,
-            Family.REALTIME: self._realtime, Family.HEALTH_DOCUMENT: self._document,
+            Family.REALTIME: self._realtime, Family.WEBSOCKET_ONLY: self._websocket_only,
+            Family.HEALTH_DOCUMENT: self._document,
             Family.AGGREGATE: self._aggregate, Family.ALIAS: self._alias,
             Family.SERVICE_MAP: self._service_map, Family.SERVICE_LOG: self._log,
             Family.TUNNEL: self._tunnel,
@@ -121,6 +122,10 @@ class Judge:
         if session is not None and not session.upgrade_ok and self.evidence.fallback:
             return self.evidence.fallback
         return session
+
+    def _websocket_only(self, check: Check) -> Result:
+        seen = self.evidence.websocket_only
+        return NOT_SENT if seen is None else socket.websocket_only(self.ctx, seen)
 
     def _refusal(self, check: Check) -> Result:
         session = self._working_session(check)

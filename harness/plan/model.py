@@ -90,7 +90,7 @@ class SessionSpec:
     def requests(self) -> int:
         """Upper bound of requests: 1 upgrade over websocket; polling needs one POST + GET per
         step (plus the long-poll for the event)."""
-        if self.transport == "websocket":
+        if self.transport in ("websocket", "websocket-only"):
             return 1
         return 2 * (len(self.refusals) + int(self.connect) + int(self.realtime)) + 1
 

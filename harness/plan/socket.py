@@ -10,6 +10,7 @@ from harness.probes.model import HttpRequest
 
 HANDSHAKE = "socket:handshake"
 SESSION = "socket:session"
+WEBSOCKET_ONLY = "socket:websocket-only"
 REFUSALS = ("no-token", "forged-token")
 
 
@@ -58,6 +59,10 @@ def socket_checks(config: RunConfig, create_planned: bool,
                             after=(hs_key, *login_after, *create_after), writes=True,
                             priority=1, params={"event": config.contract.socketio.message_event,
                                                 "via": flow.message_via}))
-    session = SessionSpec(SESSION, HANDSHAKE, refusals=REFUSALS, connect=True,
-                          realtime=realtime)
-    return checks, [handshake], [session]
+    sessions = [SessionSpec(SESSION, HANDSHAKE, refusals=REFUSALS, connect=True,
+                            realtime=realtime)]
+    if config.thorough:
+        checks.append(Check("websocket-only", Family.WEBSOCKET_ONLY, (WEBSOCKET_ONLY,),
+                            after=(hs_key,), priority=2))
+        sessions.append(SessionSpec(WEBSOCKET_ONLY, HANDSHAKE, transport="websocket-only"))
+    return checks, [handshake], sessions

@@ -24,6 +24,7 @@ from harness.probes.http import HttpProbeClient
 from harness.probes.model import HttpAnswer, HttpRequest
 from harness.probes.ngrok_agent import NgrokAgentError, Tunnel, fetch_tunnels, is_listening
 from harness.probes.socketio_session import SessionInputs, SessionResult, SocketSession
+from harness.probes.socketio_upgrade import Upgraded
 
 CONCURRENCY = 16
 PLAIN_HANDSHAKE = "socket:handshake-plain"
@@ -41,6 +42,7 @@ class Evidence:
     token_problem: str = ""
     conversation_id: str | None = None
     tunnels: list[TunnelState] | str | None = None
+    websocket_only: Upgraded | None = None
 
 
 @dataclass(frozen=True)
@@ -224,6 +226,12 @@ class Executor:
         self.client.count("socket", n)
 
     async def _session(self, spec: SessionSpec) -> None:
+        if spec.transport == "websocket-only":
+            session = SocketSession(self.config.contract, self.config.base_url,
+                                    self.config.timeout_s)
+            self._count_socket(1)
+            self.evidence.websocket_only = await session.websocket_only()
+            return
         handshake = await self.send_key(spec.handshake)
         assert handshake is not None, "a session's handshake is always planned"
         if not _is_open_packet(handshake) and self.config.origin:

@@ -16,7 +16,7 @@ import websockets
 from harness.contract import Contract
 from harness.probes.engineio import HandshakeError, handshake_path, parse_open_packet
 from harness.probes.model import HttpAnswer, HttpRequest
-from harness.probes.socketio_upgrade import upgrade
+from harness.probes.socketio_upgrade import Upgraded, open_websocket_only, upgrade
 from harness.probes.socketio_wire import PollingTransport, SioPacket, Transport, encode
 from harness.probes.tokens import forged_token
 
@@ -124,6 +124,11 @@ class SocketSession:
         result.upgrade_ok, result.upgrade_seen = upgraded.wire is not None, upgraded.seen
         result.upgrade_http = upgraded.http
         return upgraded.wire
+
+    async def websocket_only(self) -> Upgraded:
+        """A session opened over websocket alone: its first frame must be the open packet."""
+        path = handshake_path(self.socket_path, "websocket")
+        return await open_websocket_only(self.ws_origin + path, path, self.timeout_s)
 
     async def _reopen(self, transport: str, inputs: SessionInputs) -> Transport | None:
         """A new Engine.IO session after the server closed one (a refusal by hanging up)."""

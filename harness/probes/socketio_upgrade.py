@@ -14,6 +14,7 @@ from typing import Any
 
 import websockets
 
+from harness.probes.engineio import HandshakeError, parse_open_packet
 from harness.probes.model import HttpAnswer, HttpRequest
 from harness.probes.socketio_wire import (
     CLIENT_HEADERS,
@@ -71,6 +72,41 @@ async def upgrade(url: str, path: str, timeout_s: float) -> Upgraded:
         return Upgraded(None, f"101, then {safe_excerpt(reply, 80)!r} instead of '3probe'")
     await wire.send("5")
     return Upgraded(wire, "101, 3probe, upgrade sent")
+
+
+async def open_websocket_only(url: str, path: str, timeout_s: float) -> Upgraded:
+    """A websocket-only Engine.IO session: 101, then the open packet as its first frame."""
+    started = time.perf_counter()
+    try:
+        ws = await connect_no_redirect(
+            url, additional_headers=CLIENT_HEADERS, open_timeout=timeout_s, close_timeout=2,
+            ping_interval=None, compression=None, max_size=WS_FRAME_CAP, proxy=None)
+    except websockets.exceptions.InvalidStatus as exc:
+        response = exc.response
+        http = HttpAnswer(
+            HttpRequest("socket:websocket-only", "GET", path, "socket", label="websocket only"),
+            sent_path=path, status=response.status_code,
+            headers={k.lower(): v for k, v in response.headers.raw_items()},
+            body=bytes(response.body or b"")[:WS_FRAME_CAP],
+            elapsed_s=time.perf_counter() - started)
+        return Upgraded(None, f"no 101: the server answered {response.status_code}", http)
+    except (asyncio.TimeoutError, TimeoutError, websockets.exceptions.WebSocketException,
+            OSError, ValueError) as exc:
+        return Upgraded(None, f"no websocket: {type(exc).__name__}: {exc}")
+    try:
+        frame = await asyncio.wait_for(ws.recv(), timeout_s)
+    except (asyncio.TimeoutError, TimeoutError):
+        return Upgraded(None, "101, then no open packet within the timeout")
+    except websockets.exceptions.ConnectionClosed as exc:
+        return Upgraded(None, f"101, then the connection closed ({_reason(exc)})")
+    finally:
+        await _quiet_close(ws)
+    text = frame if isinstance(frame, str) else frame.decode("utf-8", "backslashreplace")
+    try:
+        parse_open_packet(text, upgrades_required=False)
+    except HandshakeError as exc:
+        return Upgraded(None, f"101, then {exc}")
+    return Upgraded(WebSocketTransport(ws), "101, open packet")
 
 
 def _reason(exc: websockets.exceptions.ConnectionClosed) -> str:

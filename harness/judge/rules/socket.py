@@ -11,6 +11,7 @@ from harness.judge.rules.leaks import leak, looks_like_proxy_error, unexpected
 from harness.probes.engineio import HandshakeError, decode_error, parse_open_packet
 from harness.probes.model import HttpAnswer
 from harness.probes.socketio_session import ConnectAttempt, SessionResult
+from harness.probes.socketio_upgrade import Upgraded
 from harness.sanitize.escape import safe_excerpt
 
 
@@ -85,6 +86,19 @@ def upgrade(ctx: Context, session: SessionResult) -> Finding | None:
     return ctx.finding(Cause.WEBSOCKET_UPGRADE_BROKEN, "the polling handshake works but the "
                        f"websocket upgrade of its session failed: {session.upgrade_seen}",
                        evidence=session_evidence(ctx, session), socket=True)
+
+
+def websocket_only(ctx: Context, seen: Upgraded) -> Finding | None:
+    """A websocket-only session opens with the open packet as its first frame."""
+    if seen.wire is not None:
+        return None
+    if seen.http is not None and (seen.http.status in (429, 301, 302, 303, 307, 308) or
+                                  (looks_like_proxy_error(ctx, seen.http) and
+                                   seen.http.status not in (502, 504))):
+        return unexpected(ctx, seen.http, "101 Switching Protocols")
+    return ctx.finding(Cause.WEBSOCKET_UPGRADE_BROKEN, "a websocket-only session failed: "
+                       f"{seen.seen}", evidence=ctx.clean(f"websocket only -> {seen.seen}"),
+                       socket=True)
 
 
 def _attempt_evidence(ctx: Context, attempt: ConnectAttempt, transport: str) -> str:
