@@ -29,6 +29,7 @@ from harness.plan.model import Family
 from harness.plan.rest import LOGIN, expansion_request
 from harness.probes.execute import Evidence, Executor
 from harness.probes.http import HttpProbeClient
+from harness.probes.model import HttpAnswer
 from harness.probes.wait import wait_until_healthy
 from harness.sanitize.redact import Redactor
 from harness.stacks.signals import run_interruptible
@@ -200,7 +201,7 @@ def _input_reasons(config: RunConfig) -> list[str]:
     return [NEEDS_REASON[need] for need in missing_inputs(config)]
 
 
-def _judge_preflight(ctx: Context, executor: Executor, answers: list) -> None:  # noqa: ANN001
+def _judge_preflight(ctx: Context, executor: Executor, answers: list[HttpAnswer]) -> None:
     """End the run before the suites when the target is not there, rate-limits everything,
     or refuses the configured credentials."""
     config = ctx.config

@@ -7,6 +7,7 @@ import shlex
 from dataclasses import dataclass, field
 
 from harness.config import RunConfig
+from harness.contract import Contract
 from harness.judge.causes import Cause
 from harness.judge.findings import Finding
 from harness.probes.model import HttpAnswer
@@ -39,7 +40,7 @@ class Context:
         self.stack = [re.compile(p) for p in sigs.stack_trace]
 
     @property
-    def contract(self):  # noqa: ANN201 - the contract model
+    def contract(self) -> Contract:
         return self.config.contract
 
     def clean(self, text: str) -> str:

@@ -13,6 +13,8 @@ from harness.plan.model import Check, Family
 from harness.plan.socket import HANDSHAKE, SESSION
 from harness.probes.execute import PLAIN_HANDSHAKE, Evidence
 from harness.probes.logscan import PORT_CHECK, port_hits, signature_hits
+from harness.probes.model import HttpAnswer
+from harness.probes.socketio_session import SessionResult
 
 Result = Finding | str | Blocked | None
 NOT_SENT = "not sent: the run's request budget (--max-requests or the target's rate limit)"
@@ -45,7 +47,7 @@ class Judge:
             return (f"the harness could not judge this check ({type(exc).__name__}: "
                     f"{str(exc)[:200]}); please report it")
 
-    def answer(self, check: Check, index: int = 0):  # noqa: ANN201 - HttpAnswer or None
+    def answer(self, check: Check, index: int = 0) -> HttpAnswer | str | None:
         answer = self.evidence.answers.get(check.probes[index])
         if answer is not None and answer.error == "refused-by-budget":
             return NOT_SENT
@@ -93,11 +95,9 @@ class Judge:
         answer = self.answer(check)
         if isinstance(answer, str) or answer is None:
             return answer or NOT_SENT
-        if answer.status == 404 and answer.status in statuses and not answer.error:
-            return rest.own_answer(self.ctx, answer, statuses, json=False)
         return rest.own_answer(self.ctx, answer, statuses, json=False)
 
-    def _plain_handshake(self):  # noqa: ANN202 - HttpAnswer or None
+    def _plain_handshake(self) -> HttpAnswer | None:
         return self.evidence.answers.get(PLAIN_HANDSHAKE) or self.evidence.answers.get(HANDSHAKE)
 
     def _handshake(self, check: Check) -> Result:
@@ -110,14 +110,14 @@ class Judge:
             return NOT_SENT
         return socket.cors(self.ctx, answer, self.ctx.config.origin or "")
 
-    def _session(self, check: Check):  # noqa: ANN202
+    def _session(self, check: Check) -> SessionResult | None:
         return self.evidence.sessions.get(SESSION)
 
     def _upgrade(self, check: Check) -> Result:
         session = self._session(check)
         return NOT_SENT if session is None else socket.upgrade(self.ctx, session)
 
-    def _working_session(self, check: Check):  # noqa: ANN202
+    def _working_session(self, check: Check) -> SessionResult | None:
         session = self._session(check)
         if session is not None and not session.upgrade_ok and self.evidence.fallback:
             return self.evidence.fallback
@@ -160,17 +160,18 @@ class Judge:
         return self._answered(check, self._document_and_latency, check.params["budget_ms"])
 
     @staticmethod
-    def _document_and_latency(ctx: Context, answer, budget_ms: int) -> Finding | None:  # noqa: ANN001
+    def _document_and_latency(ctx: Context, answer: HttpAnswer,
+                              budget_ms: int) -> Finding | None:
         return health.document(ctx, answer) or health.latency(ctx, answer, budget_ms)
 
     def _aggregate(self, check: Check) -> Result:
-        def rule(ctx: Context, answer, name: str, budget: int) -> Finding | None:  # noqa: ANN001
+        def rule(ctx: Context, answer: HttpAnswer, name: str, budget: int) -> Finding | None:
             return health.aggregate_service(ctx, answer, name) or \
                 health.latency(ctx, answer, budget)
         return self._answered(check, rule, check.params["service"], check.params["budget_ms"])
 
     def _alias(self, check: Check) -> Result:
-        def rule(ctx: Context, answer, name: str, budget: int) -> Finding | None:  # noqa: ANN001
+        def rule(ctx: Context, answer: HttpAnswer, name: str, budget: int) -> Finding | None:
             return health.service_health(ctx, answer, name) or \
                 health.latency(ctx, answer, budget)
         return self._answered(check, rule, check.params["service"], check.params["budget_ms"])
