@@ -21,7 +21,8 @@ from harness.stacks.reference.settings import ReferenceSettings
 log = logging.getLogger("reference")
 START_TIMEOUT_S = 15.0
 LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
-STACK_LOGGERS = ("reference", "uvicorn", "uvicorn.error", "engineio", "socketio")
+STACK_LOGGERS = ("reference", "uvicorn", "uvicorn.error", "engineio", "socketio", "engineio.server",
+                 "socketio.server")
 
 
 def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
