@@ -478,3 +478,10 @@ def test_every_key_is_in_the_readme_table() -> None:
                          for other in _keys(Contract))}
     assert leaves - documented == set()
     assert documented - set(_keys(Contract)) == set()
+
+
+def test_a_message_sent_over_the_socket_is_awaited_on_a_second_member() -> None:
+    """socket.to(room) skips the sender: the event is awaited on another client in the room."""
+    result = engine(EXAMPLES / "message-via-socket.yaml", "broadcast-skips-sender")
+    assert result.verdict == "pass", not_passed(result)
+    assert result.requests_by_suite["socket"] == 4, "handshake, upgrade, the member's two"

@@ -35,7 +35,8 @@ GREEN_VARIANTS = ["nested-ids", "text-plain-accepted", "slow-under-load", "healt
                   "rate-limited"]
 INCONCLUSIVE = ["login-rate-limited", "aggregate-reports-429"]
 NEEDS_THEIR_CONTRACT = {"join-confirm-event", "event-names-variant", "messages-need-query",
-                        "cookie-auth", "message-via-socket", "socket-direct"}
+                        "cookie-auth", "message-via-socket", "socket-direct",
+                        "broadcast-skips-sender"}
 
 
 def test_every_fault_has_an_expectation() -> None:

@@ -153,6 +153,35 @@ def observe_message_event(stack: ReferenceStack) -> bool:
     return asyncio.run(round_trip())
 
 
+def observe_socket_broadcast(stack: ReferenceStack) -> tuple[bool, bool]:
+    """(the sender got its message back, another member of the room got it)."""
+    token = _token(stack)
+    with _client(stack) as client:
+        conversation = client.post("/api/conversations",
+                                   headers={"authorization": f"Bearer {token}"},
+                                   json={"participants": [], "title": "smoke-fault"}).json()
+
+    async def members() -> tuple[bool, bool]:
+        got = [asyncio.Event(), asyncio.Event()]
+        clients = [socketio.AsyncClient(), socketio.AsyncClient()]
+        for client, event in zip(clients, got, strict=True):
+            client.on("message:new", lambda data, event=event: event.set())
+            await client.connect(stack.url, auth={"token": token}, transports=["websocket"],
+                                 wait_timeout=3)
+            await client.call("conversation:join", {"conversationId": conversation["id"]},
+                              timeout=3)
+        try:
+            await clients[0].emit("send_message", {"conversationId": conversation["id"],
+                                                   "text": "smoke"})
+            await asyncio.sleep(1.0)
+            return got[0].is_set(), got[1].is_set()
+        finally:
+            for client in clients:
+                await client.disconnect()
+
+    return asyncio.run(members())
+
+
 def observe_create(stack: ReferenceStack) -> str:
     headers = {"authorization": f"Bearer {_token(stack)}"}
     try:
@@ -228,6 +257,7 @@ def _create_as_text(stack: ReferenceStack) -> int:
 OBSERVATIONS: dict[str, tuple[Callable[[ReferenceStack], object], object]] = {
     "cookie-auth": (lambda s: sorted(login(s).cookies), ["token"]),
     "message-via-socket": (observe_message_event, False),
+    "broadcast-skips-sender": (observe_socket_broadcast, (False, True)),
     "socket-direct": (lambda s: _status(s, "GET", POLLING), 404),
     "port-mismatch": (lambda s: _status(s, "GET", "/api/conversations"), 504),
     "dual-upgrade": (observe_websocket_open, "InvalidStatus"),

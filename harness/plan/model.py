@@ -85,13 +85,16 @@ class SessionSpec:
     connect: bool = False
     realtime: bool = False
     transport: str = "websocket"
+    second_member: bool = False
 
     @property
     def requests(self) -> int:
         """Upper bound of requests: 1 upgrade over websocket; polling needs one POST + GET per
         step (plus the long-poll for the event)."""
-        if self.transport in ("websocket", "websocket-only"):
+        if self.transport == "websocket-only":
             return 1
+        if self.transport == "websocket":
+            return 1 + 2 * int(self.second_member)
         return 2 * (len(self.refusals) + int(self.connect) + int(self.realtime)) + 1
 
 

@@ -59,8 +59,9 @@ def socket_checks(config: RunConfig, create_planned: bool,
                             after=(hs_key, *login_after, *create_after), writes=True,
                             priority=1, params={"event": config.contract.socketio.message_event,
                                                 "via": flow.message_via}))
+    via_socket = config.contract.flow.message_via.startswith("socket:")
     sessions = [SessionSpec(SESSION, HANDSHAKE, refusals=REFUSALS, connect=True,
-                            realtime=realtime)]
+                            realtime=realtime, second_member=realtime and via_socket)]
     if config.thorough:
         checks.append(Check("websocket-only", Family.WEBSOCKET_ONLY, (WEBSOCKET_ONLY,),
                             after=(hs_key,), priority=2))

@@ -236,29 +236,68 @@ class SocketSession:
         flow = self.contract.flow
         result.text = f"{flow.tag_prefix}realtime-{int(time.time() * 1000)}"
         conversation = result.conversation_id or ""
-        if flow.message_via.startswith("socket:"):
-            event = flow.message_via.split(":", 1)[1]
-            await wire.send(encode(EVENT, self.spec.namespace, [event, {
-                flow.conversation_field: conversation, flow.text_field: result.text}]))
-        else:
+        if not flow.message_via.startswith("socket:"):
             result.post = await inputs.post(conversation, result.text)
             if result.post is None or result.post.status not in flow.created_statuses:
                 return
-        budget = self.spec.event_budget_ms / 1000
-        started = time.perf_counter()
-        while (left := budget - (time.perf_counter() - started)) > 0:
-            try:
-                packet = await self._next(wire, lambda p: p.type == EVENT, left)
-            except (asyncio.TimeoutError, TimeoutError):
-                return
-            name, *args = packet.data if isinstance(packet.data, list) else [None]
-            if name != self.spec.message_event:
-                continue
-            result.events_seen += 1
-            if result.text in json.dumps(args):
-                result.event, result.event_after_s = args, time.perf_counter() - started
-                return
+            await self._await_message([wire], result)
+            return
+        member = await self._second_member(inputs, conversation, result.transport)
+        try:
+            event = flow.message_via.split(":", 1)[1]
+            await wire.send(encode(EVENT, self.spec.namespace, [event, {
+                flow.conversation_field: conversation, flow.text_field: result.text}], 2))
+            await self._await_message([w for w in (member, wire) if w is not None], result)
+        finally:
+            if member is not None:
+                with contextlib.suppress(*CLOSE_ERRORS):
+                    await member.close()
 
+    async def _second_member(self, inputs: SessionInputs, conversation: str,
+                             transport: str) -> Transport | None:
+        """Another client in the room: a server that announces with `socket.to(room)` skips
+        the sender, so a message sent over the socket is awaited on a second connection too."""
+        token = await inputs.token()
+        wire = await self._reopen(transport, inputs) if token else None
+        if wire is None:
+            return None
+        joined = SessionResult(transport, conversation_id=conversation)
+        if (await self._connect(wire, "valid-token", token)).accepted:
+            await self._join(wire, joined)
+        if not joined.joined:
+            with contextlib.suppress(*CLOSE_ERRORS):
+                await wire.close()
+            return None
+        return wire
+
+    async def _await_message(self, wires: list[Transport], result: SessionResult) -> None:
+        """The contract's message event carrying our text, on any of `wires`, within budget."""
+        started = time.perf_counter()
+        budget = self.spec.event_budget_ms / 1000
+
+        async def watch(wire: Transport) -> Any:
+            while (left := budget - (time.perf_counter() - started)) > 0:
+                packet = await self._next(wire, lambda p: p.type == EVENT, left)
+                name, *args = packet.data if isinstance(packet.data, list) else [None]
+                if name != self.spec.message_event:
+                    continue
+                result.events_seen += 1
+                if result.text in json.dumps(args):
+                    return args
+            raise asyncio.TimeoutError
+
+        watchers = [asyncio.ensure_future(watch(wire)) for wire in wires]
+        try:
+            for finished in asyncio.as_completed(watchers):
+                with contextlib.suppress(asyncio.TimeoutError, TimeoutError, *CLOSE_ERRORS,
+                                         ConnectionError):
+                    result.event = await finished
+                    result.event_after_s = time.perf_counter() - started
+                    return
+        finally:
+            for watcher in watchers:
+                watcher.cancel()
+            await asyncio.gather(*watchers, return_exceptions=True)
 
 def _ack_ok(ack: Any) -> bool:
     """An ack or confirmation that does not say it failed (`{"ok": false}`, `{"error"}`)."""

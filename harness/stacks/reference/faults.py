@@ -60,13 +60,16 @@ FAULTS: dict[str, str] = {
                           "text} (acked); a REST post stores the message but emits nothing",
     "socket-direct": "the gateway does not proxy /socket.io (404 there): clients use the "
                      "messaging service's own URL for Socket.IO",
+    "broadcast-skips-sender": "as message-via-socket, but a message sent over the socket is "
+                              "announced with socket.to(room): every room member gets it but "
+                              "the sender",
 }
 
 VARIANTS: frozenset[str] = frozenset({
     "rate-limited", "login-rate-limited", "aggregate-reports-429", "health-variant",
     "nested-ids", "messages-need-query", "join-confirm-event", "event-names-variant",
     "text-plain-accepted", "slow-under-load", "cookie-auth", "message-via-socket",
-    "socket-direct",
+    "socket-direct", "broadcast-skips-sender",
 })
 """Faults that are shapes real gateways show rather than bugs: no route breaks its contract
 (a 429 still makes a run inconclusive rather than a pass)."""

@@ -38,13 +38,14 @@ class Realtime:
         sio.on("connect", self._on_connect)
         sio.on(self.join_event, self._on_join)
         sio.on("disconnect", self._on_disconnect)
-        if settings.has("message-via-socket"):
+        if settings.has("message-via-socket") or settings.has("broadcast-skips-sender"):
             sio.on(SEND_EVENT, self._on_send)
 
-    async def announce(self, message: dict[str, Any]) -> None:
+    async def announce(self, message: dict[str, Any], skip_sid: str | None = None) -> None:
         """Emit a stored message to its conversation's room (unless a fault forgets to)."""
         if not self.settings.has("no-message-event"):
-            await self.sio.emit(self.message_event, message, room=message["conversationId"])
+            await self.sio.emit(self.message_event, message, room=message["conversationId"],
+                                skip_sid=skip_sid)
 
     async def _on_connect(self, sid: str, environ: dict, auth: Any) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
@@ -105,7 +106,8 @@ class Realtime:
                 "conversationId": conversation_id, "text": text, "sender": session["user"]})
         except StorageUnavailable as exc:
             return {"ok": False, "error": str(exc)}
-        await self.announce(message)
+        skip = sid if self.settings.has("broadcast-skips-sender") else None
+        await self.announce(message, skip_sid=skip)
         return {"ok": True, "message": message}
 
     async def _on_disconnect(self, sid: str, *args: Any) -> None:
