@@ -165,19 +165,10 @@ class SmokeState:
     def write_reports(self) -> None:
         if self._written or self.result is None or self.document is None:
             return
-        from harness.reports.baseline import load_baseline
-        from harness.reports.document import write_json
-        from harness.reports.github import write_github_outputs
-        from harness.reports.signoff import write_signoff
+        from harness.reports.present import write_reports
 
         self._written = True
-        config = self.result.config
-        if config.report_json:
-            write_json(config.report_json, self.document)
-        if config.signoff_report:
-            baseline = load_baseline(config.baseline) if config.baseline else None
-            write_signoff(config.signoff_report, self.document, baseline)
-        write_github_outputs(self.document, os.environ)
+        write_reports(self.result.config, self.document)
 
     def summary(self, colour: bool) -> str:
         from harness.reports.terminal import render

@@ -38,8 +38,9 @@ class Upgraded:
     http: HttpAnswer | None = None
 
 
-async def upgrade(url: str, path: str, timeout_s: float) -> Upgraded:
-    """Open the websocket of an Engine.IO session and upgrade it."""
+async def _open(url: str, path: str, key: str, label: str,
+                timeout_s: float) -> tuple[Any, Upgraded | None]:
+    """The websocket, or (None, what happened instead: the HTTP answer, a timeout, an error)."""
     started = time.perf_counter()
     try:
         ws = await connect_no_redirect(
@@ -48,16 +49,24 @@ async def upgrade(url: str, path: str, timeout_s: float) -> Upgraded:
     except websockets.exceptions.InvalidStatus as exc:
         response = exc.response
         http = HttpAnswer(
-            HttpRequest("socket:upgrade", "GET", path, "socket", label="websocket upgrade"),
+            HttpRequest(key, "GET", path, "socket", label=label),
             sent_path=path, status=response.status_code,
             headers={k.lower(): v for k, v in response.headers.raw_items()},
             body=bytes(response.body or b"")[:WS_FRAME_CAP],
             elapsed_s=time.perf_counter() - started)
-        return Upgraded(None, f"no 101: the server answered {response.status_code}", http)
+        return None, Upgraded(None, f"no 101: the server answered {response.status_code}", http)
     except (asyncio.TimeoutError, TimeoutError):
-        return Upgraded(None, f"timeout: no 101 within {timeout_s:g} s")
+        return None, Upgraded(None, f"timeout: no 101 within {timeout_s:g} s")
     except (websockets.exceptions.WebSocketException, OSError, ValueError) as exc:
-        return Upgraded(None, f"the upgrade failed: {type(exc).__name__}: {exc}")
+        return None, Upgraded(None, f"the upgrade failed: {type(exc).__name__}: {exc}")
+    return ws, None
+
+
+async def upgrade(url: str, path: str, timeout_s: float) -> Upgraded:
+    """Open the websocket of an Engine.IO session and upgrade it."""
+    ws, failed = await _open(url, path, "socket:upgrade", "websocket upgrade", timeout_s)
+    if failed is not None:
+        return failed
     wire = WebSocketTransport(ws)
     try:
         await wire.send("2probe")
@@ -76,23 +85,10 @@ async def upgrade(url: str, path: str, timeout_s: float) -> Upgraded:
 
 async def open_websocket_only(url: str, path: str, timeout_s: float) -> Upgraded:
     """A websocket-only Engine.IO session: 101, then the open packet as its first frame."""
-    started = time.perf_counter()
-    try:
-        ws = await connect_no_redirect(
-            url, additional_headers=CLIENT_HEADERS, open_timeout=timeout_s, close_timeout=2,
-            ping_interval=None, compression=None, max_size=WS_FRAME_CAP, proxy=None)
-    except websockets.exceptions.InvalidStatus as exc:
-        response = exc.response
-        http = HttpAnswer(
-            HttpRequest("socket:websocket-only", "GET", path, "socket", label="websocket only"),
-            sent_path=path, status=response.status_code,
-            headers={k.lower(): v for k, v in response.headers.raw_items()},
-            body=bytes(response.body or b"")[:WS_FRAME_CAP],
-            elapsed_s=time.perf_counter() - started)
-        return Upgraded(None, f"no 101: the server answered {response.status_code}", http)
-    except (asyncio.TimeoutError, TimeoutError, websockets.exceptions.WebSocketException,
-            OSError, ValueError) as exc:
-        return Upgraded(None, f"no websocket: {type(exc).__name__}: {exc}")
+    ws, failed = await _open(url, path, "socket:websocket-only", "websocket only",
+                              timeout_s)
+    if failed is not None:
+        return failed
     try:
         frame = await asyncio.wait_for(ws.recv(), timeout_s)
     except (asyncio.TimeoutError, TimeoutError):

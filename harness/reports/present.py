@@ -6,6 +6,7 @@ import os
 import sys
 from typing import Any, TextIO
 
+from harness.config import RunConfig
 from harness.engine import RunResult
 from harness.judge.verdict import EXIT_CODES
 from harness.reports.baseline import load_baseline
@@ -15,17 +16,21 @@ from harness.reports.signoff import write_signoff
 from harness.reports.terminal import render, use_colour
 
 
-def present(result: RunResult, stream: TextIO | None = None, *, verbose: bool = False,
-            document: dict[str, Any] | None = None) -> int:
-    """Write every report the config asks for, print the summary; the verdict's exit code."""
-    stream = stream or sys.stdout
-    doc = document or build_document(result)
-    config = result.config
+def write_reports(config: RunConfig, doc: dict[str, Any], stream: TextIO | None = None) -> None:
+    """The JSON report, the sign-off page and the CI outputs the configuration asks for."""
     if config.report_json:
         write_json(config.report_json, doc)
     if config.signoff_report:
         baseline = load_baseline(config.baseline) if config.baseline else None
         write_signoff(config.signoff_report, doc, baseline)
     write_github_outputs(doc, os.environ, stream=stream)
+
+
+def present(result: RunResult, stream: TextIO | None = None, *, verbose: bool = False,
+            document: dict[str, Any] | None = None) -> int:
+    """Write every report the config asks for, print the summary; the verdict's exit code."""
+    stream = stream or sys.stdout
+    doc = document or build_document(result)
+    write_reports(result.config, doc, stream)
     print(render(doc, verbose=verbose, colour=use_colour(stream)), file=stream, flush=True)
     return EXIT_CODES[doc["verdict"]]
