@@ -156,7 +156,8 @@ class ComposeStack:
                     host = bound[0].get("HostIp") or LOOPBACK
                     host = LOOPBACK if host in ("0.0.0.0", "::", "") else host
                     published[target] = (host, int(bound[0]["HostPort"]))
-            services.append(Service(name, container, ports, published, self.start_pattern))
+            services.append(Service(name, container, ports, published, self.start_pattern,
+                                    addressed=self._compose.addressed_ports(name)))
         return sorted(services, key=lambda service: service.name)
 
     def _await(self, waiter: Waiter) -> None:

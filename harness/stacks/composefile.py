@@ -111,9 +111,22 @@ class ComposeFile:
                 ports.add(int(match.group(1)))
         return tuple(sorted(ports))
 
-    def has_healthcheck(self, service: str) -> bool:
-        check = (self.services.get(service) or {}).get("healthcheck") or {}
-        return bool(check) and not check.get("disable")
+    def addressed_ports(self, service: str) -> tuple[int, ...]:
+        """Ports other services address this one by (`messaging:5005` in their environment,
+        command or entrypoint): where it is expected to listen, even with no `ports`/`expose`."""
+        spec = self.services.get(service) or {}
+        names = {service, spec.get("hostname"), spec.get("container_name")}
+        for network in (spec.get("networks") or {}).values():
+            names.update((network or {}).get("aliases") or [])
+        hosts = "|".join(re.escape(name) for name in sorted(n for n in names if n))
+        pattern = re.compile(rf"(?<![\w.-])(?:{hosts}):(\d{{2,5}})(?!\d)")
+        found: set[int] = set()
+        for other, other_spec in self.services.items():
+            if other == service:
+                continue
+            for text in _texts(other_spec):
+                found.update(int(port) for port in pattern.findall(text) if int(port) < 65536)
+        return tuple(sorted(found))
 
     def built_images(self) -> dict[str, str]:
         """`build:` services without `image:` -> the tag this compose file's builds get."""
@@ -160,3 +173,14 @@ def _end(proc: subprocess.Popen[str]) -> None:
             proc.wait(timeout=wait)
         except (ProcessLookupError, subprocess.TimeoutExpired):
             continue
+
+
+def _texts(spec: dict[str, Any]) -> list[str]:
+    """The strings of a service's environment, command and entrypoint."""
+    environment = spec.get("environment") or {}
+    values = environment.values() if isinstance(environment, dict) else environment
+    texts = [str(value) for value in values if value is not None]
+    for key in ("command", "entrypoint"):
+        item = spec.get(key) or []
+        texts.extend([item] if isinstance(item, str) else [str(part) for part in item])
+    return texts

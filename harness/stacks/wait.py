@@ -3,7 +3,8 @@
 A service is ready when its healthcheck says healthy (if it has one: then nothing else counts);
 otherwise when it listens on one of its ports (read from the container's /proc/net/tcp), when a
 log line matches the start pattern, or when its published port holds a connection open; a service
-with no port and no such line, once it has run steadily for `STEADY_S`. A container that exits,
+with no port and no such line, once it has run steadily for `STEADY_S` (and, when other
+services address it by a port, listens on some port). A container that exits,
 restarts or turns unhealthy fails the start at once (`ServiceStartFailed`, with its exit code and
 last log lines), and so does a port bound to 127.0.0.1 inside its container ("bind 0.0.0.0").
 """
@@ -42,6 +43,7 @@ class Service:
     published: dict[int, tuple[str, int]] = field(default_factory=dict)
     pattern: re.Pattern[str] | None = None
     ready: str = ""
+    addressed: tuple[int, ...] = ()
 
 
 def listening(container: Any) -> list[tuple[str, int]] | None:
@@ -145,12 +147,13 @@ class Waiter:
                            None)
             return "healthcheck" if health == "healthy" else ""
         sockets = listening(container)
+        open_ports = {port for scope, port in sockets or [] if scope == "any"}
         if sockets:
-            open_ports = {port for scope, port in sockets if scope == "any"}
-            wanted = set(service.ports) or open_ports
+            wanted = set(service.ports) or set(service.addressed) or open_ports
             if wanted & open_ports:
                 return f"listening on {min(wanted & open_ports)}"
-            loopback = sorted(set(service.ports) & {p for s, p in sockets if s == "loopback"})
+            expected = set(service.ports) | set(service.addressed)
+            loopback = sorted(expected & {p for s, p in sockets if s == "loopback"})
             if loopback:
                 self._fail(service, f"service {service.name} listens on 127.0.0.1:{loopback[0]} "
                            "inside its container, so nothing outside it can connect: bind "
@@ -165,9 +168,14 @@ class Waiter:
                 return f"published port {port} answers"
             if answer == "reset":
                 resets[service.name] = resets.get(service.name, 0) + 1
-        if not service.ports and not service.published and _running_for(state) >= STEADY_S:
-            return f"running steadily for {STEADY_S:g} s (no healthcheck, port or start line)"
-        return ""
+        if service.ports or service.published or _running_for(state) < STEADY_S:
+            return ""
+        if service.addressed and sockets is not None:
+            if not open_ports:
+                return ""  # others address it by a port: steady is not enough until it listens
+            return (f"listening on {min(open_ports)}, not on the "
+                    f"{'/'.join(map(str, service.addressed))} other services address it by")
+        return f"running steadily for {STEADY_S:g} s (no healthcheck, port or start line)"
 
     def fail_if_down(self, service: Service) -> None:
         """ServiceStartFailed if the container exited or is restarting (crash loop)."""
