@@ -160,7 +160,8 @@ async def _probe_and_judge(result: RunResult, progress: Progress | None = None,
                     f"{config.wait_until_healthy:g} s", waited.last))
         preflight = await executor.preflight()
         _judge_preflight(ctx, executor, preflight)
-        plan = _announce(_fit_budget(executor, plan), plan, say)
+        plan = _announce(_fit_budget(executor, plan), plan, say,
+                         sent=len(executor.evidence.answers))
         executor.plan = result.plan = plan
         ticker = asyncio.ensure_future(_report_progress(client, plan, progress)) \
             if progress is not None else None
@@ -227,13 +228,17 @@ def _judge_preflight(ctx: Context, executor: Executor, answers: list[HttpAnswer]
                 "environment, or signed with another secret", checked[0]))
 
 
-def _announce(fitted: Plan, planned: Plan, say: Callable[[str], object]) -> Plan:
-    """Say, before the bulk is sent, what a request budget leaves out."""
+def _announce(fitted: Plan, planned: Plan, say: Callable[[str], object], sent: int = 0) -> Plan:
+    """Say, before the bulk is sent, what a request budget leaves out (`sent`: requests the
+    run has already made, which the fitted plan's count includes)."""
     dropped = len(fitted.left_out) - len(planned.left_out)
     if dropped > 0:
         why = next(iter(set(fitted.left_out.values()) - set(planned.left_out.values())), "")
+        more = max(0, fitted.request_count - sent)
+        count = f"{more} {'more ' if sent else ''}request{'s' if more != 1 else ''}"
+        already = f" ({sent} already sent)" if sent else ""
         say(f"the plan needs {planned.request_count} requests; {dropped} checks {why}: running "
-            f"the most important ones in {fitted.request_count} requests")
+            f"the most important ones in {count}{already}")
     return fitted
 
 
@@ -255,7 +260,7 @@ def _fit_budget(executor: Executor, plan: Plan) -> Plan:
     if budget is None or budget.remaining is None:
         return plan
     sent = frozenset(executor.evidence.answers)
-    return fit(plan, budget.remaining + len(sent), f"did not fit the target's rate limit "
+    return fit(plan, budget.remaining, f"did not fit the target's rate limit "
                f"({budget.remaining} requests left"
                f"{f', reset in {budget.reset_s} s' if budget.reset_s else ''})", sent)
 

@@ -123,11 +123,13 @@ def reference_stack() -> Iterator[Callable[..., ReferenceStack]]:
 
 @pytest.fixture
 def run_engine() -> Callable[..., RunResult]:
-    """Run the whole pipeline in-process: option values by dest, env overrides allowed."""
+    """Run the whole pipeline in-process: option values by dest, env overrides allowed; what
+    the run says goes to `said` when one is given."""
 
     def go(values: dict[str, Any] | None = None, env: dict[str, str] | None = None,
-           ) -> RunResult:
-        return run(resolve(values or {}, env=env or {}), say=lambda line: None)
+           said: list[str] | None = None) -> RunResult:
+        say = said.append if said is not None else (lambda line: None)
+        return run(resolve(values or {}, env=env or {}), say=say)
 
     return go
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 
+from harness.config.resolve import resolve
 from harness.engine import RunResult
 from harness.judge.causes import Cause
+from harness.plan.build import build_plan
 from harness.stacks.reference import ReferenceStack
 from tests.conftest import HarnessRun
 
@@ -29,7 +33,8 @@ def test_two_runs_in_one_window_never_cause_a_429(limited_stack: ReferenceStack,
                                                    run_engine: Callable[..., RunResult]) -> None:
     values = {"target_url": limited_stack.url, "origin": "http://localhost:3000"}
     first = run_engine(values, _credentials(limited_stack))
-    second = run_engine(values, _credentials(limited_stack))
+    said: list[str] = []
+    second = run_engine(values, _credentials(limited_stack), said)
     assert first.rate_limit is not None and first.rate_limit["limit"] == LIMIT
     assert first.requests_sent + second.requests_sent <= LIMIT, "the harness caused a 429"
     assert limited_stack.requests_received <= LIMIT
@@ -38,8 +43,31 @@ def test_two_runs_in_one_window_never_cause_a_429(limited_stack: ReferenceStack,
     assert second.verdict == "inconclusive"
     left_out = [o for o in second.outcomes if "did not fit the target's rate limit" in o.reason]
     assert left_out, "the second run says what it could not fit"
+    announced = [line for line in said if "did not fit the target's rate limit" in line]
+    assert announced, said  # before the bulk is sent; its count excludes what was already sent
+    match = re.search(r"ones in (\d+) more requests? \((\d+) already sent\)", announced[0])
+    assert match, announced[0]
+    assert int(match[1]) + int(match[2]) == second.requests_sent, announced[0]
     kept = {o.check.key for o in second.outcomes if o.outcome == "passed"}
     assert "test_health_document[gateway]" in kept, "the mission's invariants go first"
+
+
+@pytest.mark.parametrize("short_by", [1, 2])
+def test_a_budget_just_short_of_the_plan_causes_no_429(
+        limited_stack: ReferenceStack, run_engine: Callable[..., RunResult],
+        short_by: int) -> None:
+    values = {"target_url": limited_stack.url, "origin": "http://localhost:3000"}
+    planned = build_plan(resolve(values, env=_credentials(limited_stack)))
+    before_fit = 2  # the preflight: the health document and the login
+    burn = LIMIT - (planned.request_count - short_by)
+    for _ in range(burn):
+        httpx.get(limited_stack.url + "/api/health", timeout=5)
+    result = run_engine(values, _credentials(limited_stack))
+    assert limited_stack.requests_received <= LIMIT, "the harness caused a 429"
+    assert all(o.cause is not Cause.RATE_LIMITED for o in result.outcomes)
+    assert result.verdict == "inconclusive"
+    assert result.requests_sent <= LIMIT - burn
+    assert result.requests_sent >= before_fit
 
 
 def test_max_requests_caps_the_run(run_engine: Callable[..., RunResult]) -> None:

@@ -10,8 +10,9 @@ RESERVE = 2  # requests kept back for follow-ups (a re-handshake, a quiet re-mea
 
 
 def fit(plan: Plan, available: int, why: str, already_sent: frozenset[str] = frozenset()) -> Plan:
-    """The highest-priority checks whose probes fit in `available` requests; the others are
-    left out with `why`. Probes already sent cost nothing."""
+    """The highest-priority checks whose probes fit in `available` more requests (keeping
+    `RESERVE` back when not all fit); the others are left out with `why`. Probes already sent
+    cost nothing."""
     if plan.request_count - len(already_sent) <= available:
         return plan
     room = max(0, available - RESERVE)
