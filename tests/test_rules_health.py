@@ -67,6 +67,9 @@ AGGREGATE = [
     ("express5-aggregate-keyed-down", "auth", Cause.UPSTREAM_UNREACHABLE),
     ("express5-aggregate-keyed-down", "*", Cause.UPSTREAM_UNREACHABLE),
     ("express5-aggregate-mongo-down", "messaging", None),
+    ("express4-aggregate-503-other-down", "messaging", None),   # 503 for auth, down on purpose
+    ("express4-aggregate-503-other-down", "auth", Cause.UPSTREAM_UNREACHABLE),
+    ("express4-aggregate-503-other-down", "*", Cause.UPSTREAM_UNREACHABLE),
     ("express5-aggregate-mongo-down", "mongodb", Cause.UPSTREAM_UNREACHABLE),
     ("reference-aggregate-db-down", "messaging", None),
     ("reference-aggregate-db-down", "*", Cause.UPSTREAM_UNREACHABLE),
@@ -195,3 +198,19 @@ def test_tunnel_upstream(ctx: Context, addr: str, listening: bool, port: int | N
     tunnel = Tunnel("api", "https://d1b2-203-0-113-7.ngrok-free.app", addr)
     found = health.tunnel_upstream(ctx, tunnel, listening, port)
     assert cause_of(found) is cause, found and found.render()
+
+
+def test_a_5xx_aggregate_with_every_service_ok_is_still_a_finding(ctx: Context) -> None:
+    answer = evidence.answer("express4-aggregate-503-other-down")
+    answer.body = answer.body.replace(b'"ok":false,"status":null', b'"ok":true,"status":200')
+    found = health.aggregate_service(ctx, answer, "messaging")
+    assert found is not None and found.cause is not None, "nothing explains the 503"
+
+
+def test_a_stack_trace_in_an_explained_5xx_aggregate_is_a_leak(ctx: Context) -> None:
+    answer = evidence.answer("express4-aggregate-503-other-down")
+    answer.body = answer.body.replace(
+        b'"connect ECONNREFUSED 127.0.0.1:5999"',
+        b'"Error: down\\n    at probe (/app/src/gateway/health.js:12:9)"')
+    found = health.aggregate_service(ctx, answer, "messaging")
+    assert cause_of(found) is Cause.STACK_TRACE_LEAK

@@ -17,7 +17,7 @@ from harness.judge.normalise import (
     same_url,
     status_word,
 )
-from harness.judge.rules.leaks import leak, ngrok_code, unexpected
+from harness.judge.rules.leaks import has_stack_trace, leak, ngrok_code, unexpected
 from harness.probes.model import HttpAnswer
 from harness.probes.ngrok_agent import Tunnel
 
@@ -46,7 +46,9 @@ def document(ctx: Context, answer: HttpAnswer) -> Finding | None:
 
 def aggregate_service(ctx: Context, answer: HttpAnswer, name: str) -> Finding | None:
     """Aggregate health lists `name` (or, for "*", every service) as ok; a service that is
-    not ok is named with its own error; a service that was rate-limited is `rate-limited`."""
+    not ok is named with its own error; a service that was rate-limited is `rate-limited`.
+    A 5xx explained by other services the document lists as down (not required ones, down on
+    purpose) does not fail `name`."""
     path = answer.sent_path or answer.request.path
     accepted = ctx.contract.health.status_values if ctx.contract.health else []
     states = aggregate(answer.json(), accepted) if not answer.error else None
@@ -71,8 +73,14 @@ def aggregate_service(ctx: Context, answer: HttpAnswer, name: str) -> Finding | 
                                f"{service}: {state.error!r}", answer)
         return ctx.finding(Cause.AGGREGATE_UNHEALTHY, f"{path} reports {service} not ok: "
                            f"{state.error!r}", answer)
-    if answer.status != 200:
+    if answer.status == 200:
+        return None
+    others_down = [other for other, state in states.items() if not state.ok]
+    if not others_down or (answer.status or 0) < 500:
         return unexpected(ctx, answer, "200 with every service ok")
+    if has_stack_trace(ctx, answer):  # a 5xx that services not checked here explain is fine
+        return ctx.finding(Cause.STACK_TRACE_LEAK, f"{path} carries a stack trace or internal "
+                           "paths", answer)
     return None
 
 
