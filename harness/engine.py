@@ -218,7 +218,8 @@ def _judge_preflight(ctx: Context, executor: Executor, answers: list[HttpAnswer]
     if login is not None and login.status in (400, 401, 403):
         raise Aborted("inconclusive", login_rule(ctx, login, False))  # type: ignore[arg-type]
     if login is not None and login.status == 429:
-        executor.evidence.token_problem = "rate-limited: the login answered 429"
+        executor.evidence.token_problem = (f"the login was rate-limited: 429, Retry-After "
+                                           f"{login.headers.get('retry-after', 'not given')}")
     if config.credentials.token:
         checked = [a for a in answers[1:] if a.request.auth == "valid"]
         if checked and checked[0].status in (401, 403):

@@ -8,6 +8,9 @@ from collections.abc import Callable
 import pytest
 
 from harness.engine import RunResult
+from harness.reports.document import build_document
+from harness.reports.terminal import render
+from harness.sanitize.redact import MASK
 from harness.stacks.reference.faults import FAULTS
 
 FIRST_ROOT_CAUSE = {
@@ -99,6 +102,15 @@ def test_rate_limits_behind_the_gateway_are_never_a_pass(
     assert "test_health_document[gateway]" in passed
     assert "test_rejects[GET /api/conversations-no-token]" in passed, \
         "a limit on one route (the login's own) does not stop the checks that need no token"
+    reasons = [o.reason for o in result.outcomes if o.outcome == "not-tested"]
+    assert not any(MASK in reason for reason in reasons), reasons  # our words, not redacted
+
+
+def test_a_rate_limited_login_is_named_in_what_was_not_tested(
+        run_engine: Callable[..., RunResult]) -> None:
+    result = run_engine({"faults": ["login-rate-limited"]})
+    needing = [o for o in result.outcomes if o.check.key == "test_lists[GET /api/conversations]"]
+    assert needing and "the login was rate-limited: 429, Retry-After 900" in needing[0].reason
 
 
 def test_thorough_plan_adds_the_matrix_and_a_websocket_only_session(
@@ -109,3 +121,14 @@ def test_thorough_plan_adds_the_matrix_and_a_websocket_only_session(
                for o in healthy.outcomes)
     broken = run_engine({"thorough": True, "faults": ["dual-upgrade"]})
     assert {root.cause.code for root in broken.root_causes} == {"websocket-upgrade-broken"}
+
+
+def test_many_checks_not_tested_for_one_reason_are_one_terminal_line(
+        run_engine: Callable[..., RunResult]) -> None:
+    document = build_document(run_engine({"faults": ["login-rate-limited"]}))
+    lines = render(document).splitlines()
+    grouped = [line for line in lines if line.startswith("not tested: 7 checks: no token")]
+    assert grouped and "rate-limited: 429" in grouped[0], lines
+    assert len([line for line in lines if line.startswith("not tested")]) == 3, lines
+    verbose = render(document, verbose=True).splitlines()
+    assert len([line for line in verbose if line.startswith("not tested")]) == 9

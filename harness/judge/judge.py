@@ -60,7 +60,7 @@ class Judge:
             return answer
         if answer is None:
             problem = self.evidence.token_problem
-            return (f"no token: {problem}" if problem else "") or missing or \
+            return (f"no token ({problem})" if problem else "") or missing or \
                 "no token to send it with"
         return rule(self.ctx, answer, *args)
 
@@ -140,14 +140,19 @@ class Judge:
         if attempt is None:
             return Blocked(f"{Family.UPGRADE.test_name}[websocket]") if session and \
                 not session.upgrade_ok else \
-                f"no token: {self.evidence.token_problem or 'none to connect with'}"
+                self._no_token()
         return socket.connect(self.ctx, attempt, session.transport)
+
+    def _no_token(self) -> str:
+        """Why there is no token, worded so that redaction of `token: value` leaves it whole."""
+        problem = self.evidence.token_problem
+        return f"no token ({problem})" if problem else "no token to connect with"
 
     def _realtime(self, check: Check) -> Result:
         session = self._working_session(check)
         attempt = session.connects.get("valid-token") if session else None
         if session is not None and attempt is None and session.upgrade_ok:
-            return f"no token: {self.evidence.token_problem or 'none to connect with'}"
+            return self._no_token()
         if session is None or attempt is None:
             return Blocked(f"{Family.UPGRADE.test_name}[websocket]")
         if not attempt.accepted:

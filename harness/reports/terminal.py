@@ -35,6 +35,16 @@ def counts_phrase(doc: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def _not_tested(items: list[dict[str, Any]], verbose: bool) -> list[str]:
+    """One line per check (with -v, or when few), else one line per reason with its count."""
+    if verbose or len(items) <= 5:
+        return [f"not tested: {item['check'].split('::', 1)[-1]}: {item['reason']}"
+                for item in items]
+    by_reason = Counter(item["reason"] for item in items)
+    return [f"not tested: {count} check{'s' if count > 1 else ''}: {reason}"
+            for reason, count in by_reason.most_common()]
+
+
 def render(doc: dict[str, Any], *, verbose: bool = False, colour: bool = False) -> str:
     lines: list[str] = []
     if doc.get("error"):
@@ -67,10 +77,9 @@ def render(doc: dict[str, Any], *, verbose: bool = False, colour: bool = False) 
             state = "known issue" if issue["status"] == "still-failing" else \
                 "known issue now passes: fixed? remove it from known_issues"
             lines.append(f"{state}: {issue['check'].split('::', 1)[-1]} ({issue['reason']})")
-    if doc["not_tested"] and (verbose or len(doc["not_tested"]) <= 5):
+    if doc["not_tested"]:
         lines.append("")
-        for item in doc["not_tested"]:
-            lines.append(f"not tested: {item['check'].split('::', 1)[-1]}: {item['reason']}")
+        lines.extend(_not_tested(doc["not_tested"], verbose))
     lines.append("")
     suites: dict[str, Counter[str]] = defaultdict(Counter)
     for check in doc["checks"]:
