@@ -63,8 +63,14 @@ def summarise(cause: Cause, members: list[Outcome], outcomes: list[Outcome], ctx
             return sentence
     first = members[0].finding
     assert first is not None
-    more = f" ({len(members) - 1} more checks show the same)" if len(members) > 1 else ""
-    return f"{first.message}{more}"
+    family = members[0].check.family
+    alike = sum(1 for member in members[1:] if member.check.family is family)
+    more = f" ({alike} more check{'s' if alike > 1 else ''} show{'' if alike > 1 else 's'} " \
+           "the same)" if alike else ""
+    others = {m.check.family: m for m in members if m.check.family is not family}
+    also = "".join(f"; also {m.finding.message}" for m in list(others.values())[:2]
+                   if m.finding is not None)
+    return f"{first.message}{more}{also}"
 
 
 def _port_mismatch(ctx: Context, evidence: Evidence) -> str:
