@@ -146,6 +146,12 @@ def test_a_refused_token_says_what_the_service_said(ctx: Context) -> None:
     assert "No token provided" in found.message
 
 
+def test_a_400_on_a_list_route_quotes_it_and_points_at_the_query_key(ctx: Context) -> None:
+    found = rest.own_answer(ctx, with_token(evidence.answer("express5-400-needs-query")), [200])
+    assert cause_of(found) is Cause.CONTRACT_MISMATCH
+    assert "conversationId" in found.message and "query: {name:" in found.message
+
+
 def test_a_401_without_the_runs_token_is_no_credential_problem(ctx: Context) -> None:
     found = rest.own_answer(ctx, evidence.answer("express5-401-nested"), [200])
     assert cause_of(found) is Cause.CONTRACT_MISMATCH
