@@ -102,7 +102,23 @@ def test_a_join_without_an_ack_says_how_to_name_the_event() -> None:
     result = engine(None, "join-confirm-event")
     state, cause, message = outcomes(result)[REALTIME]
     assert (state, cause) == ("failed", "contract-mismatch")
-    assert "no ack" in message and "join_confirm: event:<name>" in message
+    assert "no ack" in message and "join_confirm: event:conversation_joined" in message
+    assert "meanwhile the server emitted 'conversation_joined'" in message
+
+
+def test_a_join_the_server_never_confirms_runs_with_join_confirm_none(tmp_path: Path) -> None:
+    contract = contract_file(tmp_path, {"socketio": {
+        "join_confirm": "none", "join_payload": "{conversation_id}"}})
+    result = engine(contract, "join-confirm-event")  # its event is not awaited
+    assert result.verdict == "pass", not_passed(result)
+    assert outcome(result, REALTIME) == "passed"
+
+
+def test_join_confirm_none_still_fails_when_the_join_did_not_work(tmp_path: Path) -> None:
+    contract = contract_file(tmp_path, {"socketio": {
+        "join_confirm": "none", "join_payload": {"room": "{conversation_id}"}}})
+    state, cause, message = outcomes(engine(contract, "join-confirm-event"))[REALTIME]
+    assert state == "failed" and cause in ("contract-mismatch", "realtime-event-missing"), message
 
 
 def test_a_wrong_join_payload_is_refused_by_the_confirm_event(tmp_path: Path) -> None:
@@ -126,9 +142,10 @@ def test_join_payload_templates(template: Any, expected: Any) -> None:
     assert session.join_payload("c1") == expected
 
 
-def test_join_confirm_accepts_ack_or_an_event_only() -> None:
+@pytest.mark.parametrize("value", ["event", "acknowledged", "None", ""])
+def test_join_confirm_accepts_ack_none_or_an_event_only(value: str) -> None:
     raw = yaml.safe_load(DEFAULT_CONTRACT.read_text())
-    raw["socketio"]["join_confirm"] = "event"
+    raw["socketio"]["join_confirm"] = value
     with pytest.raises(ValueError, match="join_confirm"):
         Contract.model_validate(raw)
 
@@ -142,6 +159,13 @@ def test_a_missing_event_is_named_as_the_contract_names_it(tmp_path: Path) -> No
                                             "no-message-event"))[REALTIME]
     assert (state, cause) == ("failed", "realtime-event-missing")
     assert "'new_message'" in message and "message:new" not in message
+
+
+def test_a_message_under_another_event_name_says_which(tmp_path: Path) -> None:
+    contract = contract_file(tmp_path, {"socketio": {"join_event": "join_conversation"}})
+    state, cause, message = outcomes(engine(contract, "event-names-variant"))[REALTIME]
+    assert (state, cause) == ("failed", "realtime-event-missing")
+    assert "the text came as 'new_message': set socketio.message_event: new_message" in message
 
 
 def test_renamed_events(real_gateway: RunResult) -> None:

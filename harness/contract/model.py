@@ -149,15 +149,17 @@ class SocketIO(_Model):
     message_event: str = "message:new"
     event_budget_ms: int = Field(3000, gt=0)
     conversation_id: str | None = None
-    join_confirm: str = Field("ack", pattern=r"^(ack|event:.+)$",
-                              description="ack, or event:<name> the server emits on a join")
+    join_confirm: str = Field("ack", pattern=r"^(ack|none|event:.+)$",
+                              description="ack, event:<name> the server emits on a join, or "
+                              "none (the server confirms nothing: the realtime event shows it)")
     join_payload: Any = Field(None, description="the join payload template (an object or a "
                               "bare value); {conversation_id} is filled in. Default: "
                               "{join_field: conversation_id}")
 
     @property
     def confirm_event(self) -> str | None:
-        return self.join_confirm.split(":", 1)[1] if self.join_confirm != "ack" else None
+        return self.join_confirm.split(":", 1)[1] if self.join_confirm.startswith("event:") \
+            else None
 
 
 class ErrorSignatures(_Model):

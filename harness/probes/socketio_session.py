@@ -22,6 +22,7 @@ from harness.probes.tokens import forged_token
 
 CONNECT, DISCONNECT, EVENT, ACK, CONNECT_ERROR = range(5)
 CLOSE_ERRORS = (websockets.exceptions.WebSocketException, asyncio.TimeoutError, OSError)
+UNCONFIRMED_JOIN_S = 0.5  # join_confirm: none: how long an `error` event may still refuse it
 
 
 @dataclass
@@ -58,6 +59,8 @@ class SessionResult:
     event: Any = None
     event_after_s: float | None = None
     events_seen: int = 0
+    seen_while_joining: list[str] = field(default_factory=list)
+    text_came_as: str | None = None
 
 
 @dataclass
@@ -207,9 +210,12 @@ class SocketSession:
         return json.loads(json.dumps(template).replace("{conversation_id}", conversation_id))
 
     async def _join(self, wire: Transport, result: SessionResult) -> None:
+        """Send the join; confirmed by its ack, by the contract's event, or (join_confirm:
+        none) by no `error` event within `UNCONFIRMED_JOIN_S`."""
         confirm = self.spec.confirm_event
+        unconfirmed = self.spec.join_confirm == "none"
         payload = self.join_payload(result.conversation_id or "")
-        ack_id = None if confirm else 1
+        ack_id = None if confirm or unconfirmed else 1
         await wire.send(encode(EVENT, self.spec.namespace, [self.spec.join_event, payload],
                                ack_id))
 
@@ -218,11 +224,16 @@ class SocketSession:
                 return True
             name = packet.data[0] if packet.type == EVENT and isinstance(packet.data, list) \
                 and packet.data else None
+            if name not in (confirm, "error") and isinstance(name, str):
+                result.seen_while_joining.append(name)
             return name in (confirm, "error")
 
         try:
-            packet = await self._next(wire, reply)
+            packet = await self._next(wire, reply, UNCONFIRMED_JOIN_S if unconfirmed else None)
         except (asyncio.TimeoutError, TimeoutError):
+            if unconfirmed:
+                result.joined = True
+                return
             what = f"no {confirm!r} event" if confirm else "no ack"
             result.joined, result.join_error = False, f"{what} within {self.timeout_s:g} s"
             return
@@ -280,6 +291,8 @@ class SocketSession:
                 packet = await self._next(wire, lambda p: p.type == EVENT, left)
                 name, *args = packet.data if isinstance(packet.data, list) else [None]
                 if name != self.spec.message_event:
+                    if isinstance(name, str) and result.text in json.dumps(args):
+                        result.text_came_as = name
                     continue
                 result.events_seen += 1
                 if result.text in json.dumps(args):

@@ -158,9 +158,8 @@ def realtime(ctx: Context, session: SessionResult) -> Finding | None:
     if not session.joined:
         reply = session.join_error or \
             f"the server answered {safe_excerpt(repr(session.join_reply), 200)}"
-        hint = "" if session.join_error is None else (
-            " (if the server confirms a join with an event, set socketio.join_confirm: "
-            "event:<name>)" if spec.join_confirm == "ack" else "")
+        hint = "" if session.join_error is None else _join_hint(spec.join_confirm,
+                                                              session.seen_while_joining)
         return ctx.finding(Cause.CONTRACT_MISMATCH, f"{spec.join_event} of conversation "
                            f"{session.conversation_id} was not confirmed: {reply}{hint}; check "
                            "socketio.join_event and socketio.join_payload",
@@ -170,6 +169,9 @@ def realtime(ctx: Context, session: SessionResult) -> Finding | None:
         return unexpected(ctx, post, " or ".join(map(str, flow.created_statuses)))
     others = f" ({session.events_seen} other {spec.message_event} events)" \
         if session.events_seen else ""
+    if session.text_came_as:
+        others += (f"; the text came as {safe_excerpt(session.text_came_as, 60)!r}: set "
+                   f"socketio.message_event: {safe_excerpt(session.text_came_as, 60)}")
     how = "posted" if post is not None else f"sent with {flow.message_via}"
     return ctx.finding(Cause.REALTIME_EVENT_MISSING, f"the message was {how} to conversation "
                        f"{session.conversation_id}, but no {spec.message_event!r} with its text "
@@ -177,6 +179,18 @@ def realtime(ctx: Context, session: SessionResult) -> Finding | None:
                        post if post is not None else None,
                        evidence=evidence if post is None else "",
                        socket=post is None)
+
+
+def _join_hint(join_confirm: str, seen: list[str]) -> str:
+    """What the contract could say instead, from the events the server sent meanwhile."""
+    names = [safe_excerpt(name, 60) for name in dict.fromkeys(seen)][:3]
+    if names:
+        return (f" (meanwhile the server emitted {', '.join(map(repr, names))}: if that confirms "
+                f"the join, set socketio.join_confirm: event:{names[0]})")
+    if join_confirm == "ack":
+        return (" (if the server confirms a join with an event, set socketio.join_confirm: "
+                "event:<name>; if it confirms nothing, join_confirm: none)")
+    return ""
 
 
 def _message(data: Any) -> str:
