@@ -261,7 +261,7 @@ def _socket_lines(found: Findings) -> list[str]:
     return lines + [
         "  auth_field: token                  # guessed: connect with auth {token: JWT}",
         "  join_event: \"conversation:join\"    # guessed; or join_conversation",
-        "  join_confirm: ack                  # guessed; or event:conversation_joined",
+        "  join_confirm: ack                  # guessed; or event:conversation_joined, or none",
         "  # join_payload: \"{conversation_id}\"  # when the join takes a bare id",
         "  message_event: \"message:new\"       # guessed; or new_message",
     ]
