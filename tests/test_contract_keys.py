@@ -150,6 +150,56 @@ def test_join_confirm_accepts_ack_none_or_an_event_only(value: str) -> None:
         Contract.model_validate(raw)
 
 
+# --- socketio.transports ----------------------------------------------------------------------
+
+WEBSOCKET_ONLY = "test_websocket_only_session[websocket-only]"
+
+
+def test_a_websocket_only_server_fails_the_default_contract_naming_the_key() -> None:
+    state, cause, message = outcomes(engine(None, "websocket-only-server"))[
+        "test_polling_handshake[polling]"]
+    assert (state, cause) == ("failed", "socketio-handshake-failed")
+    assert "set socketio.transports: [websocket]" in message
+
+
+def test_transports_websocket_runs_every_socket_check_over_one_websocket(
+        tmp_path: Path) -> None:
+    contract = contract_file(tmp_path, {"socketio": {"transports": ["websocket"]}})
+    result = engine(contract, "websocket-only-server", origin="http://localhost:3000")
+    assert result.verdict == "pass", not_passed(result)
+    for key in (WEBSOCKET_ONLY, "test_connect_refused[no-token]",
+                "test_connect_refused[forged-token]", "test_connect_with_token[websocket-token]",
+                REALTIME):
+        assert outcome(result, key) == "passed", key
+    assert "websockets only" in result.plan.left_out["test_handshake_allows_origin[origin]"]
+    assert result.requests_by_suite["socket"] == 1
+    assert result.requests_sent == result.plan.request_count
+
+
+def test_faults_are_named_over_a_websocket_only_session(tmp_path: Path) -> None:
+    contract = contract_file(tmp_path, {"socketio": {"transports": ["websocket"]}})
+    open_access = engine(contract, "websocket-only-server", "socketio-auth-not-enforced")
+    assert open_access.root_causes[0].cause.code == "socketio-auth-not-enforced"
+    broken = engine(contract, "proxy-target-missing")
+    assert outcomes(broken)[WEBSOCKET_ONLY][:2] == ("failed", "proxy-target-missing")
+    blocked = [o for o in broken.outcomes if o.outcome == "blocked"]
+    assert blocked and all(o.blocked_by == WEBSOCKET_ONLY for o in blocked
+                           if o.check.suite == "socket")
+
+
+def test_the_websocket_only_example_is_green_on_its_variant() -> None:
+    result = engine(EXAMPLES / "websocket-only.yaml", "websocket-only-server")
+    assert result.verdict == "pass", not_passed(result)
+
+
+def test_transports_must_name_known_transports() -> None:
+    raw = yaml.safe_load(DEFAULT_CONTRACT.read_text())
+    for value in ([], ["long-polling"], "websocket"):
+        raw["socketio"]["transports"] = value
+        with pytest.raises(ValueError, match="transports"):
+            Contract.model_validate(raw)
+
+
 # --- the realtime check names the contract's events -------------------------------------------
 
 def test_a_missing_event_is_named_as_the_contract_names_it(tmp_path: Path) -> None:

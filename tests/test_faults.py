@@ -38,6 +38,7 @@ GREEN_VARIANTS = ["nested-ids", "text-plain-accepted", "slow-under-load", "healt
                   "rate-limited"]
 INCONCLUSIVE = ["login-rate-limited", "aggregate-reports-429"]
 NEEDS_THEIR_CONTRACT = {"join-confirm-event", "event-names-variant", "messages-need-query",
+                        "websocket-only-server",
                         "cookie-auth", "message-via-socket", "socket-direct",
                         "broadcast-skips-sender"}
 

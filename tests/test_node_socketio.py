@@ -15,8 +15,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from filelock import FileLock
 
+from fixtures import DEFAULT_CONTRACT
 from tests.conftest import HarnessRun
 
 NODE_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "node-socketio"
@@ -77,11 +79,23 @@ def node_modules() -> Path:
 def node_server(node_modules: Path, tmp_path_factory: pytest.TempPathFactory,
                 ) -> Iterator[NodeServer]:
     """server.js on a free loopback port (PORT=0, read from its log line), stopped after."""
+    yield from _node_server(node_modules, tmp_path_factory, {})
+
+
+@pytest.fixture(scope="module")
+def node_websocket_only_server(node_modules: Path, tmp_path_factory: pytest.TempPathFactory,
+                               ) -> Iterator[NodeServer]:
+    """server.js started with transports: ['websocket']."""
+    yield from _node_server(node_modules, tmp_path_factory, {"TRANSPORTS": "websocket"})
+
+
+def _node_server(node_modules: Path, tmp_path_factory: pytest.TempPathFactory,
+                 extra: dict[str, str]) -> Iterator[NodeServer]:
     log = tmp_path_factory.mktemp("node-socketio") / "server.log"
     username, password = "smoke-user", secrets.token_urlsafe(12)
     env = {**os.environ, "NODE_PATH": str(node_modules), "PORT": "0", "HOST": "127.0.0.1",
            "SMOKE_USERNAME": username, "SMOKE_PASSWORD": password,
-           "JWT_SECRET": secrets.token_hex(32), "CORS_ORIGIN": ORIGIN}
+           "JWT_SECRET": secrets.token_hex(32), "CORS_ORIGIN": ORIGIN, **extra}
     with log.open("w") as out:
         proc = subprocess.Popen([_tool("node"), str(NODE_DIR / "server.js")], stdout=out,
                                 stderr=subprocess.STDOUT, env=env)
@@ -132,3 +146,21 @@ def test_node_server_without_the_origin_is_cors_blocked(run_harness,
                       env=node_server.credentials)
     assert run.code == 1, run.output
     assert run.causes == {"socketio-cors-blocked"}, run.failed
+
+
+def test_a_websocket_only_node_server_passes_with_transports_websocket(
+        run_harness, node_websocket_only_server: NodeServer, tmp_path: Path) -> None:
+    server = node_websocket_only_server
+    refused = run_harness(server.url, "--suite", "socket", env=server.credentials)
+    assert refused.code == 1 and refused.causes == {"socketio-handshake-failed"}, refused.output
+    assert "socketio.transports: [websocket]" in refused.output
+    contract = tmp_path / "contract.yaml"
+    raw = yaml.safe_load(DEFAULT_CONTRACT.read_text())
+    raw["socketio"]["transports"] = ["websocket"]
+    contract.write_text(yaml.safe_dump(raw))
+    run = run_harness(server.url, "--suite", "socket", "--contract", str(contract),
+                      env=server.credentials)
+    assert run.code == 0, run.output
+    outcomes = {check["id"].split("::")[-1]: check["outcome"] for check in run.report["checks"]}
+    assert outcomes["test_message_round_trip[message]"] == "passed", outcomes
+    assert outcomes["test_connect_refused[forged-token]"] == "passed", outcomes

@@ -311,6 +311,8 @@ OBSERVATIONS: dict[str, tuple[Callable[[ReferenceStack], object], object]] = {
     "stack-in-json": (_post_malformed, (400, True)),
     "text-plain-accepted": (_create_as_text, 201),
     "slow-under-load": (lambda s: asyncio.run(seconds_for_health(s, 9)) > 1.2, True),
+    "websocket-only-server": (
+        lambda s: _status(s, "GET", "/socket.io/?EIO=4&transport=polling"), 400),
 }
 
 

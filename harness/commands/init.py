@@ -21,7 +21,12 @@ from fixtures import DEFAULT_CONTRACT
 from harness.config.resolve import ConfigError, validate_url
 from harness.contract import load_contract
 from harness.judge.normalise import aggregate, reported_services, status_word
-from harness.probes.engineio import HandshakeError, handshake_path, parse_open_packet
+from harness.probes.engineio import (
+    HandshakeError,
+    decode_error,
+    handshake_path,
+    parse_open_packet,
+)
 from harness.probes.http import HttpProbeClient
 from harness.probes.model import HttpAnswer, HttpRequest, json_request
 
@@ -59,6 +64,7 @@ class Findings:
     aggregate: Aggregate | None = None
     socket: tuple[str, str] | None = None
     socket_seen: list[str] = field(default_factory=list)
+    websocket_only: bool = False
     routes: dict[str, str] = field(default_factory=dict)
     login: tuple[str, int] | None = None
     sent: int = 0
@@ -114,6 +120,11 @@ async def _socket(client: HttpProbeClient, found: Findings) -> None:
         try:
             packet = parse_open_packet(answer.text)
         except HandshakeError as exc:
+            refusal = decode_error(answer.text) or answer.text[:80]
+            if answer.status == 400 and "transport" in refusal.lower():
+                found.socket, found.websocket_only = (path, f"polling refused ({refusal}): "
+                                                      "websockets only"), True
+                return
             found.socket_seen.append(f"{path}: {answer.status or answer.error} ({exc})")
             continue
         if answer.status == 200:
@@ -258,6 +269,9 @@ def _socket_lines(found: Findings) -> list[str]:
         lines = ["socketio:", f"  path: /socket.io/                  # not found: "
                  f"{'; '.join(found.socket_seen)[:160]}",
                  "  # url: https://chat.example.com  # when the gateway does not proxy it"]
+    if found.websocket_only:
+        lines.append("  transports: [websocket]            # found: the polling handshake is "
+                     "refused")
     return lines + [
         "  auth_field: token                  # guessed: connect with auth {token: JWT}",
         "  join_event: \"conversation:join\"    # guessed; or join_conversation",

@@ -155,6 +155,16 @@ class SocketIO(_Model):
     join_payload: Any = Field(None, description="the join payload template (an object or a "
                               "bare value); {conversation_id} is filled in. Default: "
                               "{join_field: conversation_id}")
+    transports: list[Literal["polling", "websocket"]] = Field(
+        ["polling", "websocket"], min_length=1,
+        description="the transports the server accepts: [websocket] for a server started with "
+        "transports: ['websocket'] (no polling handshake, no upgrade: sessions open over "
+        "websocket directly)")
+
+    @property
+    def polling(self) -> bool:
+        """Whether the server takes the polling transport (the handshake and the upgrade)."""
+        return "polling" in self.transports
 
     @property
     def confirm_event(self) -> str | None:

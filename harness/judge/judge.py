@@ -124,22 +124,33 @@ class Judge:
         return session
 
     def _websocket_only(self, check: Check) -> Result:
+        if SESSION in check.probes:  # the server takes websockets only: the session's open
+            session = self._session(check)
+            return NOT_SENT if session is None else socket.websocket_only(
+                self.ctx, session.upgrade_ok, session.upgrade_seen, session.upgrade_http)
         seen = self.evidence.websocket_only
-        return NOT_SENT if seen is None else socket.websocket_only(self.ctx, seen)
+        return NOT_SENT if seen is None else socket.websocket_only(
+            self.ctx, seen.wire is not None, seen.seen, seen.http)
+
+    def _opened_by(self, session: SessionResult | None) -> Blocked:
+        """Blocked by the check that opens the session: the upgrade, or the websocket-only
+        open of a server that takes websockets only."""
+        if session is not None and session.transport == "websocket-direct":
+            return Blocked(f"{Family.WEBSOCKET_ONLY.test_name}[websocket-only]")
+        return Blocked(f"{Family.UPGRADE.test_name}[websocket]")
 
     def _refusal(self, check: Check) -> Result:
         session = self._working_session(check)
         attempt = session.connects.get(check.params["variant"]) if session else None
         if attempt is None:
-            return Blocked(f"{Family.UPGRADE.test_name}[websocket]")
+            return self._opened_by(session)
         return socket.refusal(self.ctx, attempt, session.transport)
 
     def _connect(self, check: Check) -> Result:
         session = self._session(check)
         attempt = session.connects.get("valid-token") if session else None
         if attempt is None:
-            return Blocked(f"{Family.UPGRADE.test_name}[websocket]") if session and \
-                not session.upgrade_ok else \
+            return self._opened_by(session) if session and not session.upgrade_ok else \
                 self._no_token()
         return socket.connect(self.ctx, attempt, session.transport)
 
@@ -154,7 +165,7 @@ class Judge:
         if session is not None and attempt is None and session.upgrade_ok:
             return self._no_token()
         if session is None or attempt is None:
-            return Blocked(f"{Family.UPGRADE.test_name}[websocket]")
+            return self._opened_by(session)
         if not attempt.accepted:
             return Blocked(f"{Family.CONNECT.test_name}[websocket-token]")
         if session.conversation_id is None:

@@ -27,6 +27,8 @@ NEEDS_REASON = {
     "health-route": "the contract declares no health route (health: null)",
     "expected-port": "no expected port (service_logs.expected_port in the contract, or "
                      "--expect-service NAME=URL)",
+    "polling": "the server takes websockets only (socketio.transports), and browsers apply no "
+               "CORS to websockets",
 }
 
 
@@ -47,6 +49,8 @@ def missing_inputs(config: RunConfig) -> set[str]:
         missing.add("health-route")
     if not log_ports(config):
         missing.add("expected-port")
+    if not config.contract.socketio.polling:
+        missing.add("polling")
     return missing
 
 
@@ -90,7 +94,7 @@ def build_plan(config: RunConfig) -> Plan:
     checks = [replace(check, probes=()) if check.key in left_out else check
               for check in checks]
     needed = {probe for check in checks for probe in check.probes}
-    needed |= {s.handshake for s in sessions if s.key in needed}
+    needed |= {s.handshake for s in sessions if s.key in needed and s.handshake}
     if any(session.realtime for session in sessions if session.key in needed):
         needed.add("post")
     keep = {"login", document.key if document else ""}

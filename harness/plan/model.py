@@ -80,7 +80,7 @@ class SessionSpec:
     join, a post and the realtime event (each step only when its check is planned)."""
 
     key: str
-    handshake: str
+    handshake: str  # the polling handshake's probe key; "" for a websocket-direct session
     refusals: tuple[str, ...] = ()
     connect: bool = False
     realtime: bool = False
@@ -93,6 +93,8 @@ class SessionSpec:
         step (plus the long-poll for the event)."""
         if self.transport == "websocket-only":
             return 1
+        if self.transport == "websocket-direct":
+            return 1 + int(self.second_member)
         if self.transport == "websocket":
             return 1 + 2 * int(self.second_member)
         return 2 * (len(self.refusals) + int(self.connect) + int(self.realtime)) + 1

@@ -33,14 +33,17 @@ def show_plan(config: RunConfig) -> str:
         auth = " [valid credential]" if request.auth == "valid" else ""
         lines.append(f"  {number:>3}. {request.method} {request.path}{auth}  "
                      f"({request.label or request.key})")
-    for session in plan.sessions:
-        steps = ["upgrade", *[f"CONNECT {v}" for v in session.refusals]]
+    for number, session in enumerate(plan.sessions, start=len(plan.http) + 1):
+        opening = "open (websocket only)" if session.transport.startswith("websocket-") \
+            else "upgrade"
+        steps = [opening, *[f"CONNECT {v}" for v in session.refusals]]
         if session.connect:
             steps.append("CONNECT with the token")
         if session.realtime:
             steps += ["join", "post", f"await {config.contract.socketio.message_event}"]
-        lines.append(f"  {len(plan.http) + 1:>3}. Socket.IO session over {session.transport} "
-                     f"({session.requests} request): {', '.join(steps)}")
+        plural = "s" if session.requests != 1 else ""
+        lines.append(f"  {number:>3}. Socket.IO session over {session.transport} "
+                     f"({session.requests} request{plural}): {', '.join(steps)}")
     lines.append("")
     lines.append("checks:")
     for check in plan.checks:
@@ -48,8 +51,9 @@ def show_plan(config: RunConfig) -> str:
         lines.append(f"  {check.node_id}{why}")
     if plan.conditional:
         lines.append("")
+        socket = ", a handshake without Origin, a polling session when the upgrade fails" \
+            if config.contract.socketio.polling else ""
         lines.append(f"only if a check asks for them: up to {len(plan.conditional)} more auth "
-                     "probes (the variant that failed, on every route), a handshake without "
-                     "Origin, a polling session when the upgrade fails, one quiet "
+                     f"probes (the variant that failed, on every route){socket}, one quiet "
                      "re-measurement per slow health route")
     return "\n".join(lines)

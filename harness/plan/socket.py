@@ -32,21 +32,33 @@ def socket_checks(config: RunConfig, create_planned: bool,
                   ) -> tuple[list[Check], list[HttpRequest], list[SessionSpec]]:
     """Handshake (with the origin, which also serves CORS), then one session upgrading that
     handshake's sid: refusals without and with a forged token, the authenticated connect,
-    and the realtime round trip."""
-    handshake = handshake_request(config, config.origin)
-    checks = [Check("polling", Family.HANDSHAKE, (HANDSHAKE,), priority=0)]
-    hs_key = checks[0].key
-    checks.append(Check("origin", Family.CORS, (HANDSHAKE,), needs=("origin",), after=(hs_key,),
-                        priority=2))
-    checks.append(Check("websocket", Family.UPGRADE, (SESSION,), after=(hs_key,), priority=0))
+    and the realtime round trip. A server that takes websockets only (socketio.transports)
+    gets one session opened over websocket directly instead of the handshake and upgrade."""
+    polling = config.contract.socketio.polling
+    if polling:
+        handshake = [handshake_request(config, config.origin)]
+        checks = [Check("polling", Family.HANDSHAKE, (HANDSHAKE,), priority=0)]
+        hs_key = checks[0].key
+        checks.append(Check("origin", Family.CORS, (HANDSHAKE,), needs=("origin",),
+                            after=(hs_key,), priority=2))
+        checks.append(Check("websocket", Family.UPGRADE, (SESSION,), after=(hs_key,),
+                            priority=0))
+        opened_key = checks[-1].key
+    else:
+        handshake = []
+        checks = [Check("websocket-only", Family.WEBSOCKET_ONLY, (SESSION,), priority=0)]
+        hs_key = checks[0].key
+        opened_key = hs_key
+        checks.append(Check("origin", Family.CORS, (), needs=("origin", "polling"),
+                            after=(hs_key,), priority=2))
     for variant in REFUSALS:
         checks.append(Check(variant, Family.CONNECT_REFUSED, (SESSION,), after=(hs_key,),
                             priority=0, params={"variant": variant}))
     login_after = (LOGIN_KEY,) if config.credentials.kind == "login" and \
         config.contract.auth.login is not None else ()
-    upgrade_key = checks[-1 - len(REFUSALS)].key
     checks.append(Check("websocket-token", Family.CONNECT, (SESSION,), needs=("credentials",),
-                        after=(hs_key, upgrade_key, *login_after), priority=1))
+                        after=tuple(dict.fromkeys((hs_key, opened_key, *login_after))),
+                        priority=1))
     realtime = not config.read_only  # the round trip posts a message: it creates data
     if realtime:
         flow = config.contract.flow
@@ -60,10 +72,12 @@ def socket_checks(config: RunConfig, create_planned: bool,
                             priority=1, params={"event": config.contract.socketio.message_event,
                                                 "via": flow.message_via}))
     via_socket = config.contract.flow.message_via.startswith("socket:")
-    sessions = [SessionSpec(SESSION, HANDSHAKE, refusals=REFUSALS, connect=True,
-                            realtime=realtime, second_member=realtime and via_socket)]
-    if config.thorough:
+    sessions = [SessionSpec(SESSION, HANDSHAKE if polling else "", refusals=REFUSALS,
+                            connect=True, realtime=realtime,
+                            second_member=realtime and via_socket,
+                            transport="websocket" if polling else "websocket-direct")]
+    if config.thorough and polling:
         checks.append(Check("websocket-only", Family.WEBSOCKET_ONLY, (WEBSOCKET_ONLY,),
                             after=(hs_key,), priority=2))
         sessions.append(SessionSpec(WEBSOCKET_ONLY, HANDSHAKE, transport="websocket-only"))
-    return checks, [handshake], sessions
+    return checks, handshake, sessions

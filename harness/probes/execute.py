@@ -232,6 +232,13 @@ class Executor:
             self._count_socket(1)
             self.evidence.websocket_only = await session.websocket_only()
             return
+        if spec.transport == "websocket-direct":
+            session = SocketSession(self.config.contract, self.config.base_url,
+                                    self.config.timeout_s)
+            result = await session.run(None, spec.transport, spec.refusals, spec.connect,
+                                       spec.realtime, self._inputs())
+            self.evidence.sessions[spec.key] = result
+            return
         handshake = await self.send_key(spec.handshake)
         assert handshake is not None, "a session's handshake is always planned"
         if not _is_open_packet(handshake) and self.config.origin:

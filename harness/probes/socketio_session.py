@@ -91,15 +91,20 @@ class SocketSession:
         path = "/" + self.spec.path.strip("/")
         self.polling_base = url + path if self.spec.url else path
 
-    async def run(self, handshake: HttpAnswer, transport: str, refusals: tuple[str, ...],
-                  connect: bool, realtime: bool, inputs: SessionInputs) -> SessionResult:
+    async def run(self, handshake: HttpAnswer | None, transport: str,
+                  refusals: tuple[str, ...], connect: bool, realtime: bool,
+                  inputs: SessionInputs) -> SessionResult:
+        """The session's steps over `transport`: "websocket" upgrades the handshake's session,
+        "polling" stays on it, "websocket-direct" opens over websocket alone (no handshake)."""
         result = SessionResult(transport)
         started = time.perf_counter()
-        try:
-            sid = parse_open_packet(handshake.text).sid
-        except HandshakeError as exc:
-            result.upgrade_seen = f"no session to continue: {exc}"
-            return result
+        sid = ""
+        if handshake is not None:
+            try:
+                sid = parse_open_packet(handshake.text).sid
+            except HandshakeError as exc:
+                result.upgrade_seen = f"no session to continue: {exc}"
+                return result
         wire = await self._open(sid, transport, result, inputs)
         if wire is None:
             result.elapsed_s = time.perf_counter() - started
@@ -121,9 +126,14 @@ class SocketSession:
         if transport == "polling":
             result.upgrade_ok, result.upgrade_seen = True, "polling session"
             return PollingTransport(self.polling_base, sid, inputs.send_http)
-        result.path = handshake_path(self.socket_path, "websocket", sid)
         inputs.count(1)
-        upgraded = await upgrade(self.ws_origin + result.path, result.path, self.timeout_s)
+        if transport == "websocket-direct":
+            result.path = handshake_path(self.socket_path, "websocket")
+            upgraded = await open_websocket_only(self.ws_origin + result.path, result.path,
+                                                 self.timeout_s, keep=True)
+        else:
+            result.path = handshake_path(self.socket_path, "websocket", sid)
+            upgraded = await upgrade(self.ws_origin + result.path, result.path, self.timeout_s)
         result.upgrade_ok, result.upgrade_seen = upgraded.wire is not None, upgraded.seen
         result.upgrade_http = upgraded.http
         return upgraded.wire
@@ -135,6 +145,8 @@ class SocketSession:
 
     async def _reopen(self, transport: str, inputs: SessionInputs) -> Transport | None:
         """A new Engine.IO session after the server closed one (a refusal by hanging up)."""
+        if transport == "websocket-direct":
+            return await self._open("", transport, SessionResult(transport), inputs)
         answer = await inputs.send_http(HttpRequest(
             "socket:handshake-again", "GET", handshake_path(self.polling_base), "socket",
             label="Engine.IO handshake again (the server closed the session)"))

@@ -83,25 +83,28 @@ async def upgrade(url: str, path: str, timeout_s: float) -> Upgraded:
     return Upgraded(wire, "101, 3probe, upgrade sent")
 
 
-async def open_websocket_only(url: str, path: str, timeout_s: float) -> Upgraded:
-    """A websocket-only Engine.IO session: 101, then the open packet as its first frame."""
+async def open_websocket_only(url: str, path: str, timeout_s: float,
+                              keep: bool = False) -> Upgraded:
+    """A websocket-only Engine.IO session: 101, then the open packet as its first frame. The
+    websocket is closed afterwards unless `keep` (a session that goes on over it)."""
     ws, failed = await _open(url, path, "socket:websocket-only", "websocket only",
                               timeout_s)
     if failed is not None:
         return failed
     try:
         frame = await asyncio.wait_for(ws.recv(), timeout_s)
+        text = frame if isinstance(frame, str) else frame.decode("utf-8", "backslashreplace")
+        parse_open_packet(text, upgrades_required=False)
     except (asyncio.TimeoutError, TimeoutError):
+        await _quiet_close(ws)
         return Upgraded(None, "101, then no open packet within the timeout")
     except websockets.exceptions.ConnectionClosed as exc:
         return Upgraded(None, f"101, then the connection closed ({_reason(exc)})")
-    finally:
-        await _quiet_close(ws)
-    text = frame if isinstance(frame, str) else frame.decode("utf-8", "backslashreplace")
-    try:
-        parse_open_packet(text, upgrades_required=False)
     except HandshakeError as exc:
+        await _quiet_close(ws)
         return Upgraded(None, f"101, then {exc}")
+    if not keep:
+        await _quiet_close(ws)
     return Upgraded(WebSocketTransport(ws), "101, open packet")
 
 

@@ -11,7 +11,6 @@ from harness.judge.rules.leaks import leak, looks_like_proxy_error, unexpected
 from harness.probes.engineio import HandshakeError, decode_error, parse_open_packet
 from harness.probes.model import HttpAnswer
 from harness.probes.socketio_session import ConnectAttempt, SessionResult
-from harness.probes.socketio_upgrade import Upgraded
 from harness.sanitize.escape import safe_excerpt
 
 
@@ -20,8 +19,10 @@ def handshake(ctx: Context, answer: HttpAnswer) -> Finding | None:
     if answer.status != 200 or answer.error:
         decoded = server_error(answer) if answer.status in (400, 403) else None
         if decoded:
+            hint = ("; if the server takes websockets only (transports: ['websocket']), set "
+                    "socketio.transports: [websocket]") if "transport" in decoded.lower() else ""
             return ctx.finding(Cause.SOCKETIO_HANDSHAKE_FAILED, f"the polling handshake was "
-                               f"refused: {decoded}", answer)
+                               f"refused: {decoded}{hint}", answer)
         if answer.status is not None and 400 <= answer.status < 500 and \
                 answer.status not in (404, 429) and not looks_like_proxy_error(ctx, answer):
             return ctx.finding(Cause.SOCKETIO_HANDSHAKE_FAILED, "the polling handshake "
@@ -70,7 +71,8 @@ def server_error(answer: HttpAnswer) -> str | None:
 
 
 def session_evidence(ctx: Context, session: SessionResult) -> str:
-    return ctx.clean(f"GET {session.path or '(no session)'} (websocket upgrade) -> "
+    how = "websocket only" if session.transport == "websocket-direct" else "websocket upgrade"
+    return ctx.clean(f"GET {session.path or '(no session)'} ({how}) -> "
                      f"{session.upgrade_seen} [{session.elapsed_s * 1000:.0f} ms]")
 
 
@@ -88,16 +90,18 @@ def upgrade(ctx: Context, session: SessionResult) -> Finding | None:
                        evidence=session_evidence(ctx, session), socket=True)
 
 
-def websocket_only(ctx: Context, seen: Upgraded) -> Finding | None:
-    """A websocket-only session opens with the open packet as its first frame."""
-    if seen.wire is not None:
+def websocket_only(ctx: Context, opened: bool, seen: str,
+                   http: HttpAnswer | None) -> Finding | None:
+    """A websocket-only session opens with the open packet as its first frame (`seen`: what
+    happened; `http`: the server's answer when it did not switch protocols)."""
+    if opened:
         return None
-    if seen.http is not None and (seen.http.status in (429, 301, 302, 303, 307, 308) or
-                                  (looks_like_proxy_error(ctx, seen.http) and
-                                   seen.http.status not in (502, 504))):
-        return unexpected(ctx, seen.http, "101 Switching Protocols")
+    if http is not None and (http.status in (429, 301, 302, 303, 307, 308) or
+                             (looks_like_proxy_error(ctx, http) and
+                              http.status not in (502, 504))):
+        return unexpected(ctx, http, "101 Switching Protocols")
     return ctx.finding(Cause.WEBSOCKET_UPGRADE_BROKEN, "a websocket-only session failed: "
-                       f"{seen.seen}", evidence=ctx.clean(f"websocket only -> {seen.seen}"),
+                       f"{seen}", evidence=ctx.clean(f"websocket only -> {seen}"),
                        socket=True)
 
 

@@ -63,13 +63,16 @@ FAULTS: dict[str, str] = {
     "broadcast-skips-sender": "as message-via-socket, but a message sent over the socket is "
                               "announced with socket.to(room): every room member gets it but "
                               "the sender",
+    "websocket-only-server": "the Socket.IO server takes websockets only (transports: "
+                             "['websocket']): the polling handshake answers 400 'Transport "
+                             "unknown'",
 }
 
 VARIANTS: frozenset[str] = frozenset({
     "rate-limited", "login-rate-limited", "aggregate-reports-429", "health-variant",
     "nested-ids", "messages-need-query", "join-confirm-event", "event-names-variant",
     "text-plain-accepted", "slow-under-load", "cookie-auth", "message-via-socket",
-    "socket-direct", "broadcast-skips-sender",
+    "socket-direct", "broadcast-skips-sender", "websocket-only-server",
 })
 """Faults that are shapes real gateways show rather than bugs: no route breaks its contract
 (a 429 still makes a run inconclusive rather than a pass)."""

@@ -44,7 +44,9 @@ class MessagingService:
                                    settings.redis_url)
         cors = (["https://only-allowed.example"] if settings.has("cors-reject")
                 else settings.cors_origins)
-        self.sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins=cors)
+        transports = ["websocket"] if settings.has("websocket-only-server") else None
+        self.sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins=cors,
+                                        transports=transports)
         self.realtime = Realtime(settings, self.store, self.sio)
         rest = Starlette(routes=[
             Route("/health", self.health),
