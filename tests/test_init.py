@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.commands.init import MAX_REQUESTS
+from harness.commands.init_discover import MAX_REQUESTS
 from harness.config import resolve
 from harness.contract import load_contract
 from harness.engine import RunResult, run

@@ -14,7 +14,7 @@ from harness.plan.socket import HANDSHAKE, SESSION
 from harness.probes.execute import PLAIN_HANDSHAKE, Evidence
 from harness.probes.logscan import PORT_CHECK, port_hits, signature_hits
 from harness.probes.model import HttpAnswer
-from harness.probes.socketio_session import SessionResult
+from harness.probes.socketio_results import SessionResult
 
 Result = Finding | str | Blocked | None
 NOT_SENT = "not sent: the run's request budget (--max-requests or the target's rate limit)"

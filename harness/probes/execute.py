@@ -23,7 +23,8 @@ from harness.probes.engineio import HandshakeError, parse_open_packet
 from harness.probes.http import HttpProbeClient
 from harness.probes.model import HttpAnswer, HttpRequest
 from harness.probes.ngrok_agent import NgrokAgentError, Tunnel, fetch_tunnels, is_listening
-from harness.probes.socketio_session import SessionInputs, SessionResult, SocketSession
+from harness.probes.socketio_results import SessionResult
+from harness.probes.socketio_session import SessionInputs, SocketSession
 from harness.probes.socketio_upgrade import Upgraded
 
 CONCURRENCY = 16

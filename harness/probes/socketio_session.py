@@ -8,7 +8,7 @@ import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import websockets
@@ -16,6 +16,7 @@ import websockets
 from harness.contract import Contract
 from harness.probes.engineio import HandshakeError, handshake_path, parse_open_packet
 from harness.probes.model import HttpAnswer, HttpRequest
+from harness.probes.socketio_results import ConnectAttempt, SessionResult
 from harness.probes.socketio_upgrade import Upgraded, open_websocket_only, upgrade
 from harness.probes.socketio_wire import PollingTransport, SioPacket, Transport, encode
 from harness.probes.tokens import forged_token
@@ -23,44 +24,6 @@ from harness.probes.tokens import forged_token
 CONNECT, DISCONNECT, EVENT, ACK, CONNECT_ERROR = range(5)
 CLOSE_ERRORS = (websockets.exceptions.WebSocketException, asyncio.TimeoutError, OSError)
 UNCONFIRMED_JOIN_S = 0.5  # join_confirm: none: how long an `error` event may still refuse it
-
-
-@dataclass
-class ConnectAttempt:
-    """One namespace connect: accepted, refused (with the server's data), or no answer."""
-
-    variant: str
-    accepted: bool = False
-    refused: bool = False
-    data: Any = None
-    error: str | None = None
-    elapsed_s: float = 0.0
-    closed: bool = False
-
-
-@dataclass
-class SessionResult:
-    """What the session saw, step by step; it stops at the first step that could not run."""
-
-    transport: str
-    path: str = ""
-    upgrade_ok: bool = False
-    upgrade_seen: str = ""
-    upgrade_http: HttpAnswer | None = None
-    elapsed_s: float = 0.0
-    connects: dict[str, ConnectAttempt] = field(default_factory=dict)
-    conversation_id: str | None = None
-    no_conversation: str = ""
-    joined: bool | None = None
-    join_reply: Any = None
-    join_error: str | None = None
-    post: HttpAnswer | None = None
-    text: str = ""
-    event: Any = None
-    event_after_s: float | None = None
-    events_seen: int = 0
-    seen_while_joining: list[str] = field(default_factory=list)
-    text_came_as: str | None = None
 
 
 @dataclass

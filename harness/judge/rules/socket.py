@@ -10,7 +10,7 @@ from harness.judge.findings import Finding
 from harness.judge.rules.leaks import leak, looks_like_proxy_error, unexpected
 from harness.probes.engineio import HandshakeError, decode_error, parse_open_packet
 from harness.probes.model import HttpAnswer
-from harness.probes.socketio_session import ConnectAttempt, SessionResult
+from harness.probes.socketio_results import ConnectAttempt, SessionResult
 from harness.sanitize.escape import safe_excerpt
 
 

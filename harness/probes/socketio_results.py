@@ -1,0 +1,46 @@
+"""What a Socket.IO session saw, step by step: the evidence the socket rules judge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.probes.model import HttpAnswer
+
+
+@dataclass
+class ConnectAttempt:
+    """One namespace connect: accepted, refused (with the server's data), or no answer."""
+
+    variant: str
+    accepted: bool = False
+    refused: bool = False
+    data: Any = None
+    error: str | None = None
+    elapsed_s: float = 0.0
+    closed: bool = False
+
+
+@dataclass
+class SessionResult:
+    """What the session saw, step by step; it stops at the first step that could not run."""
+
+    transport: str
+    path: str = ""
+    upgrade_ok: bool = False
+    upgrade_seen: str = ""
+    upgrade_http: HttpAnswer | None = None
+    elapsed_s: float = 0.0
+    connects: dict[str, ConnectAttempt] = field(default_factory=dict)
+    conversation_id: str | None = None
+    no_conversation: str = ""
+    joined: bool | None = None
+    join_reply: Any = None
+    join_error: str | None = None
+    post: HttpAnswer | None = None
+    text: str = ""
+    event: Any = None
+    event_after_s: float | None = None
+    events_seen: int = 0
+    seen_while_joining: list[str] = field(default_factory=list)
+    text_came_as: str | None = None
