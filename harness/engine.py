@@ -208,8 +208,10 @@ def _judge_preflight(ctx: Context, executor: Executor, answers: list[HttpAnswer]
     config = ctx.config
     first = answers[0] if answers else None
     if first is not None and first.status is None and first.error in UNREACHABLE:
+        plain = first.error == "tls" and "WRONG_VERSION_NUMBER" in (first.error_detail or "")
+        hint = " (the port speaks plain HTTP: use http://)" if plain else ""
         raise Aborted("error", ctx.finding(Cause.TARGET_UNREACHABLE, f"{config.url} is "
-                      f"unreachable: {UNREACHABLE[first.error]}", first))
+                      f"unreachable: {UNREACHABLE[first.error]}{hint}", first))
     if first is not None and ngrok_code(first) == "3200":
         raise Aborted("error", leak(ctx, first, "any answer from the gateway"))  # type: ignore[arg-type]
     if first is not None and first.status == 429:

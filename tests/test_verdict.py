@@ -116,3 +116,11 @@ def test_false_greens_of_wave_one_are_errors(run_harness: Callable[..., HarnessR
     assert run.code == 2
     assert needle in run.stderr
     assert run.report is not None and run.report["verdict"] == "error"
+
+
+def test_https_to_a_plain_http_port_says_to_use_http(
+        run_engine: Callable[..., RunResult]) -> None:
+    with ReferenceStack() as stack:
+        result = run_engine({"target_url": stack.url.replace("http://", "https://")})
+    assert result.verdict == "error"
+    assert "TLS handshake failed (the port speaks plain HTTP: use http://)" in (result.error or "")

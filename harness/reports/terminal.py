@@ -102,4 +102,5 @@ def verdict_line(doc: dict[str, Any], colour: bool = False) -> str:
     word = f"\x1b[1;{COLOURS[doc['verdict']]}m{verdict}\x1b[0m" if colour else verdict
     counts = counts_phrase(doc) if doc["checks"] else "no check ran"
     return (f"VERDICT: {word} ({counts}) in {doc['duration_s']:.2f} s against {doc['target']}; "
-            f"{doc['requests_sent']} requests sent{limit}")
+            f"{doc['requests_sent']} request{'' if doc['requests_sent'] == 1 else 's'} "
+            f"sent{limit}")
