@@ -152,6 +152,21 @@ def test_a_400_on_a_list_route_quotes_it_and_points_at_the_query_key(ctx: Contex
     assert "conversationId" in found.message and "query: {name:" in found.message
 
 
+def test_a_400_to_a_post_with_the_runs_token_points_at_the_body_fields(ctx: Context) -> None:
+    answer = with_token(evidence.answer("express5-400-needs-query"))
+    answer.request = replace(answer.request, method="POST")
+    found = rest.own_answer(ctx, answer, [201])
+    assert cause_of(found) is Cause.CONTRACT_MISMATCH
+    assert "'conversationId is required'" in found.message
+    assert "flow.text_field" in found.message and "query:" not in found.message
+
+
+def test_a_400_without_the_runs_token_gets_no_contract_hint(ctx: Context) -> None:
+    found = rest.own_answer(ctx, evidence.answer("express5-400-needs-query"), [404], json=False)
+    assert cause_of(found) is Cause.CONTRACT_MISMATCH
+    assert "query:" not in found.message and "flow." not in found.message
+
+
 def test_a_401_without_the_runs_token_is_no_credential_problem(ctx: Context) -> None:
     found = rest.own_answer(ctx, evidence.answer("express5-401-nested"), [200])
     assert cause_of(found) is Cause.CONTRACT_MISMATCH

@@ -105,12 +105,14 @@ def own_answer(ctx: Context, answer: HttpAnswer, allowed: Collection[int], *,
         return ctx.finding(Cause.CREDENTIALS_REJECTED, f"{_line(answer)} refused the run's "
                            f"valid credentials ({answer.status}: {_said(answer)!r}): does this "
                            "service verify tokens with the same JWT secret as the login?", answer)
-    if answer.request.method == "GET" and answer.status in (400, 422) and not answer.error \
+    if answer.request.auth == "valid" and answer.status in (400, 422) and not answer.error \
             and leak(ctx, answer, expected) is None:
+        hint = ("if the route needs a query parameter, give it in the contract (query: {name: "
+                "\"{conversation_id}\"})") if answer.request.method == "GET" else \
+            ("if the route takes other fields, change its body in the contract (or "
+             "flow.conversation_field / flow.text_field)")
         return ctx.finding(Cause.CONTRACT_MISMATCH, f"{_line(answer)} should answer {expected} "
-                           f"but answered {answer.status} ({_said(answer)!r}): if the route needs "
-                           "a query parameter, give it in the contract (query: {name: "
-                           "\"{conversation_id}\"})", answer)
+                           f"but answered {answer.status} ({_said(answer)!r}): {hint}", answer)
     return unexpected(ctx, answer, expected)
 
 
