@@ -187,6 +187,16 @@ def test_faults_are_named_over_a_websocket_only_session(tmp_path: Path) -> None:
                            if o.check.suite == "socket")
 
 
+def test_a_second_room_member_joins_over_its_own_websocket_only_session(
+        tmp_path: Path) -> None:
+    contract = contract_file(tmp_path, {"socketio": {"transports": ["websocket"]}},
+                             base=EXAMPLES / "message-via-socket.yaml")
+    result = engine(contract, "websocket-only-server", "broadcast-skips-sender")
+    assert result.verdict == "pass", not_passed(result)
+    assert outcome(result, REALTIME) == "passed"
+    assert result.requests_by_suite["socket"] == 2  # the session and the second member's
+
+
 def test_the_websocket_only_example_is_green_on_its_variant() -> None:
     result = engine(EXAMPLES / "websocket-only.yaml", "websocket-only-server")
     assert result.verdict == "pass", not_passed(result)
