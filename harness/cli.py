@@ -122,8 +122,8 @@ def without_xdist(args: Sequence[str]) -> tuple[list[str], list[str]]:
 def run_direct(config: Any, verbose: bool = False) -> int:
     """The engine, then the reports; SIGTERM/SIGHUP end the run like Ctrl-C."""
     from harness.engine import run
+    from harness.process.signals import interrupts_as_keyboard_interrupt
     from harness.reports.present import present
-    from harness.stacks.signals import interrupts_as_keyboard_interrupt
 
     def say(line: str) -> None:
         print(f"smoke-harness: {line}", file=sys.stderr, flush=True)

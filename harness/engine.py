@@ -25,14 +25,14 @@ from harness.judge.verdict import verdict_of
 from harness.plan import Plan, build_plan
 from harness.plan.budget import fit
 from harness.plan.build import missing_inputs
-from harness.plan.model import Family
 from harness.plan.rest import LOGIN, expansion_request
 from harness.probes.execute import Evidence, Executor
 from harness.probes.http import HttpProbeClient
-from harness.probes.model import HttpAnswer
 from harness.probes.wait import wait_until_healthy
+from harness.process.signals import run_interruptible
+from harness.records.http import HttpAnswer
+from harness.records.plan import Family
 from harness.sanitize.redact import Redactor
-from harness.stacks.signals import run_interruptible
 from harness.stacks.start import StartedStack, start_stack
 
 HEALTH_FAMILIES = (Family.HEALTH_DOCUMENT, Family.AGGREGATE, Family.ALIAS)
@@ -101,7 +101,7 @@ def run(config: RunConfig, only: Iterable[str] | None = None,
         result.root_causes = [RootCause(exc.finding.cause, exc.finding.message,
                                         exc.finding.evidence)]
     except KeyboardInterrupt:
-        from harness.stacks.signals import received
+        from harness.process.signals import received
 
         result.verdict = "inconclusive"
         result.error = (f"interrupted ({received() or 'SIGINT'}) before every check was "

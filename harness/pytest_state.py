@@ -17,8 +17,8 @@ from typing import Any
 
 from harness.config import RunConfig
 from harness.plan.build import build_plan
-from harness.plan.model import Check
 from harness.plan.show import plan_config
+from harness.records.plan import Check
 
 WORKER_KEY = "smoke_cases"
 WORKER_WAIT_S = 900.0  # bound on a worker waiting for the controller's judged outcomes
@@ -125,8 +125,8 @@ class SmokeState:
     def execute(self, selected: list[str] | None, allure_dir: str | None = None,
                 signals: bool = True) -> None:
         from harness.engine import run
+        from harness.process.signals import interrupts_as_keyboard_interrupt
         from harness.reports.document import build_document
-        from harness.stacks.signals import interrupts_as_keyboard_interrupt
 
         assert self.run_config is not None, "only the controller executes"
         if signals:

@@ -7,7 +7,7 @@ import pytest
 from harness.config.resolve import resolve
 from harness.plan.budget import RESERVE, fit
 from harness.plan.build import build_plan
-from harness.plan.model import Plan
+from harness.records.plan import Plan
 
 
 @pytest.fixture(scope="module")

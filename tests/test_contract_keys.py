@@ -23,8 +23,8 @@ from harness.contract.model import KnownIssue
 from harness.contract.paths import dig, first_scalar
 from harness.engine import RunResult, run
 from harness.plan import build_plan
-from harness.plan.model import Check, Family
 from harness.probes.socketio_session import SocketSession
+from harness.records.plan import Check, Family
 from harness.stacks.reference import ReferenceStack
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.probes.engineio import HandshakeError, decode_error, handshake_path, parse_open_packet
+from harness.records.engineio import HandshakeError, decode_error, handshake_path, parse_open_packet
 
 GOOD = ('0{"sid":"abc","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,'
         '"maxPayload":1000000}')

@@ -10,8 +10,8 @@ from harness.judge.context import Context
 from harness.judge.findings import Finding
 from harness.judge.outcomes import FAILED, Outcome
 from harness.judge.root_causes import rank_root_causes
-from harness.plan.model import Check, Family
 from harness.probes.execute import Evidence
+from harness.records.plan import Check, Family
 from harness.sanitize.redact import Redactor
 
 

@@ -11,7 +11,7 @@ from harness.config import resolve
 from harness.judge.causes import Cause
 from harness.judge.context import Context
 from harness.judge.rules import rest
-from harness.probes.model import HttpAnswer
+from harness.records.http import HttpAnswer
 from harness.sanitize.redact import Redactor
 
 

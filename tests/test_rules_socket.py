@@ -10,7 +10,7 @@ from harness.config import resolve
 from harness.judge.causes import Cause
 from harness.judge.context import Context
 from harness.judge.rules import socket
-from harness.probes.socketio_results import ConnectAttempt
+from harness.records.session import ConnectAttempt
 from harness.sanitize.redact import Redactor
 
 ORIGIN = "http://localhost:3000"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.stacks import signals
+from harness.process import signals
 from harness.stacks.docker import RUN_ID_ENV
 from tests.test_hermetic import COMPOSE_FILE, leftovers, require_compose, require_docker
 

@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.judge.normalise import aggregate, reported_services, status_word
-from harness.probes.engineio import (
+from harness.probes.http import HttpProbeClient
+from harness.records.engineio import (
     HandshakeError,
     decode_error,
     handshake_path,
     parse_open_packet,
 )
-from harness.probes.http import HttpProbeClient
-from harness.probes.model import HttpAnswer, HttpRequest, json_request
+from harness.records.http import HttpAnswer, HttpRequest, json_request
 
 HEALTH_PATHS = ("/api/health", "/health")
 AGGREGATE_PATHS = ("/api/health/aggregate", "/api/health/services")

@@ -7,10 +7,10 @@ import asyncio
 import websockets
 
 from harness.config.resolve import ConfigError, validate_url
-from harness.probes.engineio import HandshakeError, handshake_path, parse_open_packet
 from harness.probes.http import HttpProbeClient
-from harness.probes.model import HttpRequest
 from harness.probes.socketio_wire import CLIENT_HEADERS, WS_FRAME_CAP, connect_no_redirect
+from harness.records.engineio import HandshakeError, handshake_path, parse_open_packet
+from harness.records.http import HttpRequest
 from harness.sanitize.escape import safe_excerpt
 
 

@@ -4,5 +4,5 @@ Owns the cause registry (`causes`), findings (`findings`), the normal form of re
 (`normalise`), the rules (`rules/`, one family per module), the outcome of every check with
 blocked and known issues (`outcomes`), the causal ranking with correlated summaries
 (`root_causes`) and the verdict (`verdict`). May import `harness.contract`, `harness.plan`,
-`harness.probes.model` and `harness.sanitize`; never sends anything.
+`harness.records.http` and `harness.sanitize`; never sends anything.
 """

@@ -10,7 +10,7 @@ from harness.config import RunConfig
 from harness.contract import Contract
 from harness.judge.causes import Cause
 from harness.judge.findings import Finding
-from harness.probes.model import HttpAnswer
+from harness.records.http import HttpAnswer
 from harness.sanitize.escape import escape_control, safe_excerpt
 from harness.sanitize.redact import Redactor
 

@@ -9,12 +9,12 @@ from harness.judge.findings import Finding
 from harness.judge.outcomes import Blocked
 from harness.judge.rules import health, logs, rest, socket
 from harness.plan.health import log_ports
-from harness.plan.model import Check, Family
 from harness.plan.socket import HANDSHAKE, SESSION
 from harness.probes.execute import PLAIN_HANDSHAKE, Evidence
 from harness.probes.logscan import PORT_CHECK, port_hits, signature_hits
-from harness.probes.model import HttpAnswer
-from harness.probes.socketio_results import SessionResult
+from harness.records.http import HttpAnswer
+from harness.records.plan import Check, Family
+from harness.records.session import SessionResult
 
 Result = Finding | str | Blocked | None
 NOT_SENT = "not sent: the run's request budget (--max-requests or the target's rate limit)"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from harness.contract.model import KnownIssue
 from harness.judge.causes import Cause
 from harness.judge.findings import Finding
-from harness.plan.model import Check, Plan
+from harness.records.plan import Check, Plan
 
 PASSED, FAILED, BLOCKED, NOT_TESTED, KNOWN = (
     "passed", "failed", "blocked", "not-tested", "known-issue")

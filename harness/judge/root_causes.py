@@ -12,8 +12,8 @@ from harness.judge.causes import Cause
 from harness.judge.context import Context
 from harness.judge.normalise import aggregate, error_text, reported_services
 from harness.judge.outcomes import BLOCKED, FAILED, Outcome
-from harness.plan.model import Family
 from harness.probes.execute import Evidence
+from harness.records.plan import Family
 
 
 @dataclass

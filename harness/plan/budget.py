@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from harness.plan.model import Plan
+from harness.records.plan import Plan
 
 RESERVE = 2  # requests kept back for follow-ups (a re-handshake, a quiet re-measurement)
 

@@ -6,7 +6,6 @@ from dataclasses import replace
 
 from harness.config import RunConfig
 from harness.plan.health import document_request, health_checks, log_ports
-from harness.plan.model import Check, Plan
 from harness.plan.rest import (
     CREATE,
     auth_checks,
@@ -15,7 +14,8 @@ from harness.plan.rest import (
     unknown_route_check,
 )
 from harness.plan.socket import socket_checks
-from harness.probes.model import HttpRequest
+from harness.records.http import HttpRequest
+from harness.records.plan import Check, Plan
 
 NEEDS_REASON = {
     "credentials": "no credentials (set SMOKE_TOKEN, or SMOKE_USERNAME and SMOKE_PASSWORD)",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from harness.config import RunConfig
 from harness.contract.paths import url_port
-from harness.plan.model import Check, Family
 from harness.probes.logscan import PORT_CHECK
-from harness.probes.model import HttpRequest
+from harness.records.http import HttpRequest
+from harness.records.plan import Check, Family
 
 DOCUMENT = "health:document"
 AGGREGATE = "health:aggregate"

@@ -9,9 +9,9 @@ from urllib.parse import quote
 
 from harness.config import RunConfig
 from harness.contract import Contract, Route
-from harness.plan.model import Check, Family
-from harness.probes.model import HttpRequest, json_request
 from harness.probes.tokens import TOKEN_VARIANTS, TokenVariant
+from harness.records.http import HttpRequest, json_request
+from harness.records.plan import Check, Family
 
 MALFORMED_JSON = b'{"title": "smoke-malformed", "participants": [}'
 PADDING_FIELD = "smokePadding"

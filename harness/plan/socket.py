@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from harness.config import RunConfig
-from harness.plan.model import Check, Family, SessionSpec
 from harness.plan.rest import CREATE, LOGIN_KEY
-from harness.probes.engineio import handshake_path
-from harness.probes.model import HttpRequest
+from harness.records.engineio import handshake_path
+from harness.records.http import HttpRequest
+from harness.records.plan import Check, Family, SessionSpec
 
 HANDSHAKE = "socket:handshake"
 SESSION = "socket:session"

@@ -16,16 +16,16 @@ from dataclasses import dataclass, field, replace
 
 from harness.config import RunConfig
 from harness.contract.paths import ID_PATHS, TOKEN_PATHS, first_scalar, with_defaults
-from harness.plan.model import Family, Plan, SessionSpec
 from harness.plan.rest import CREATE, LOGIN, POST
 from harness.plan.socket import HANDSHAKE, handshake_request
-from harness.probes.engineio import HandshakeError, parse_open_packet
 from harness.probes.http import HttpProbeClient
-from harness.probes.model import HttpAnswer, HttpRequest
 from harness.probes.ngrok_agent import NgrokAgentError, Tunnel, fetch_tunnels, is_listening
-from harness.probes.socketio_results import SessionResult
 from harness.probes.socketio_session import SessionInputs, SocketSession
 from harness.probes.socketio_upgrade import Upgraded
+from harness.records.engineio import HandshakeError, parse_open_packet
+from harness.records.http import HttpAnswer, HttpRequest
+from harness.records.plan import Family, Plan, SessionSpec
+from harness.records.session import SessionResult
 
 CONCURRENCY = 16
 PLAIN_HANDSHAKE = "socket:handshake-plain"

@@ -18,8 +18,8 @@ from http.cookiejar import CookieJar, DefaultCookiePolicy
 import httpx
 
 from harness import __version__
-from harness.probes.model import HttpAnswer, HttpRequest
 from harness.probes.ratelimit import BudgetTracker
+from harness.records.http import HttpAnswer, HttpRequest
 
 BASE_HEADERS = {
     "ngrok-skip-browser-warning": "1",

@@ -14,12 +14,12 @@ from typing import Any
 import websockets
 
 from harness.contract import Contract
-from harness.probes.engineio import HandshakeError, handshake_path, parse_open_packet
-from harness.probes.model import HttpAnswer, HttpRequest
-from harness.probes.socketio_results import ConnectAttempt, SessionResult
 from harness.probes.socketio_upgrade import Upgraded, open_websocket_only, upgrade
 from harness.probes.socketio_wire import PollingTransport, SioPacket, Transport, encode
 from harness.probes.tokens import forged_token
+from harness.records.engineio import HandshakeError, handshake_path, parse_open_packet
+from harness.records.http import HttpAnswer, HttpRequest
+from harness.records.session import ConnectAttempt, SessionResult
 
 CONNECT, DISCONNECT, EVENT, ACK, CONNECT_ERROR = range(5)
 CLOSE_ERRORS = (websockets.exceptions.WebSocketException, asyncio.TimeoutError, OSError)

@@ -14,8 +14,6 @@ from typing import Any
 
 import websockets
 
-from harness.probes.engineio import HandshakeError, parse_open_packet
-from harness.probes.model import HttpAnswer, HttpRequest
 from harness.probes.socketio_wire import (
     CLIENT_HEADERS,
     WS_FRAME_CAP,
@@ -23,6 +21,8 @@ from harness.probes.socketio_wire import (
     WebSocketTransport,
     connect_no_redirect,
 )
+from harness.records.engineio import HandshakeError, parse_open_packet
+from harness.records.http import HttpAnswer, HttpRequest
 from harness.sanitize.escape import safe_excerpt
 
 CLOSE_ERRORS = (websockets.exceptions.WebSocketException, asyncio.TimeoutError, OSError)

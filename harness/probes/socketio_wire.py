@@ -19,8 +19,8 @@ import websockets
 from websockets.asyncio.client import connect
 from websockets.protocol import State
 
-from harness.probes.engineio import RECORD_SEPARATOR, handshake_path
-from harness.probes.model import HttpAnswer, HttpRequest
+from harness.records.engineio import RECORD_SEPARATOR, handshake_path
+from harness.records.http import HttpAnswer, HttpRequest
 
 WS_FRAME_CAP = 256 * 1024
 CLIENT_HEADERS = {"ngrok-skip-browser-warning": "1"}

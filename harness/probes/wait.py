@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from harness.config import RunConfig
 from harness.plan.health import document_request
 from harness.probes.http import HttpProbeClient
-from harness.probes.model import HttpAnswer
+from harness.records.http import HttpAnswer
 
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
 FIRST_DELAY_S = 0.25

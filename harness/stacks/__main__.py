@@ -11,7 +11,7 @@ import argparse
 import sys
 import time
 
-from harness.stacks import signals
+from harness.process import signals
 from harness.stacks.docker import HermeticError, ServiceStartFailed
 
 

@@ -18,8 +18,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from harness.process import signals
 from harness.sanitize.redact import Redactor
-from harness.stacks import signals
 from harness.stacks.composefile import ComposeFile, compose_cli_reason
 from harness.stacks.docker import (
     LOOPBACK,

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.sanitize.redact import Redactor
+from harness.stacks.errors import HermeticError, ServiceStartFailed
 
 # The harness removes what it starts itself (try/finally, signal handler, label sweep), so
 # testcontainers' Ryuk reaper (an image that must be pulled) is off unless asked for.
@@ -45,21 +46,6 @@ PROJECT_LABEL = "smoke-harness.project"
 RUN_ID_ENV = "SMOKE_HERMETIC_RUN_ID"
 LOOPBACK = "127.0.0.1"
 _RUN_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,40}$")
-
-
-class HermeticError(Exception):
-    """The containers could not be started (no Docker, missing image, a service never ready)."""
-
-
-class ServiceStartFailed(HermeticError):
-    """A service crashed or never became ready: which one, its exit code, its last log lines."""
-
-    def __init__(self, message: str, service: str, exit_code: int | None,
-                 log_tail: list[str]) -> None:
-        super().__init__(message)
-        self.service = service
-        self.exit_code = exit_code
-        self.log_tail = log_tail
 
 
 def run_labels(run_id: str, keep_s: float, project: str = "") -> dict[str, str]:

@@ -18,8 +18,8 @@ from typing import Any
 
 import docker.errors
 
+from harness.process import signals
 from harness.sanitize.redact import Redactor
-from harness.stacks import signals
 from harness.stacks.docker import (
     LOOPBACK,
     RUN_LABEL,

@@ -18,8 +18,8 @@ from harness.judge.normalise import (
     status_word,
 )
 from harness.judge.rules.leaks import has_stack_trace, leak, ngrok_code, unexpected
-from harness.probes.model import HttpAnswer
 from harness.probes.ngrok_agent import Tunnel
+from harness.records.http import HttpAnswer
 
 
 def document(ctx: Context, answer: HttpAnswer) -> Finding | None:

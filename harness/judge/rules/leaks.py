@@ -10,7 +10,7 @@ from collections.abc import Mapping as MappingABC
 from harness.judge.causes import Cause
 from harness.judge.context import Context, is_html
 from harness.judge.findings import Finding
-from harness.probes.model import HttpAnswer
+from harness.records.http import HttpAnswer
 from harness.sanitize.escape import safe_excerpt
 
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)

@@ -17,7 +17,7 @@ from harness.judge.rules.leaks import (
     statuses,
     unexpected,
 )
-from harness.probes.model import HttpAnswer
+from harness.records.http import HttpAnswer
 from harness.sanitize.escape import safe_excerpt
 
 

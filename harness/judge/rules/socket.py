@@ -8,9 +8,9 @@ from harness.judge.causes import Cause
 from harness.judge.context import Context
 from harness.judge.findings import Finding
 from harness.judge.rules.leaks import leak, looks_like_proxy_error, unexpected
-from harness.probes.engineio import HandshakeError, decode_error, parse_open_packet
-from harness.probes.model import HttpAnswer
-from harness.probes.socketio_results import ConnectAttempt, SessionResult
+from harness.records.engineio import HandshakeError, decode_error, parse_open_packet
+from harness.records.http import HttpAnswer
+from harness.records.session import ConnectAttempt, SessionResult
 from harness.sanitize.escape import safe_excerpt
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
-from harness.probes.model import HttpRequest
+from harness.records.http import HttpRequest
 
 
 class Family(Enum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.probes.model import HttpAnswer
+from harness.records.http import HttpAnswer
 
 
 @dataclass
