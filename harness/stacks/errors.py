@@ -1,4 +1,4 @@
-"""Why a stack did not start, as types the engine catches (no Docker import needed to catch them)."""
+"""Why a stack did not start, as types the engine catches without importing Docker."""
 
 from __future__ import annotations
 
