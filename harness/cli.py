@@ -79,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, ContractError) as exc:
         return _fail(f"configuration error: {exc}", options.report_json)
     if options.show_plan:
-        from harness.plan.show import show_plan
+        from harness.reports.plan_text import show_plan
 
         print(show_plan(config))
         return 0

@@ -1,8 +1,12 @@
 """The pytest plugin: options, the run's checks as parametrized tests, cause-aware reports.
 
-The engine judges every check once (in the controller under xdist); a suite test only shows
-its check's outcome: passed, failed with its finding, skipped when blocked or not tested,
-xfailed for a known issue. Options come from harness.config.options, declared once.
+The run is planned once, in `pytest_sessionstart`; its checks are the cases pytest collects.
+The engine judges every check once: after collection (the selected checks), or, under xdist,
+in the controller before the workers start, which get the judged cases through `workerinput`.
+`--collect-only` plans and sends nothing. A suite test only shows its check's outcome: passed,
+failed with its finding, skipped when blocked or not tested, xfailed for a known issue.
+Options come from harness.config.options, declared once; the CLI hands its resolved
+configuration over as the plugin named `smoke-cli`.
 """
 
 from __future__ import annotations
@@ -10,12 +14,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from xdist import is_xdist_controller, is_xdist_worker
+from xdist import is_xdist_worker
 
 from harness.config import ConfigError, resolve
 from harness.config.options import OPTIONS, flags_for_pytest
 from harness.contract import ContractError
 from harness.pytest_state import WORKER_KEY, CheckCase, SmokeState
+
+HANDOVER = "smoke-cli"
 
 STATE = pytest.StashKey[SmokeState]()
 MARKERS = ("writes: creates data on the target (not sent with --read-only)",
@@ -40,27 +46,27 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Resolve and plan once, in the controller; a worker takes the controller's cases.
+    """Resolve and plan once, in the controller; a worker takes the controller's judged cases.
 
-    Under xdist the controller judges every planned check while the workers start.
+    Under xdist the controller judges every planned check here, before xdist starts the
+    workers (its own sessionstart runs last) and hands them the outcomes.
     """
     config = session.config
     if is_xdist_worker(session):
         config.stash[STATE] = SmokeState.from_worker(config.workerinput[WORKER_KEY])  # type: ignore[attr-defined]
         return
-    handed = next((p for p in config.pluginmanager.get_plugins()
-                   if hasattr(p, "run_config") and hasattr(p, "verbose")), None)
+    handed = config.pluginmanager.get_plugin(HANDOVER)
     try:
         run_config = handed.run_config if handed is not None else resolve(
             {option.dest: config.getoption(option.dest) for option in OPTIONS})
     except (ConfigError, ContractError) as exc:
         pytest.exit(f"smoke-harness configuration error: {exc}", returncode=2)
-    state = config.stash[STATE] = SmokeState.planned(
+    state = config.stash[STATE] = SmokeState.planning(
         run_config, verbose=handed is not None and handed.verbose)
     if handed is not None:
         handed.state = state
-    if _controller(session):
-        state.start_in_background(_allure_dir(config))
+    if _distributing(config):
+        state.execute(None, _allure_dir(config))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -69,7 +75,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     state = metafunc.config.stash[STATE]
     name = metafunc.function.__name__
-    cases = [case for case in state.cases if case.test_name == name]
+    shown_by = f"{metafunc.module.__name__.replace('.', '/')}.py::{name}"
+    cases = [case for case in state.cases if case.shown_by == shown_by]
     metafunc.parametrize("smoke_check", [
         pytest.param(case, id=case.id, marks=[pytest.mark.writes] if case.writes else [])
         for case in cases], indirect=True)
@@ -87,9 +94,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Without xdist, judge exactly the selected checks (and what they depend on) now."""
+    """Without xdist, judge exactly the selected checks (and what they depend on) now;
+    `--collect-only` sends nothing."""
     state = session.config.stash[STATE]
-    if is_xdist_worker(session) or _controller(session):
+    if is_xdist_worker(session) or _distributing(session.config) or \
+            session.config.option.collectonly:
         return
     selected = [item.callspec.params["smoke_check"].key for item in session.items
                 if hasattr(item, "callspec") and "smoke_check" in item.callspec.params]
@@ -97,9 +106,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         state.execute(selected, _allure_dir(session.config))
 
 
-def _controller(session: pytest.Session) -> bool:
-    """The xdist controller (xdist may be switched off with -p no:xdist)."""
-    return hasattr(session.config.option, "dist") and is_xdist_controller(session)
+def _distributing(config: pytest.Config) -> bool:
+    """This process is xdist's controller: it will start workers (not with --collect-only,
+    -n 0 or -p no:xdist)."""
+    return config.pluginmanager.has_plugin("dsession")
 
 
 def _allure_dir(config: pytest.Config) -> str | None:
@@ -164,10 +174,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(STATE, None)
-    if state is None or is_xdist_worker(session):
-        return
-    state.finish_background()
-    if state.result is None:
+    if state is None or is_xdist_worker(session) or state.result is None:
         return
     state.write_reports()
     if session.config.pluginmanager.get_plugin("terminalreporter") is None:

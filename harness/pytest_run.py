@@ -18,11 +18,16 @@ SUITES_DIR = Path(suites.__file__).parent
 
 
 class HandOver:
-    """The CLI's resolved configuration, for the plugin in this process."""
+    """The CLI's resolved configuration, for the plugin in this process: registered under the
+    name `smoke-cli` (pluggy names a plugin object by its `__name__`)."""
 
     def __init__(self, run_config: RunConfig, verbose: bool) -> None:
+        from harness.plugin import HANDOVER
+
+        self.__name__ = HANDOVER
         self.run_config = run_config
         self.verbose = verbose
+        self.state: Any = None
 
 
 def pytest_args(config: RunConfig, values: dict[str, Any], passthrough: Sequence[str]) -> list[str]:
@@ -43,15 +48,9 @@ def run_through_pytest(config: RunConfig, values: dict[str, Any],
                        passthrough: Sequence[str]) -> int:
     import pytest
 
-    from harness.judge.verdict import EXIT_CODES
-
     handed = HandOver(config, bool(values.get("verbose")))
     code = int(pytest.main(pytest_args(config, values, passthrough), plugins=[handed]))
-    state = _state_of(handed)
+    state = handed.state
     if state is None or state.result is None:
         return 2 if code not in (0, 1) else code
-    return EXIT_CODES[state.result.verdict]
-
-
-def _state_of(handed: HandOver) -> Any:
-    return getattr(handed, "state", None)
+    return int(state.exit_code())

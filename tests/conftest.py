@@ -16,6 +16,7 @@ import pytest
 
 from harness.config import resolve
 from harness.engine import RunResult, run
+from harness.judge.kinds import shown_key
 from harness.stacks.reference import ReferenceStack
 
 REPORT_KEYS = {"verdict", "target", "started_at", "duration_s", "requests_sent", "root_causes",
@@ -136,5 +137,5 @@ def run_engine() -> Callable[..., RunResult]:
 
 def failed_causes(result: RunResult) -> dict[str, str]:
     """Failed check key -> cause code of an in-process run."""
-    return {o.check.key: o.cause.code for o in result.outcomes
+    return {shown_key(o.check.key): o.cause.code for o in result.outcomes
             if o.outcome == "failed" and o.cause is not None}

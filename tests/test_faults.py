@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from harness.engine import RunResult
+from harness.judge.kinds import shown_key
 from harness.reports.document import build_document
 from harness.reports.terminal import render
 from harness.sanitize.redact import MASK
@@ -73,9 +74,9 @@ def test_port_mismatch_is_one_sentence_naming_both_ports(
     expected = result.config.expected_services["messaging"].rsplit(":", 1)[1]
     assert f"expected :{expected}" in first.summary and "health says :" in first.summary
     assert first.blocked > 0, "the checks that needed the login are blocked, not failed"
-    login = next(o for o in result.outcomes if o.check.key == "test_login[login]")
+    login = next(o for o in result.outcomes if shown_key(o.check.key) == "test_login[login]")
     assert all(o.blocked_by == login.check.key for o in result.outcomes
-               if o.outcome == "blocked" and o.check.family.name == "LIST")
+               if o.outcome == "blocked" and o.check.kind == "list")
 
 
 def test_dependency_behind_auth_is_said(run_engine: Callable[..., RunResult]) -> None:
@@ -88,7 +89,7 @@ def test_dependency_behind_auth_is_said(run_engine: Callable[..., RunResult]) ->
 def test_real_gateway_variants_stay_green(variant: str,
                                           run_engine: Callable[..., RunResult]) -> None:
     result = run_engine({"faults": [variant]})
-    assert result.verdict == "pass", [(o.check.key, o.message) for o in result.outcomes
+    assert result.verdict == "pass", [(shown_key(o.check.key), o.message) for o in result.outcomes
                                       if o.outcome not in ("passed", "not-tested")]
 
 
@@ -99,7 +100,7 @@ def test_rate_limits_behind_the_gateway_are_never_a_pass(
     assert result.verdict == "inconclusive"
     assert not result.root_causes, "a rate limit is not a contract failure"
     assert any("rate-limited" in o.message for o in result.outcomes)
-    passed = {o.check.key for o in result.outcomes if o.outcome == "passed"}
+    passed = {shown_key(o.check.key) for o in result.outcomes if o.outcome == "passed"}
     assert "test_health_document[gateway]" in passed
     assert "test_rejects[GET /api/conversations-no-token]" in passed, \
         "a limit on one route (the login's own) does not stop the checks that need no token"
@@ -110,7 +111,8 @@ def test_rate_limits_behind_the_gateway_are_never_a_pass(
 def test_a_rate_limited_login_is_named_in_what_was_not_tested(
         run_engine: Callable[..., RunResult]) -> None:
     result = run_engine({"faults": ["login-rate-limited"]})
-    needing = [o for o in result.outcomes if o.check.key == "test_lists[GET /api/conversations]"]
+    needing = [o for o in result.outcomes
+               if shown_key(o.check.key) == "test_lists[GET /api/conversations]"]
     assert needing and "the login was rate-limited: 429, Retry-After 900" in needing[0].reason
 
 
@@ -118,7 +120,7 @@ def test_thorough_plan_adds_the_matrix_and_a_websocket_only_session(
         run_engine: Callable[..., RunResult]) -> None:
     healthy = run_engine({"thorough": True})
     assert healthy.verdict == "pass"
-    assert any(o.check.key == "test_websocket_only_session[websocket-only]"
+    assert any(shown_key(o.check.key) == "test_websocket_only_session[websocket-only]"
                for o in healthy.outcomes)
     broken = run_engine({"thorough": True, "faults": ["dual-upgrade"]})
     assert {root.cause.code for root in broken.root_causes} == {"websocket-upgrade-broken"}

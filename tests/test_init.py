@@ -15,6 +15,7 @@ from harness.commands.init_discover import MAX_REQUESTS
 from harness.config import resolve
 from harness.contract import load_contract
 from harness.engine import RunResult, run
+from harness.judge.kinds import shown_key
 from harness.stacks.reference import ReferenceStack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +34,7 @@ def run_with(stack: ReferenceStack, contract: Path) -> RunResult:
 
 
 def not_passed(result: RunResult) -> dict[str, str]:
-    return {o.check.key: f"{o.outcome}: {o.message}" for o in result.outcomes
+    return {shown_key(o.check.key): f"{o.outcome}: {o.message}" for o in result.outcomes
             if o.outcome != "passed" and o.check.key not in result.plan.left_out}
 
 

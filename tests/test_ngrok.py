@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from harness.engine import RunResult
+from harness.judge.kinds import shown_key
 from harness.stacks.reference.stack import unused_port
 from tests.conftest import HarnessRun
 
@@ -47,7 +48,8 @@ def test_tunnel_to_a_port_where_nothing_listens(run_engine: Callable[..., RunRes
                             "config": {"addr": f"http://localhost:{dead}"}}]}
     with serve(200, json.dumps(tunnels), {"content-type": "application/json"}) as agent:
         result = run_engine({"ngrok_api": agent})
-    tunnel = next(o for o in result.outcomes if o.check.key == "test_tunnel_upstream[agent]")
+    tunnel = next(o for o in result.outcomes
+                  if shown_key(o.check.key) == "test_tunnel_upstream[agent]")
     assert tunnel.outcome == "failed" and tunnel.cause is not None
     assert tunnel.cause.code == "ngrok-upstream-refused"
     assert f"localhost:{dead}" in tunnel.message

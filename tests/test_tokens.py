@@ -7,7 +7,7 @@ import warnings
 import jwt
 import pytest
 
-from harness.probes.tokens import expired_token, forged_token, unsigned_token
+from harness.plan.tokens import expired_token, forged_token, unsigned_token
 
 SECRET = "a-secret-of-at-least-32-bytes-for-hs256"
 

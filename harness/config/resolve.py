@@ -17,8 +17,9 @@ from urllib.parse import urlsplit
 from fixtures import DEFAULT_CONTRACT
 from harness.config.options import OPTIONS, SUITES
 from harness.contract import Contract, load_contract
-from harness.probes.ngrok_agent import DEFAULT_AGENT_API, NgrokAgentError, public_url
 from harness.sanitize.url import strip_userinfo
+
+DEFAULT_AGENT_API = "http://127.0.0.1:4040"
 
 
 class ConfigError(Exception):
@@ -147,7 +148,7 @@ def _split_base(url: str, base_path: str) -> tuple[str, str]:
     parts = urlsplit(url)
     path = parts.path.rstrip("/")
     origin = f"{parts.scheme}://{parts.netloc}"
-    base = "/" + base_path.strip("/") if base_path.strip("/") else ""
+    base = _base(base_path)
     if path and path != base:
         hint = (f"pass --base-path {path} if the gateway serves the contract's routes under "
                 f"{path}" if not base else f"it differs from the base path {base}")
@@ -155,6 +156,10 @@ def _split_base(url: str, base_path: str) -> tuple[str, str]:
                           f"already start at the root (e.g. /api/health); give the gateway's "
                           f"root URL, or {hint}")
     return origin, base
+
+
+def _base(base_path: str) -> str:
+    return "/" + base_path.strip("/") if base_path.strip("/") else ""
 
 
 def resolve(values: Mapping[str, Any], env: Mapping[str, str] | None = None) -> RunConfig:
@@ -179,13 +184,9 @@ def resolve(values: Mapping[str, Any], env: Mapping[str, str] | None = None) -> 
     if timeout <= 0:
         raise ConfigError("the timeout must be a positive number of seconds")
     ngrok_api = pick("ngrok_api")
-    if url == "ngrok":
-        ngrok_api = ngrok_api or DEFAULT_AGENT_API
-        try:
-            url = public_url(validate_url(ngrok_api, "--ngrok-api"), timeout)
-        except NgrokAgentError as exc:
-            raise ConfigError(f"target `ngrok`: {exc}") from None
-    base_path = ""
+    if url == "ngrok":  # the agent is asked for its public URL where stacks start
+        ngrok_api, url, stack = ngrok_api or DEFAULT_AGENT_API, None, "ngrok"
+    base_path = _base(pick("base_path") or contract.base_path)
     if url:
         url, had_userinfo = strip_userinfo(validate_url(str(url)))
         if had_userinfo:

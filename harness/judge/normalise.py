@@ -2,17 +2,22 @@
 
 Health documents (`status` ok/healthy/up, `ok: true`, `success: true`), aggregates as a map or
 a list, in `services`/`checks`/`dependencies`, error messages nested at any depth
-(`{"error": {"message": ...}}`), service maps as URLs or as names. Rules judge only this form.
+(`{"error": {"message": ...}}`), service maps as URLs or as names; tokens, created ids, acks and
+versions where real servers put them. Rules judge only this form; the engine hands the readers
+of run values to the executor, which does not know the shapes itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import re
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from harness.contract.paths import url_port
+from harness.contract.model import Login
+from harness.contract.paths import ID_PATHS, TOKEN_PATHS, first_scalar, url_port, with_defaults
+from harness.records.http import HttpAnswer
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
 OK_WORDS = frozenset({"ok", "healthy", "up", "pass", "passing", "green", "available"})
@@ -144,3 +149,35 @@ def _url_key(url: str) -> tuple[str, str, int | None, str]:
     host = (parts.hostname or "").lower()
     return (parts.scheme.lower(), "loopback" if host in LOOPBACK_HOSTS else host, url_port(url),
             parts.path.rstrip("/"))
+
+
+def login_token(answer: HttpAnswer, login: Login) -> str | None:
+    """The token a login answered: its cookie (auth.login.token_cookie), else the first of the
+    contract's and the usual JSON paths (`token`, `accessToken`, `data.token`, ...)."""
+    if login.token_cookie:
+        match = re.search(rf"(?:^|[\s,]){re.escape(login.token_cookie)}=([^;,\s]+)",
+                          answer.headers.get("set-cookie", ""))
+        if match:
+            return match.group(1)
+    if answer.status is not None and 200 <= answer.status < 300:
+        return first_scalar(answer.json(), with_defaults([login.token_field], TOKEN_PATHS))
+    return None
+
+
+def created_id(answer: HttpAnswer, id_fields: Sequence[str]) -> str | None:
+    """The id of what a create answered (`id`, `_id`, `data.id`, ... and the contract's)."""
+    return first_scalar(answer.json(), with_defaults(id_fields, ID_PATHS))
+
+
+def ack_ok(ack: Any) -> bool:
+    """An ack or confirmation that does not say it failed (`{"ok": false}`, `{"error"}`)."""
+    if isinstance(ack, dict):
+        return ack.get("ok", True) is not False and not ack.get("error") and \
+            ack.get("success", True) is not False
+    return ack is not False
+
+
+def version(body: Any) -> str | None:
+    """The version a health document reports (`version`), as text."""
+    found = body.get("version") if isinstance(body, dict) else None
+    return str(found) if isinstance(found, (str, int, float)) else None

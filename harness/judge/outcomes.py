@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from harness.contract.model import KnownIssue
 from harness.judge.causes import Cause
 from harness.judge.findings import Finding
+from harness.judge.kinds import Blocked, Result, node_id, shown_key
+from harness.records.outcome import NotTested, Status, Why
 from harness.records.plan import Check, Plan
 
 PASSED, FAILED, BLOCKED, NOT_TESTED, KNOWN = (
-    "passed", "failed", "blocked", "not-tested", "known-issue")
+    Status.PASSED, Status.FAILED, Status.BLOCKED, Status.NOT_TESTED, Status.KNOWN)
 
 
 @dataclass
@@ -18,12 +20,13 @@ class Outcome:
     """One check's outcome; `finding` for failed and known issues, `reason` when not tested."""
 
     check: Check
-    outcome: str
+    outcome: Status
     finding: Finding | None = None
     reason: str = ""
     blocked_by: str | None = None
     known: KnownIssue | None = None
     latency_ms: int | None = None
+    why: Why | None = None
 
     @property
     def cause(self) -> Cause | None:
@@ -34,31 +37,27 @@ class Outcome:
         if self.finding is not None:
             return self.finding.message
         if self.blocked_by:
-            return f"blocked by {self.blocked_by}"
+            return f"blocked by {shown_key(self.blocked_by)}"
         return self.reason
 
 
-@dataclass(frozen=True)
-class Blocked:
-    """A rule's answer when the evidence it needs was never gathered because `by` failed."""
-
-    by: str
-
-
 def known_issue_for(check: Check, known: list[KnownIssue]) -> KnownIssue | None:
-    return next((k for k in known if k.matches(check.node_id, check.key, check.id)), None)
+    """The contract's known issue that names this check: by report id, `test[case]` or case."""
+    report = node_id(check)
+    names = (report, report.rsplit("::", 1)[-1], check.id)
+    return next((k for k in known if k.matches(*names)), None)
 
 
-def settle(plan: Plan, results: dict[str, Finding | str | Blocked | None],
-           known: list[KnownIssue]) -> list[Outcome]:
-    """From each check's raw result (a Finding, a not-tested reason string, or None for
-    passed) to outcomes: a check after a failed check is blocked by it; rate limits are
-    not tested; known issues are reported as such."""
+def settle(plan: Plan, results: dict[str, Result], known: list[KnownIssue]) -> list[Outcome]:
+    """From each check's raw result (a Finding, NotTested, Blocked, or None for passed) to
+    outcomes: a check after a failed check is blocked by it; rate limits are not tested;
+    known issues are reported as such."""
     outcomes: dict[str, Outcome] = {}
     for check in plan.checks:
         result = results.get(check.key)
         if check.key in plan.left_out:
-            outcomes[check.key] = Outcome(check, NOT_TESTED, reason=plan.left_out[check.key])
+            left = plan.left_out[check.key]
+            outcomes[check.key] = Outcome(check, NOT_TESTED, reason=left.text, why=left.why)
             continue
         blocker = next((key for key in check.after if key in outcomes
                         and outcomes[key].outcome in (FAILED, BLOCKED, KNOWN)), None)
@@ -70,11 +69,12 @@ def settle(plan: Plan, results: dict[str, Finding | str | Blocked | None],
         if isinstance(result, Blocked):
             root = outcomes[result.by].blocked_by if result.by in outcomes else None
             outcomes[check.key] = Outcome(check, BLOCKED, blocked_by=root or result.by)
-        elif isinstance(result, str):
-            outcomes[check.key] = Outcome(check, NOT_TESTED, reason=result)
+        elif isinstance(result, NotTested):
+            outcomes[check.key] = Outcome(check, NOT_TESTED, reason=result.text, why=result.why)
         elif isinstance(result, Finding) and result.cause.blocks_verdict_only:
             outcomes[check.key] = Outcome(check, NOT_TESTED, finding=result,
-                                          reason=f"rate-limited: {result.message}")
+                                          reason=f"rate-limited: {result.message}",
+                                          why=Why.RATE_LIMITED)
         elif isinstance(result, Finding):
             issue = known_issue_for(check, known)
             if issue is not None and issue.cause not in (None, result.cause.code):

@@ -12,8 +12,8 @@ from harness.judge.causes import Cause
 from harness.judge.context import Context
 from harness.judge.normalise import aggregate, error_text, reported_services
 from harness.judge.outcomes import BLOCKED, FAILED, Outcome
-from harness.probes.execute import Evidence
-from harness.records.plan import Family
+from harness.records.evidence import Evidence
+from harness.records.keys import AGGREGATE, DOCUMENT
 
 
 @dataclass
@@ -63,18 +63,18 @@ def summarise(cause: Cause, members: list[Outcome], outcomes: list[Outcome], ctx
             return sentence
     first = members[0].finding
     assert first is not None
-    family = members[0].check.family
-    alike = sum(1 for member in members[1:] if member.check.family is family)
+    family = members[0].check.kind
+    alike = sum(1 for member in members[1:] if member.check.kind == family)
     more = f" ({alike} more check{'s' if alike > 1 else ''} show{'' if alike > 1 else 's'} " \
            "the same)" if alike else ""
-    others = {m.check.family: m for m in members if m.check.family is not family}
+    others = {m.check.kind: m for m in members if m.check.kind != family}
     also = "".join(f"; also {m.finding.message}" for m in list(others.values())[:2]
                    if m.finding is not None)
     return f"{first.message}{more}{also}"
 
 
 def _port_mismatch(ctx: Context, evidence: Evidence) -> str:
-    health = evidence.answers.get("health:document")
+    health = evidence.answers.get(DOCUMENT)
     reported = reported_services(health.json()) if health is not None else None
     if not reported or not reported[0]:
         return ""
@@ -92,7 +92,7 @@ def _port_mismatch(ctx: Context, evidence: Evidence) -> str:
                      f"{name} running on {host}:{url_port(url)}?")
 
 
-AUTHORIZED = (Family.LIST, Family.CREATE, Family.POST)
+AUTHORIZED = ("list", "create", "post")
 
 
 def _behind_auth(cause: Cause, members: list[Outcome], outcomes: list[Outcome], ctx: Context,
@@ -101,9 +101,9 @@ def _behind_auth(cause: Cause, members: list[Outcome], outcomes: list[Outcome], 
     if cause not in (Cause.GENERIC_503_LEAK, Cause.NO_RESPONSE, Cause.STACK_TRACE_LEAK,
                      Cause.UPSTREAM_UNREACHABLE):
         return ""
-    authorized = [m for m in members if m.check.family in AUTHORIZED]
-    ran = [o for o in outcomes if o.check.family in AUTHORIZED and o.outcome in (FAILED, "passed")]
-    auth_checks = [o for o in outcomes if o.check.family is Family.AUTH]
+    authorized = [m for m in members if m.check.kind in AUTHORIZED]
+    ran = [o for o in outcomes if o.check.kind in AUTHORIZED and o.outcome in (FAILED, "passed")]
+    auth_checks = [o for o in outcomes if o.check.kind == "auth"]
     if len(authorized) < 2 or len(authorized) != len(ran) or not auth_checks or \
             any(o.outcome == FAILED for o in auth_checks):
         return ""
@@ -111,7 +111,7 @@ def _behind_auth(cause: Cause, members: list[Outcome], outcomes: list[Outcome], 
     if answer is None:
         return ""
     said = error_text(answer.json()) or answer.excerpt(120)
-    agg = evidence.answers.get("health:aggregate")
+    agg = evidence.answers.get(AGGREGATE)
     states = aggregate(agg.json()) if agg is not None else None
     down = [f"{s.name} ({s.error})" for s in (states or {}).values() if not s.ok]
     dependency = f"; aggregate health reports {', '.join(down)} down" if down else ""

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.judge.outcomes import BLOCKED, FAILED, NOT_TESTED, Outcome
+from harness.judge.outcomes import Outcome
+from harness.records.outcome import Status, Verdict, Why
 
-EXIT_CODES = {"pass": 0, "fail": 1, "inconclusive": 2, "error": 2}
+EXIT_CODES = {verdict.value: verdict.exit_code for verdict in Verdict}
 
 
-def verdict_of(outcomes: Sequence[Outcome], missing_input: set[str]) -> str:
+def verdict_of(outcomes: Sequence[Outcome]) -> Verdict:
     """fail: a contract failed. inconclusive: a check could not run for a reason outside the
     contract (rate limit, request budget, a prerequisite the target could not give). pass:
     everything else; checks left out for want of user input are listed, not hidden."""
-    if any(o.outcome == FAILED for o in outcomes):
-        return "fail"
-    if any(o.outcome == BLOCKED for o in outcomes):
-        return "inconclusive"
-    if any(o.outcome == NOT_TESTED and o.check.key not in missing_input for o in outcomes):
-        return "inconclusive"
-    return "pass"
+    if any(o.outcome is Status.FAILED for o in outcomes):
+        return Verdict.FAIL
+    if any(o.outcome is Status.BLOCKED for o in outcomes):
+        return Verdict.INCONCLUSIVE
+    if any(o.outcome is Status.NOT_TESTED and o.why is not Why.MISSING_INPUT for o in outcomes):
+        return Verdict.INCONCLUSIVE
+    return Verdict.PASS

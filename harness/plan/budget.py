@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from harness.records.outcome import NotTested, Why
 from harness.records.plan import Plan
 
 RESERVE = 2  # requests kept back for follow-ups (a re-handshake, a quiet re-measurement)
@@ -33,7 +34,7 @@ def fit(plan: Plan, available: int, why: str, already_sent: frozenset[str] = fro
     left_out = dict(plan.left_out)
     for check in plan.checks:
         if check.key not in keep and check.key not in left_out:
-            left_out[check.key] = why
+            left_out[check.key] = NotTested(why, Why.BUDGET)
     http = tuple(r for r in plan.http if r.key in chosen or r.key in already_sent)
     sessions = tuple(s for s in plan.sessions if s.key in chosen)
     return replace(plan, http=http, sessions=sessions, left_out=left_out)

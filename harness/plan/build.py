@@ -5,17 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from harness.config import RunConfig
-from harness.plan.health import document_request, health_checks, log_ports
-from harness.plan.rest import (
-    CREATE,
-    auth_checks,
-    authorized_checks,
-    bad_body_checks,
-    unknown_route_check,
-)
-from harness.plan.socket import socket_checks
+from harness.plan.health import document_request, health_checks, log_ports, log_scans
+from harness.plan.rest import auth_checks, authorized_checks, bad_body_checks, unknown_route_check
+from harness.plan.socket import follow_ups, socket_checks
 from harness.records.http import HttpRequest
-from harness.records.plan import Check, Plan
+from harness.records.keys import CREATE, POST
+from harness.records.outcome import NotTested, Why
+from harness.records.plan import Check, FollowUp, Plan
 
 NEEDS_REASON = {
     "credentials": "no credentials (set SMOKE_TOKEN, or SMOKE_USERNAME and SMOKE_PASSWORD)",
@@ -59,7 +55,7 @@ def build_plan(config: RunConfig) -> Plan:
     checks: list[Check] = []
     http: list[HttpRequest] = []
     sessions = []
-    conditional: list[str] = []
+    conditional: list[FollowUp] = []
     document = document_request(config)
     if "health" in config.suites:
         found, requests = health_checks(config)
@@ -71,7 +67,7 @@ def build_plan(config: RunConfig) -> Plan:
         found, requests = authorized_checks(config)
         if "rest" not in config.suites:
             found = [check for check in found if check.key.startswith("test_login")]
-            requests = [r for r in requests if r.key in ("login", CREATE, "post")]
+            requests = [r for r in requests if r.key in ("login", CREATE, POST)]
         checks += found
         http += requests
     if "rest" in config.suites:
@@ -88,17 +84,19 @@ def build_plan(config: RunConfig) -> Plan:
         found, requests, sessions = socket_checks(config, create_planned)
         checks += found
         http += requests
+        conditional += follow_ups(config)
     missing = missing_inputs(config)
-    left_out = {check.key: NEEDS_REASON[need] for check in checks
+    left_out = {check.key: NotTested(NEEDS_REASON[need], Why.MISSING_INPUT) for check in checks
                 for need in check.needs if need in missing}
     checks = [replace(check, probes=()) if check.key in left_out else check
               for check in checks]
     needed = {probe for check in checks for probe in check.probes}
     needed |= {s.handshake for s in sessions if s.key in needed and s.handshake}
     if any(session.realtime for session in sessions if session.key in needed):
-        needed.add("post")
+        needed.add(POST)
     keep = {"login", document.key if document else ""}
     http = [r for r in http if r.key in needed or r.key in keep]
     sessions = [s for s in sessions if s.key in needed]
+    scans = tuple(scan for scan in log_scans(config) if scan.key in needed)
     return Plan(tuple(checks), tuple(dict.fromkeys(http)), tuple(sessions), tuple(conditional),
-                left_out)
+                scans, left_out)

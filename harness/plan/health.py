@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from harness.config import RunConfig
 from harness.contract.paths import url_port
-from harness.probes.logscan import PORT_CHECK
 from harness.records.http import HttpRequest
-from harness.records.plan import Check, Family
-
-DOCUMENT = "health:document"
-AGGREGATE = "health:aggregate"
+from harness.records.keys import AGGREGATE, DOCUMENT, NGROK_SURVEY, PORT_CHECK
+from harness.records.plan import Check, LogScan
 
 
 def document_request(config: RunConfig) -> HttpRequest | None:
@@ -26,9 +23,9 @@ def health_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest]]:
     health = config.contract.health
     document = document_request(config)
     if health is None or document is None:
-        return [Check("gateway", Family.HEALTH_DOCUMENT, (), needs=(NO_HEALTH_ROUTE,),
+        return [Check("gateway", "health-document", (), needs=(NO_HEALTH_ROUTE,),
                       priority=0, params={"budget_ms": 0})], []
-    checks = [Check("gateway", Family.HEALTH_DOCUMENT, (DOCUMENT,), priority=0,
+    checks = [Check("gateway", "health-document", (DOCUMENT,), priority=0,
                     params={"budget_ms": health.budget_ms(health.route or "")})]
     requests = [document]
     if health.aggregate:
@@ -36,30 +33,38 @@ def health_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest]]:
                                     label="aggregate health"))
         budget = health.budget_ms(health.aggregate)
         for name in health.required_services or ["*"]:
-            checks.append(Check(name if name != "*" else "every-service", Family.AGGREGATE,
+            checks.append(Check(name if name != "*" else "every-service", "aggregate",
                                 (AGGREGATE,), priority=0,
                                 params={"service": name, "budget_ms": budget}))
     for alias in health.aliases:
         key = f"health:alias:{alias.name}"
         requests.append(HttpRequest(key, "GET", alias.path, "health",
                                     label=f"{alias.name}'s own health"))
-        checks.append(Check(alias.name, Family.ALIAS, (key,), priority=1,
+        checks.append(Check(alias.name, "alias", (key,), priority=1,
                             params={"service": alias.name,
                                     "budget_ms": health.budget_ms(alias.path)}))
-    checks.append(Check("service-map", Family.SERVICE_MAP, (DOCUMENT,),
+    checks.append(Check("service-map", "service-map", (DOCUMENT,),
                         needs=("expected-services",), priority=2))
     if not config.service_logs:
-        checks.append(Check("service-log", Family.SERVICE_LOG, (), needs=("service-log",),
+        checks.append(Check("service-log", "service-log", (), needs=("service-log",),
                             priority=3))
-    for path in config.service_logs:
-        for signature in [*config.contract.service_logs.signatures, None]:
-            name = signature.name if signature else PORT_CHECK
-            checks.append(Check(f"{path.rsplit('/', 1)[-1]}-{name}", Family.SERVICE_LOG, (),
-                                needs=() if signature else ("expected-port",), priority=3,
-                                params={"path": path, "signature": name}))
+    for scan in log_scans(config):
+        checks.append(Check(f"{scan.path.rsplit('/', 1)[-1]}-{scan.signature}", "service-log",
+                            (scan.key,), priority=3,
+                            needs=("expected-port",) if scan.signature == PORT_CHECK else (),
+                            params={"path": scan.path, "signature": scan.signature,
+                                    "ports": scan.ports}))
     if config.ngrok_api:
-        checks.append(Check("agent", Family.TUNNEL, (), priority=1))
+        checks.append(Check("agent", "tunnel", (NGROK_SURVEY,), priority=1))
     return checks, requests
+
+
+def log_scans(config: RunConfig) -> list[LogScan]:
+    """One scan per service log and signature, and one for the port it runs on."""
+    ports = tuple(sorted(log_ports(config)))
+    return [LogScan(f"log:{path}:{name}", path, name, ports if name == PORT_CHECK else ())
+            for path in config.service_logs
+            for name in [*(s.name for s in config.contract.service_logs.signatures), PORT_CHECK]]
 
 
 def log_ports(config: RunConfig) -> set[int]:

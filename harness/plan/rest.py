@@ -9,16 +9,14 @@ from urllib.parse import quote
 
 from harness.config import RunConfig
 from harness.contract import Contract, Route
-from harness.probes.tokens import TOKEN_VARIANTS, TokenVariant
+from harness.plan.tokens import TOKEN_VARIANTS, TokenVariant
 from harness.records.http import HttpRequest, json_request
-from harness.records.plan import Check, Family
+from harness.records.keys import AUTH_VARIANT_FAILED, CREATE, LOGIN, POST, UNKNOWN
+from harness.records.plan import Check, FollowUp, check_key
 
 MALFORMED_JSON = b'{"title": "smoke-malformed", "participants": [}'
 PADDING_FIELD = "smokePadding"
 NO_ID = "smoke-none"
-LOGIN = "login"
-CREATE = "create"
-POST = "post"
 
 
 @dataclass(frozen=True)
@@ -66,10 +64,11 @@ def _variant_request(config: RunConfig, route: Route, variant: TokenVariant) -> 
                         headers=headers, timeout_s=route.timeout_s)
 
 
-def auth_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest], list[str]]:
+def auth_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest], list[FollowUp]]:
     """No token on every protected route; every variant on one route (all with --thorough).
 
-    Returns the checks, their requests, and the conditional expansion the executor may send.
+    Returns the checks, their requests, and the follow-ups: a variant that fails on the
+    matrix route is then sent on every route.
     """
     routes = config.contract.protected_routes
     matrix_route = next((r for r in routes if r.method == "GET"), routes[0])
@@ -78,26 +77,22 @@ def auth_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest], list
         for variant in TOKEN_VARIANTS:
             full = config.thorough or route is matrix_route or variant.name == "no-token"
             if not full:
-                conditional.append(f"auth:{route.label}:{variant.name}")
+                if not variant.needs_secret or config.jwt_secret:
+                    request = _variant_request(config, route, variant)
+                    conditional.append(FollowUp(
+                        f"{AUTH_VARIANT_FAILED}{variant.name}", request,
+                        Check(f"{route.label}-{variant.name}", "auth", (request.key,),
+                              priority=2, params={"route": route.label,
+                                                  "variant": variant.name})))
                 continue
             needs = ("jwt-secret",) if variant.needs_secret and not config.jwt_secret else ()
             key = f"auth:{route.label}:{variant.name}"
             if not needs:
                 requests.append(_variant_request(config, route, variant))
-            checks.append(Check(f"{route.label}-{variant.name}", Family.AUTH, (key,),
+            checks.append(Check(f"{route.label}-{variant.name}", "auth", (key,),
                                 needs=needs, priority=0 if variant.name == "no-token" else 2,
                                 params={"route": route.label, "variant": variant.name}))
     return checks, requests, conditional
-
-
-def expansion_request(config: RunConfig, key: str) -> tuple[Check, HttpRequest]:
-    """The check and request of a conditional auth probe `auth:<route>:<variant>`."""
-    _, label, name = key.split(":", 2)
-    route = next(r for r in config.contract.protected_routes if r.label == label)
-    variant = next(v for v in TOKEN_VARIANTS if v.name == name)
-    request = _variant_request(config, route, variant)
-    return Check(f"{route.label}-{variant.name}", Family.AUTH, (request.key,), priority=2,
-                 params={"route": route.label, "variant": variant.name}), request
 
 
 def _bad_body_request(config: RunConfig, route: Route, body: BadBody,
@@ -138,15 +133,14 @@ def bad_body_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest]]:
                 request = _bad_body_request(config, route, body, with_token)
                 requests.append(request)
                 token = "token" if with_token else "no-token"
-                checks.append(Check(f"{route.label}-{body.name}-{token}", Family.BAD_BODY,
+                checks.append(Check(f"{route.label}-{body.name}-{token}", "bad-body",
                                     (request.key,), needs=("credentials",) if with_token else (),
                                     after=(LOGIN_KEY,) if with_token else (), writes=with_token,
                                     priority=1, params={"with_token": with_token}))
     return checks, requests
 
 
-LOGIN_KEY = f"{Family.LOGIN.test_name}[login]"
-CREATE_KEY = f"{Family.CREATE.test_name}[{{route}}]"
+LOGIN_KEY = check_key("login", "login")
 
 
 def _route(config: RunConfig, path: str) -> Route | None:
@@ -167,7 +161,7 @@ def authorized_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest]
     login = login_request(config)
     if login is not None:
         requests.append(login)
-        checks.append(Check("login", Family.LOGIN, (LOGIN,), priority=0))
+        checks.append(Check("login", "login", (LOGIN,), priority=0))
         blockers = (LOGIN_KEY,)
     needs = ("credentials",)
     create_key = None
@@ -179,7 +173,7 @@ def authorized_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest]
         requests.append(json_request(CREATE, "POST", flow.create_conversation, "rest", body,
                                      label=f"create conversation {tag}", auth="valid",
                                      timeout_s=create_route.timeout_s if create_route else None))
-        check = Check(f"POST {flow.create_conversation}", Family.CREATE, (CREATE,),
+        check = Check(f"POST {flow.create_conversation}", "create", (CREATE,),
                       needs=needs, after=blockers, writes=True, priority=1)
         checks.append(check)
         create_key = check.key
@@ -190,7 +184,7 @@ def authorized_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest]
                                      label=f"post message {tag}", auth="valid",
                                      timeout_s=post_route.timeout_s if post_route else None))
         waits = () if flow.conversation_id else (create_key,)
-        checks.append(Check(f"POST {flow.post_message}", Family.POST, (POST,), needs=needs,
+        checks.append(Check(f"POST {flow.post_message}", "post", (POST,), needs=needs,
                             after=blockers + waits, writes=True, priority=1))
     for route in contract.protected_routes:
         if route.method != "GET":
@@ -200,7 +194,7 @@ def authorized_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest]
         requests.append(request)
         waits = (create_key,) if create_key and route.placeholders and \
             not flow.conversation_id else ()
-        checks.append(Check(route.label, Family.LIST, (request.key,), needs=needs,
+        checks.append(Check(route.label, "list", (request.key,), needs=needs,
                             after=blockers + waits, priority=1,
                             params={"placeholders": sorted(route.placeholders)}))
     return checks, requests
@@ -208,5 +202,5 @@ def authorized_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest]
 
 def unknown_route_check(config: RunConfig) -> tuple[Check, HttpRequest]:
     path = config.contract.unknown_route
-    request = json_request("unknown", "GET", path, "rest", label="a route that does not exist")
-    return Check(f"GET {path}", Family.UNKNOWN_ROUTE, (request.key,), priority=1), request
+    request = json_request(UNKNOWN, "GET", path, "rest", label="a route that does not exist")
+    return Check(f"GET {path}", "unknown-route", (request.key,), priority=1), request

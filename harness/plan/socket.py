@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from harness.config import RunConfig
-from harness.plan.rest import CREATE, LOGIN_KEY
+from harness.plan.rest import LOGIN_KEY
+from harness.plan.tokens import forged_token
 from harness.records.engineio import handshake_path
 from harness.records.http import HttpRequest
-from harness.records.plan import Check, Family, SessionSpec
+from harness.records.keys import (
+    CREATE,
+    HANDSHAKE,
+    HANDSHAKE_REFUSED_WITH_ORIGIN,
+    PLAIN_HANDSHAKE,
+    POLLING_HANDSHAKE,
+    SESSION,
+    UPGRADE_FAILED,
+    WEBSOCKET_ONLY,
+)
+from harness.records.plan import Check, FollowUp, SessionSpec, check_key
 
-HANDSHAKE = "socket:handshake"
-SESSION = "socket:session"
-WEBSOCKET_ONLY = "socket:websocket-only"
 REFUSALS = ("no-token", "forged-token")
 
 
@@ -28,6 +36,16 @@ def handshake_request(config: RunConfig, origin: str | None, key: str = HANDSHAK
                        headers, label=label)
 
 
+def follow_ups(config: RunConfig) -> list[FollowUp]:
+    """The handshake again without Origin (when the one with it was refused), and a fresh
+    polling handshake for a polling session (when the upgrade broke)."""
+    if not config.contract.socketio.polling:
+        return []
+    return [FollowUp(HANDSHAKE_REFUSED_WITH_ORIGIN,
+                     handshake_request(config, None, PLAIN_HANDSHAKE)),
+            FollowUp(UPGRADE_FAILED, handshake_request(config, None, POLLING_HANDSHAKE))]
+
+
 def socket_checks(config: RunConfig, create_planned: bool,
                   ) -> tuple[list[Check], list[HttpRequest], list[SessionSpec]]:
     """Handshake (with the origin, which also serves CORS), then one session upgrading that
@@ -37,26 +55,26 @@ def socket_checks(config: RunConfig, create_planned: bool,
     polling = config.contract.socketio.polling
     if polling:
         handshake = [handshake_request(config, config.origin)]
-        checks = [Check("polling", Family.HANDSHAKE, (HANDSHAKE,), priority=0)]
+        checks = [Check("polling", "handshake", (HANDSHAKE,), priority=0)]
         hs_key = checks[0].key
-        checks.append(Check("origin", Family.CORS, (HANDSHAKE,), needs=("origin",),
+        checks.append(Check("origin", "cors", (HANDSHAKE,), needs=("origin",),
                             after=(hs_key,), priority=2))
-        checks.append(Check("websocket", Family.UPGRADE, (SESSION,), after=(hs_key,),
+        checks.append(Check("websocket", "upgrade", (SESSION,), after=(hs_key,),
                             priority=0))
         opened_key = checks[-1].key
     else:
         handshake = []
-        checks = [Check("websocket-only", Family.WEBSOCKET_ONLY, (SESSION,), priority=0)]
+        checks = [Check("websocket-only", "websocket-only", (SESSION,), priority=0)]
         hs_key = checks[0].key
         opened_key = hs_key
-        checks.append(Check("origin", Family.CORS, (), needs=("origin", "polling"),
+        checks.append(Check("origin", "cors", (), needs=("origin", "polling"),
                             after=(hs_key,), priority=2))
     for variant in REFUSALS:
-        checks.append(Check(variant, Family.CONNECT_REFUSED, (SESSION,), after=(hs_key,),
+        checks.append(Check(variant, "connect-refused", (SESSION,), after=(hs_key,),
                             priority=0, params={"variant": variant}))
     login_after = (LOGIN_KEY,) if config.credentials.kind == "login" and \
         config.contract.auth.login is not None else ()
-    checks.append(Check("websocket-token", Family.CONNECT, (SESSION,), needs=("credentials",),
+    checks.append(Check("websocket-token", "connect", (SESSION,), needs=("credentials",),
                         after=tuple(dict.fromkeys((hs_key, opened_key, *login_after))),
                         priority=1))
     realtime = not config.read_only  # the round trip posts a message: it creates data
@@ -64,20 +82,21 @@ def socket_checks(config: RunConfig, create_planned: bool,
         flow = config.contract.flow
         fixed = flow.conversation_id or config.contract.socketio.conversation_id
         waits = create_planned and not fixed
-        create_after = (f"{Family.CREATE.test_name}[POST {flow.create_conversation}]",) \
+        create_after = (check_key("create", f"POST {flow.create_conversation}"),) \
             if waits else ()
         probes = (SESSION, CREATE) if waits else (SESSION,)
-        checks.append(Check("message", Family.REALTIME, probes, needs=("credentials",),
+        checks.append(Check("message", "realtime", probes, needs=("credentials",),
                             after=(hs_key, *login_after, *create_after), writes=True,
                             priority=1, params={"event": config.contract.socketio.message_event,
                                                 "via": flow.message_via}))
     via_socket = config.contract.flow.message_via.startswith("socket:")
     sessions = [SessionSpec(SESSION, HANDSHAKE if polling else "", refusals=REFUSALS,
+                            forged_token=forged_token(),
                             connect=True, realtime=realtime,
                             second_member=realtime and via_socket,
                             transport="websocket" if polling else "websocket-direct")]
     if config.thorough and polling:
-        checks.append(Check("websocket-only", Family.WEBSOCKET_ONLY, (WEBSOCKET_ONLY,),
+        checks.append(Check("websocket-only", "websocket-only", (WEBSOCKET_ONLY,),
                             after=(hs_key,), priority=2))
         sessions.append(SessionSpec(WEBSOCKET_ONLY, HANDSHAKE, transport="websocket-only"))
     return checks, handshake, sessions

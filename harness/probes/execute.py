@@ -2,75 +2,61 @@
 
 Stage 0 (preflight) asks for the health document and logs in; stage 1 sends every probe that
 needs nothing else, concurrently, while the Socket.IO session runs; stage 2 sends what needed
-the token or the created conversation. Follow-ups (the auth expansion, a re-handshake without
-Origin, a polling session when the upgrade broke, quiet re-measurements) are the plan's
-conditional probes. Nothing else in the harness sends a request to the target.
+the token or the created conversation. Follow-ups are the plan's own records, sent when the
+engine asks (the executor never plans). The shapes of tokens, ids and acks are read by the
+`Readers` the engine hands in. Nothing else in the harness sends a request to the target.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import re
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Any
 
 from harness.config import RunConfig
-from harness.contract.paths import ID_PATHS, TOKEN_PATHS, first_scalar, with_defaults
-from harness.plan.rest import CREATE, LOGIN, POST
-from harness.plan.socket import HANDSHAKE, handshake_request
 from harness.probes.http import HttpProbeClient
-from harness.probes.ngrok_agent import NgrokAgentError, Tunnel, fetch_tunnels, is_listening
+from harness.probes.logscan import scan
+from harness.probes.ngrok_agent import survey_tunnels
 from harness.probes.socketio_session import SessionInputs, SocketSession
-from harness.probes.socketio_upgrade import Upgraded
 from harness.records.engineio import HandshakeError, parse_open_packet
+from harness.records.evidence import Evidence
 from harness.records.http import HttpAnswer, HttpRequest
-from harness.records.plan import Family, Plan, SessionSpec
-from harness.records.session import SessionResult
+from harness.records.keys import (
+    CREATE,
+    DOCUMENT,
+    HANDSHAKE,
+    HANDSHAKE_REFUSED_WITH_ORIGIN,
+    LOGIN,
+    NGROK_SURVEY,
+    POST,
+    UPGRADE_FAILED,
+)
+from harness.records.plan import FollowUp, Plan, SessionSpec
+from harness.records.session import WebsocketOpen
 
 CONCURRENCY = 16
-PLAIN_HANDSHAKE = "socket:handshake-plain"
-POLLING_HANDSHAKE = "socket:handshake-polling"
-
-
-@dataclass
-class Evidence:
-    """Everything the probes saw, by probe key, and the run values they produced."""
-
-    answers: dict[str, HttpAnswer] = field(default_factory=dict)
-    sessions: dict[str, SessionResult] = field(default_factory=dict)
-    fallback: SessionResult | None = None
-    token: str | None = None
-    token_problem: str = ""
-    conversation_id: str | None = None
-    tunnels: list[TunnelState] | str | None = None
-    websocket_only: Upgraded | None = None
 
 
 @dataclass(frozen=True)
-class TunnelState:
-    """One tunnel of the local ngrok agent, and whether its upstream port listens."""
+class Readers:
+    """How run values are read out of answers: the judge's normal form, handed in."""
 
-    tunnel: Tunnel
-    listening: bool
-
-
-def survey_tunnels(api: str, timeout_s: float) -> list[TunnelState] | str:
-    """The agent's tunnels with their upstreams checked; the agent's own problem as text."""
-    try:
-        tunnels = fetch_tunnels(api, timeout_s)
-    except NgrokAgentError as exc:
-        return str(exc)
-    return [TunnelState(t, t.upstream is not None and is_listening(*t.upstream))
-            for t in tunnels]
+    token: Callable[[HttpAnswer], str | None]
+    created_id: Callable[[HttpAnswer], str | None]
+    ack_ok: Callable[[Any], bool]
 
 
 class Executor:
     """Sends one plan against one target; `evidence` is what the judge reads."""
 
-    def __init__(self, config: RunConfig, plan: Plan, client: HttpProbeClient) -> None:
+    def __init__(self, config: RunConfig, plan: Plan, client: HttpProbeClient,
+                 readers: Readers) -> None:
         self.config = config
         self.plan = plan
         self.client = client
+        self.readers = readers
         self.evidence = Evidence()
         self._inflight: dict[str, asyncio.Future[HttpAnswer]] = {}
         self._limit = asyncio.Semaphore(1 if config.sequential else CONCURRENCY)
@@ -100,33 +86,25 @@ class Executor:
         request = self.plan.request(key)
         return await self.send(request) if request is not None else None
 
-    async def preflight(self) -> list[HttpAnswer]:
-        """The health document (or the first probe) and the login, before anything else."""
-        first = self.plan.request("health:document") or (self.plan.http[0] if self.plan.http
-                                                         else None)
+    async def preflight(self) -> None:
+        """The health document (or the first probe) and the login, before anything else;
+        with SMOKE_TOKEN, one authorized GET to see whether the target accepts it."""
+        first = self.plan.request(DOCUMENT) or (self.plan.http[0] if self.plan.http else None)
         jobs = [self.send(first)] if first is not None else []
         if self.plan.request(LOGIN) is not None:
             jobs.append(self._login())
-        answers = list(await asyncio.gather(*jobs))
+        await asyncio.gather(*jobs)
+        self.evidence.first = self.evidence.answers.get(first.key) if first else None
         if self.config.credentials.token and self.evidence.token is None:
             self.evidence.token = self.config.credentials.token
             check = next((r for r in self.plan.http if r.auth == "valid" and r.method == "GET"
                           and "{" not in r.path), None)
             if check is not None:
-                answers.append(await self.send(check))
-        return answers
+                self.evidence.token_checked = await self.send(check)
 
     async def _login(self) -> HttpAnswer:
         answer = await self.send(self.plan.request(LOGIN))  # type: ignore[arg-type]
-        login = self.config.contract.auth.login
-        assert login is not None, "a login request is planned only with a login route"
-        token = None
-        if login.token_cookie:
-            match = re.search(rf"(?:^|[\s,]){re.escape(login.token_cookie)}=([^;,\s]+)",
-                              answer.headers.get("set-cookie", ""))
-            token = match.group(1) if match else None
-        if token is None and answer.status is not None and 200 <= answer.status < 300:
-            token = first_scalar(answer.json(), with_defaults([login.token_field], TOKEN_PATHS))
+        token = self.readers.token(answer)
         if token:
             self.evidence.token = token
         else:
@@ -137,10 +115,13 @@ class Executor:
         return self.evidence.token
 
     async def run(self) -> None:
-        """Stage 1 and 2: everything the plan holds, then the conditional follow-ups."""
-        if self.config.ngrok_api and any(c.family is Family.TUNNEL for c in self.plan.checks):
+        """Stage 1 and 2: everything the plan holds (follow-ups only when asked for)."""
+        if any(NGROK_SURVEY in check.probes for check in self.plan.checks):
             self.evidence.tunnels = await asyncio.to_thread(
-                survey_tunnels, self.config.ngrok_api, self.config.timeout_s)
+                survey_tunnels, self.config.ngrok_api or "", self.config.timeout_s)
+        for log in self.plan.log_scans:
+            self.evidence.logs[log.key] = await asyncio.to_thread(
+                scan, log, self.config.contract.service_logs)
         self._created = asyncio.ensure_future(self._create())
         self._conversation = asyncio.ensure_future(self._rest_conversation())
         independent = [r for r in self.plan.http
@@ -188,7 +169,6 @@ class Executor:
         return await self._conversation
 
     async def _create(self) -> tuple[str | None, str]:
-        flow = self.config.contract.flow
         request = self.plan.request(CREATE)
         if request is None:
             return None, ("no conversation to use: set flow.conversation_id (an existing "
@@ -196,9 +176,9 @@ class Executor:
         if not self.evidence.token:
             return None, "no token to create a conversation with"
         answer = await self.send(request)
-        if answer.status not in flow.created_statuses:
+        if answer.status not in self.config.contract.flow.created_statuses:
             return None, f"creating a conversation answered {answer.status or answer.error}"
-        found = first_scalar(answer.json(), with_defaults(flow.id_fields, ID_PATHS))
+        found = self.readers.created_id(answer)
         if found is None:
             return None, "the created conversation's answer has no id"
         return found, ""
@@ -216,8 +196,8 @@ class Executor:
 
     def _inputs(self) -> SessionInputs:
         return SessionInputs(token=self.token, conversation=self._socket_conversation,
-                             post=self._post,
-                             send_http=self._send_counted, count=self._count_socket)
+                             post=self._post, send_http=self._send_counted,
+                             count=self._count_socket, ack_ok=self.readers.ack_ok)
 
     async def _send_counted(self, request: HttpRequest) -> HttpAnswer:
         async with self._limit:
@@ -226,38 +206,38 @@ class Executor:
     def _count_socket(self, n: int) -> None:
         self.client.count("socket", n)
 
+    def _socket_session(self) -> SocketSession:
+        return SocketSession(self.config.contract, self.config.base_url, self.config.timeout_s)
+
     async def _session(self, spec: SessionSpec) -> None:
         if spec.transport == "websocket-only":
-            session = SocketSession(self.config.contract, self.config.base_url,
-                                    self.config.timeout_s)
             self._count_socket(1)
-            self.evidence.websocket_only = await session.websocket_only()
+            seen = await self._socket_session().websocket_only()
+            self.evidence.websocket_only = WebsocketOpen(seen.wire is not None, seen.seen,
+                                                         seen.http)
             return
         if spec.transport == "websocket-direct":
-            session = SocketSession(self.config.contract, self.config.base_url,
-                                    self.config.timeout_s)
-            result = await session.run(None, spec.transport, spec.refusals, spec.connect,
-                                       spec.realtime, self._inputs())
-            self.evidence.sessions[spec.key] = result
+            self.evidence.sessions[spec.key] = await self._socket_session().run(
+                None, spec, spec.transport, self._inputs())
             return
         handshake = await self.send_key(spec.handshake)
         assert handshake is not None, "a session's handshake is always planned"
-        if not _is_open_packet(handshake) and self.config.origin:
-            plain = handshake_request(self.config, None, PLAIN_HANDSHAKE)
-            handshake = await self.send(plain)
-        session = SocketSession(self.config.contract, self.config.base_url,
-                                self.config.timeout_s)
-        result = await session.run(handshake, spec.transport, spec.refusals, spec.connect,
-                                   spec.realtime, self._inputs())
+        plain = self.plan.follow_up(HANDSHAKE_REFUSED_WITH_ORIGIN)
+        if not _is_open_packet(handshake) and self.config.origin and plain is not None:
+            handshake = await self.send(plain.request)
+        session = self._socket_session()
+        result = await session.run(handshake, spec, spec.transport, self._inputs())
         self.evidence.sessions[spec.key] = result
-        if not result.upgrade_ok and _is_open_packet(handshake):
-            fresh = await self.send(handshake_request(self.config, None, POLLING_HANDSHAKE))
-            self.evidence.fallback = await session.run(
-                fresh, "polling", spec.refusals, spec.connect, spec.realtime, self._inputs())
+        fallback = self.plan.follow_up(UPGRADE_FAILED)
+        if not result.upgrade_ok and _is_open_packet(handshake) and fallback is not None:
+            fresh = await self.send(fallback.request)
+            self.evidence.fallback = await session.run(fresh, spec, "polling", self._inputs())
 
-    async def expand(self, requests: list[HttpRequest]) -> None:
-        """Send conditional probes the judge asked for."""
-        await asyncio.gather(*(self.send(request) for request in requests))
+    async def expand(self, follow_ups: Iterable[FollowUp]) -> None:
+        """Send the plan's follow-ups the engine asked for; the plan then holds their checks."""
+        wanted = list(follow_ups)
+        self.plan = self.plan.with_follow_ups(wanted)
+        await asyncio.gather(*(self.send(f.request) for f in wanted))
 
     async def remeasure(self, keys: list[str]) -> None:
         """Send these probes again one at a time, alone: latency judged without our load."""

@@ -9,27 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
-from pathlib import Path
 
 from harness.contract.model import LogSignature, ServiceLogs
+from harness.records.evidence import LogHit
+from harness.records.keys import PORT_CHECK
+from harness.records.plan import LogScan
 
-PORT_CHECK = "running-on-unexpected-port"
 LINE_CHARS = 240
 TAIL_BYTES = 4 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class LogHit:
-    """One log line that matched a signature."""
-
-    path: str
-    line_no: int
-    line: str
-
-    @property
-    def where(self) -> str:
-        return f"{Path(self.path).name}:{self.line_no}"
 
 
 def current_start(path: str, rules: ServiceLogs) -> list[tuple[int, str]]:
@@ -71,3 +58,11 @@ def port_hits(path: str, rules: ServiceLogs, expected_ports: Collection[int]) ->
         if match and match.group(1).isdigit() and int(match.group(1)) not in expected_ports:
             hits.append(LogHit(path, number, line))
     return hits
+
+
+def scan(log: LogScan, rules: ServiceLogs) -> list[LogHit]:
+    """The hits of one planned log scan: its signature's lines, or the unexpected ports."""
+    if log.signature == PORT_CHECK:
+        return port_hits(log.path, rules, log.ports)
+    signature = next(s for s in rules.signatures if s.name == log.signature)
+    return signature_hits(log.path, signature, rules)

@@ -3,45 +3,17 @@
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
 
-DEFAULT_AGENT_API = "http://127.0.0.1:4040"
+from harness.records.evidence import Tunnel, TunnelState
+
 LISTEN_CHECK_TIMEOUT_S = 1.0
 
 
 class NgrokAgentError(Exception):
     """The agent API cannot be read or lists no usable tunnel."""
-
-
-@dataclass(frozen=True)
-class Tunnel:
-    """One tunnel of the agent: where the public URL forwards to on this machine."""
-
-    name: str
-    public_url: str
-    addr: str
-
-    @property
-    def upstream(self) -> tuple[str, int] | None:
-        """(host, port) of `config.addr` (`http://localhost:5005`, `localhost:5005`, `5005`)."""
-        addr = self.addr.strip()
-        if addr.isdigit():
-            return "localhost", int(addr)
-        parts = urlsplit(addr if "://" in addr else f"tcp://{addr}")
-        try:
-            port = parts.port
-        except ValueError:
-            return None
-        if port is None:
-            port = {"http": 80, "https": 443}.get(parts.scheme)
-        return (parts.hostname or "localhost", port) if port else None
-
-    @property
-    def id(self) -> str:
-        return self.name or self.public_url
 
 
 def fetch_tunnels(api_url: str, timeout_s: float) -> list[Tunnel]:
@@ -82,3 +54,13 @@ def is_listening(host: str, port: int, timeout_s: float = LISTEN_CHECK_TIMEOUT_S
             return True
     except OSError:
         return False
+
+
+def survey_tunnels(api: str, timeout_s: float) -> list[TunnelState] | str:
+    """The agent's tunnels with their upstreams checked; the agent's own problem as text."""
+    try:
+        tunnels = fetch_tunnels(api, timeout_s)
+    except NgrokAgentError as exc:
+        return str(exc)
+    return [TunnelState(t, t.upstream is not None and is_listening(*t.upstream))
+            for t in tunnels]

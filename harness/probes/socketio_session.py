@@ -16,9 +16,9 @@ import websockets
 from harness.contract import Contract
 from harness.probes.socketio_upgrade import Upgraded, open_websocket_only, upgrade
 from harness.probes.socketio_wire import PollingTransport, SioPacket, Transport, encode
-from harness.probes.tokens import forged_token
 from harness.records.engineio import HandshakeError, handshake_path, parse_open_packet
 from harness.records.http import HttpAnswer, HttpRequest
+from harness.records.plan import SessionSpec
 from harness.records.session import ConnectAttempt, SessionResult
 
 CONNECT, DISCONNECT, EVENT, ACK, CONNECT_ERROR = range(5)
@@ -35,6 +35,7 @@ class SessionInputs:
     post: Callable[[str, str], Awaitable[HttpAnswer | None]]
     send_http: Callable[[HttpRequest], Awaitable[HttpAnswer]]
     count: Callable[[int], None]
+    ack_ok: Callable[[Any], bool]
 
 
 class SocketSession:
@@ -54,8 +55,7 @@ class SocketSession:
         path = "/" + self.spec.path.strip("/")
         self.polling_base = url + path if self.spec.url else path
 
-    async def run(self, handshake: HttpAnswer | None, transport: str,
-                  refusals: tuple[str, ...], connect: bool, realtime: bool,
+    async def run(self, handshake: HttpAnswer | None, plan: SessionSpec, transport: str,
                   inputs: SessionInputs) -> SessionResult:
         """The session's steps over `transport`: "websocket" upgrades the handshake's session,
         "polling" stays on it, "websocket-direct" opens over websocket alone (no handshake)."""
@@ -74,7 +74,7 @@ class SocketSession:
             return result
         self.wire = wire
         try:
-            await self._steps(refusals, connect, realtime, inputs, result)
+            await self._steps(plan, inputs, result)
         except (websockets.exceptions.WebSocketException, ConnectionError, OSError) as exc:
             result.join_error = result.join_error or f"the connection broke: {exc}"
         finally:
@@ -119,10 +119,10 @@ class SocketSession:
             return None
         return await self._open(sid, transport, SessionResult(transport), inputs)
 
-    async def _steps(self, refusals: tuple[str, ...], connect: bool, realtime: bool,
-                     inputs: SessionInputs, result: SessionResult) -> None:
-        for variant in refusals:
-            token = forged_token() if variant == "forged-token" else None
+    async def _steps(self, plan: SessionSpec, inputs: SessionInputs,
+                     result: SessionResult) -> None:
+        for variant in plan.refusals:
+            token = plan.forged_token if variant == "forged-token" else None
             attempt = await self._connect(self.wire, variant, token)
             result.connects[variant] = attempt
             if attempt.accepted:
@@ -131,7 +131,7 @@ class SocketSession:
                 self.wire = await self._reopen(result.transport, inputs)
                 if self.wire is None:
                     return
-        if not connect:
+        if not plan.connect:
             return
         token = await inputs.token()
         if token is None:
@@ -139,12 +139,12 @@ class SocketSession:
         wire = self.wire
         attempt = await self._connect(wire, "valid-token", token)
         result.connects["valid-token"] = attempt
-        if not (attempt.accepted and realtime):
+        if not (attempt.accepted and plan.realtime):
             return
         result.conversation_id, result.no_conversation = await inputs.conversation()
         if result.conversation_id is None:
             return
-        await self._join(wire, result)
+        await self._join(wire, result, inputs.ack_ok)
         if not result.joined:
             return
         await self._post_and_wait(wire, inputs, result)
@@ -184,7 +184,8 @@ class SocketSession:
             return {self.spec.join_field: conversation_id}
         return json.loads(json.dumps(template).replace("{conversation_id}", conversation_id))
 
-    async def _join(self, wire: Transport, result: SessionResult) -> None:
+    async def _join(self, wire: Transport, result: SessionResult,
+                    ack_ok: Callable[[Any], bool]) -> None:
         """Send the join; confirmed by its ack, by the contract's event, or (join_confirm:
         none) by no `error` event within `UNCONFIRMED_JOIN_S`."""
         confirm = self.spec.confirm_event
@@ -215,7 +216,7 @@ class SocketSession:
         data = packet.data if packet.type == ACK else packet.data[1:]
         result.join_reply = data[0] if isinstance(data, list) and len(data) == 1 else data
         failed = packet.type == EVENT and packet.data[0] == "error"
-        result.joined = not failed and _ack_ok(result.join_reply)
+        result.joined = not failed and ack_ok(result.join_reply)
 
     async def _post_and_wait(self, wire: Transport, inputs: SessionInputs,
                              result: SessionResult) -> None:
@@ -249,7 +250,7 @@ class SocketSession:
             return None
         joined = SessionResult(transport, conversation_id=conversation)
         if (await self._connect(wire, "valid-token", token)).accepted:
-            await self._join(wire, joined)
+            await self._join(wire, joined, inputs.ack_ok)
         if not joined.joined:
             with contextlib.suppress(*CLOSE_ERRORS):
                 await wire.close()
@@ -286,10 +287,3 @@ class SocketSession:
             for watcher in watchers:
                 watcher.cancel()
             await asyncio.gather(*watchers, return_exceptions=True)
-
-def _ack_ok(ack: Any) -> bool:
-    """An ack or confirmation that does not say it failed (`{"ok": false}`, `{"error"}`)."""
-    if isinstance(ack, dict):
-        return ack.get("ok", True) is not False and not ack.get("error") and \
-            ack.get("success", True) is not False
-    return ack is not False

@@ -7,10 +7,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from harness.config import RunConfig
-from harness.plan.health import document_request
 from harness.probes.http import HttpProbeClient
-from harness.records.http import HttpAnswer
+from harness.records.http import HttpAnswer, HttpRequest
 
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
 FIRST_DELAY_S = 0.25
@@ -31,11 +29,9 @@ def retryable(answer: HttpAnswer) -> bool:
     return answer.status is None or answer.status in RETRYABLE_STATUSES
 
 
-async def wait_until_healthy(client: HttpProbeClient, config: RunConfig,
-                             say: Callable[[str], object] = print) -> Waited:
+async def wait_until_healthy(client: HttpProbeClient, request: HttpRequest | None,
+                             deadline_s: float, say: Callable[[str], object] = print) -> Waited:
     """Poll the health document (each try a counted request) until it is not retryable."""
-    request = document_request(config)
-    deadline_s = config.wait_until_healthy or 0.0
     if request is None:
         return Waited(0.0, 0)
     request = replace(request, key="health:wait", label="wait-until-healthy")

@@ -1,43 +1,14 @@
-"""Checks and the plan: a check is data (what it reads, what it needs) plus a named rule."""
+"""Checks and the plan: a check is data (its kind, what it reads, what it needs); the rule
+that judges a kind is registered with the judge, the suite test that shows it with the rule."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from enum import Enum
 from typing import Any
 
 from harness.records.http import HttpRequest
-
-
-class Family(Enum):
-    """A kind of check: the suite it belongs to and the suite test that shows it."""
-
-    LOGIN = ("rest", "test_happy_path", "test_login")
-    AUTH = ("rest", "test_auth", "test_rejects")
-    BAD_BODY = ("rest", "test_bad_input", "test_rejects_bad_body")
-    LIST = ("rest", "test_happy_path", "test_lists")
-    CREATE = ("rest", "test_happy_path", "test_create_conversation")
-    POST = ("rest", "test_happy_path", "test_post_message")
-    UNKNOWN_ROUTE = ("rest", "test_unknown_route", "test_unknown_api_route")
-    HANDSHAKE = ("socket", "test_handshake", "test_polling_handshake")
-    UPGRADE = ("socket", "test_upgrade", "test_upgrade_from_polling")
-    WEBSOCKET_ONLY = ("socket", "test_upgrade", "test_websocket_only_session")
-    CONNECT = ("socket", "test_connect", "test_connect_with_token")
-    CONNECT_REFUSED = ("socket", "test_connect", "test_connect_refused")
-    CORS = ("socket", "test_cors", "test_handshake_allows_origin")
-    REALTIME = ("socket", "test_realtime", "test_message_round_trip")
-    HEALTH_DOCUMENT = ("health", "test_health", "test_health_document")
-    AGGREGATE = ("health", "test_health", "test_aggregate_service")
-    ALIAS = ("health", "test_health", "test_service_health_alias")
-    SERVICE_MAP = ("health", "test_health", "test_service_map")
-    SERVICE_LOG = ("health", "test_logs", "test_service_log")
-    TUNNEL = ("health", "test_ngrok", "test_tunnel_upstream")
-
-    def __init__(self, suite: str, module: str, test_name: str) -> None:
-        self.suite = suite
-        self.module = module
-        self.test_name = test_name
+from harness.records.outcome import NotTested
 
 
 @dataclass(frozen=True)
@@ -51,7 +22,7 @@ class Check:
     """
 
     id: str
-    family: Family
+    kind: str
     probes: tuple[str, ...]
     needs: tuple[str, ...] = ()
     after: tuple[str, ...] = ()
@@ -60,18 +31,43 @@ class Check:
     params: Mapping[str, Any] = field(default_factory=dict)
 
     @property
-    def suite(self) -> str:
-        return self.family.suite
-
-    @property
     def key(self) -> str:
-        """Unique in a run: the family's test name and the case id."""
-        return f"{self.family.test_name}[{self.id}]"
+        """Unique in a run: the kind and the case id (`after` refers to checks by it)."""
+        return check_key(self.kind, self.id)
 
-    @property
-    def node_id(self) -> str:
-        """The pytest node id of the suite test that shows this check."""
-        return f"suites/{self.suite}/{self.family.module}.py::{self.key}"
+
+def check_key(kind: str, case: str) -> str:
+    return f"{kind}[{case}]"
+
+
+def kind_of_key(key: str) -> str:
+    return key.split("[", 1)[0]
+
+
+@dataclass(frozen=True)
+class LogScan:
+    """One scan of a service log: for `signature` (a contract signature's name, or the port
+    check against `ports`)."""
+
+    key: str
+    path: str
+    signature: str
+    ports: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A probe sent only when a condition holds after the first pass, planned like the rest.
+
+    `when` names the condition: `auth-variant-failed:<variant>` (the matrix route failed that
+    variant: send it on every route), `handshake-refused-with-origin` (the handshake again
+    without Origin), `upgrade-failed` (a fresh polling handshake for a polling session).
+    `check` is the check the probe adds, if any.
+    """
+
+    when: str
+    request: HttpRequest
+    check: Check | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +78,7 @@ class SessionSpec:
     key: str
     handshake: str  # the polling handshake's probe key; "" for a websocket-direct session
     refusals: tuple[str, ...] = ()
+    forged_token: str = field(default="", repr=False)
     connect: bool = False
     realtime: bool = False
     transport: str = "websocket"
@@ -107,8 +104,9 @@ class Plan:
     checks: tuple[Check, ...]
     http: tuple[HttpRequest, ...]
     sessions: tuple[SessionSpec, ...] = ()
-    conditional: tuple[str, ...] = ()
-    left_out: Mapping[str, str] = field(default_factory=dict)
+    follow_ups: tuple[FollowUp, ...] = ()
+    log_scans: tuple[LogScan, ...] = ()
+    left_out: Mapping[str, NotTested] = field(default_factory=dict)
 
     @property
     def request_count(self) -> int:
@@ -127,6 +125,15 @@ class Plan:
 
     def request(self, key: str) -> HttpRequest | None:
         return next((request for request in self.http if request.key == key), None)
+
+    def follow_up(self, when: str) -> FollowUp | None:
+        return next((f for f in self.follow_ups if f.when == when), None)
+
+    def with_follow_ups(self, sent: Iterable[FollowUp]) -> Plan:
+        """The plan with these follow-ups' checks and requests added (they were sent)."""
+        sent = list(sent)
+        return replace(self, checks=self.checks + tuple(f.check for f in sent if f.check),
+                       http=self.http + tuple(f.request for f in sent))
 
     def select(self, keys: Iterable[str]) -> Plan:
         """The plan for these checks only (with what blocks them): the probes they need."""

@@ -44,3 +44,13 @@ class SessionResult:
     events_seen: int = 0
     seen_while_joining: list[str] = field(default_factory=list)
     text_came_as: str | None = None
+
+
+@dataclass(frozen=True)
+class WebsocketOpen:
+    """A session opened over websocket alone: whether the open packet came, what was seen,
+    and the HTTP answer when the server did not switch protocols."""
+
+    opened: bool
+    seen: str
+    http: HttpAnswer | None = None

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
-from harness.engine import RunResult
+from harness.judge.kinds import kind, node_id, report_id
 from harness.judge.outcomes import KNOWN, NOT_TESTED, PASSED, Outcome
+from harness.judge.result import RunResult
 from harness.reports.github import ci_context
 from harness.sanitize.escape import escape_control
 
@@ -17,8 +18,8 @@ from harness.sanitize.escape import escape_control
 def check_document(outcome: Outcome, result: RunResult) -> dict[str, Any]:
     finding = outcome.finding
     return {
-        "id": outcome.check.node_id, "suite": outcome.check.suite,
-        "outcome": outcome.outcome, "cause": outcome.cause.code if outcome.cause else None,
+        "id": node_id(outcome.check), "suite": kind(outcome.check.kind).suite,
+        "outcome": outcome.outcome.value, "cause": outcome.cause.code if outcome.cause else None,
         "blocked_by": _node(result, outcome.blocked_by), "message": outcome.message,
         "evidence": finding.evidence if finding else "",
         "reproduce": finding.reproduce if finding else "",
@@ -28,10 +29,7 @@ def check_document(outcome: Outcome, result: RunResult) -> dict[str, Any]:
 
 
 def _node(result: RunResult, key: str | None) -> str | None:
-    if key is None:
-        return None
-    check = next((c for c in result.plan.checks if c.key == key), None)
-    return check.node_id if check else key
+    return None if key is None else report_id(key)
 
 
 def build_document(result: RunResult, latencies: dict[str, int] | None = None) -> dict[str, Any]:
@@ -44,14 +42,14 @@ def build_document(result: RunResult, latencies: dict[str, int] | None = None) -
         checks.append(doc)
     config = result.config
     document: dict[str, Any] = {
-        "verdict": result.verdict, "target": result.target, "started_at": result.started_at,
+        "verdict": result.verdict.value, "target": result.target, "started_at": result.started_at,
         "duration_s": round(result.duration_s, 3), "requests_sent": result.requests_sent,
         "requests_by_suite": result.requests_by_suite, "rate_limit": result.rate_limit,
         "root_causes": [{**root.document(), "checks": [_node(result, k) for k in root.checks]}
                         for root in result.root_causes],
-        "not_tested": [{"check": o.check.node_id, "reason": o.reason}
+        "not_tested": [{"check": node_id(o.check), "reason": o.reason}
                        for o in result.outcomes if o.outcome == NOT_TESTED],
-        "known_issues": [{"check": o.check.node_id, "reason": o.known.reason,
+        "known_issues": [{"check": node_id(o.check), "reason": o.known.reason,
                           "link": o.known.link,
                           "status": "still-failing" if o.outcome == KNOWN else "fixed"}
                          for o in result.outcomes

@@ -7,7 +7,7 @@ import sys
 from typing import Any, TextIO
 
 from harness.config import RunConfig
-from harness.engine import RunResult
+from harness.judge.result import RunResult
 from harness.judge.verdict import EXIT_CODES
 from harness.reports.baseline import load_baseline
 from harness.reports.document import build_document, write_json

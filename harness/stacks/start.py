@@ -1,4 +1,10 @@
-"""Start the platform a run tests when it has no URL: the embedded stack, or containers."""
+"""The platform a run tests: prepared before the plan, started after it.
+
+`prepare_stack(config)` says what a stack will provide before anything starts (credentials,
+the signing secret, the origin, a service map, the service logs it writes: not its port), so
+the run plans once from that; `PreparedStack.start()` starts it and points the config at it.
+A URL is a stack that is already there; `ngrok` asks the local agent for its public URL.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.config import Credentials, RunConfig
+from harness.stacks.errors import StackStartError
 
 EMBEDDED_ORIGIN = "http://localhost:3000"  # the browser app the reference stack serves
+NOT_STARTED = "(known once started)"
 
 
 @dataclass
@@ -21,7 +29,6 @@ class StartedStack:
     label: str
     handle: Any = None
     notes: list[str] = field(default_factory=list)
-    log_files: list[str] = field(default_factory=list)
 
     def stop(self) -> None:
         if self.handle is not None:
@@ -33,11 +40,31 @@ class StartedStack:
         return [log.document(redactor) for log in collect()] if collect else None
 
 
-def start_stack(config: RunConfig, say: Callable[[str], object] = print) -> StartedStack:
-    """The embedded reference stack, hermetic containers or a compose project, per config."""
+@dataclass
+class PreparedStack:
+    """A stack that is not started yet: `config` holds what it will provide."""
+
+    config: RunConfig
+    label: str
+    handle: Any = None
+    starter: Callable[[PreparedStack], StartedStack] | None = None
+
+    def start(self) -> StartedStack:
+        if self.starter is None:
+            assert self.config.url is not None
+            return StartedStack(self.config, self.label)
+        return self.starter(self)
+
+
+def prepare_stack(config: RunConfig, say: Callable[[str], object] = print) -> PreparedStack:
+    """The embedded reference stack, hermetic containers, a compose project, the ngrok
+    agent's URL or the URL itself, with what each will provide; nothing starts."""
     if config.stack == "url":
         assert config.url is not None
-        return StartedStack(config, config.url)
+        return PreparedStack(config, config.url)
+    if config.stack == "ngrok":
+        return PreparedStack(config, f"the ngrok agent at {config.ngrok_api}",
+                             starter=_start_ngrok)
     if config.stack == "embedded":
         return _embedded(config)
     if config.stack == "hermetic":
@@ -45,59 +72,88 @@ def start_stack(config: RunConfig, say: Callable[[str], object] = print) -> Star
     return _compose(config, say)
 
 
-def _embedded(config: RunConfig) -> StartedStack:
+def _start_ngrok(prepared: PreparedStack) -> StartedStack:
+    """The public URL the local ngrok agent serves (its https tunnel, else its first)."""
+    from harness.probes.ngrok_agent import NgrokAgentError, public_url
+
+    config = prepared.config
+    api = config.ngrok_api or ""
+    try:
+        url = public_url(api, config.timeout_s).rstrip("/")
+    except NgrokAgentError as exc:
+        error = StackStartError(f"target `ngrok`: {exc}")
+        error.target = prepared.label
+        raise error from None
+    return StartedStack(config.with_target(url), f"{url} (from the ngrok agent at {api})")
+
+
+def _embedded(config: RunConfig) -> PreparedStack:
+    from harness.stacks.reference.settings import ReferenceSettings
     from harness.stacks.reference.stack import ReferenceStack
 
     log_path = Path(tempfile.mkdtemp(prefix="smoke-stack-")) / "reference.log"
-    stack = ReferenceStack(list(config.faults), log_path=log_path).start()
-    settings = stack.settings
-    started = config.with_target(
-        stack.url, credentials=replace(config.credentials, username=settings.username,
-                                       password=settings.password),
+    settings = ReferenceSettings.from_env()
+    stack = ReferenceStack(list(config.faults), settings=settings, log_path=log_path)
+    provided = replace(
+        config, credentials=replace(config.credentials, username=settings.username,
+                                    password=settings.password),
         jwt_secret=settings.jwt_secret,
-        expected_services=config.expected_services or stack.expected_services,
+        expected_services=config.expected_services or {"messaging": NOT_STARTED},
         origin=config.origin or EMBEDDED_ORIGIN)
-    return StartedStack(started, f"{stack.url} (embedded reference stack)", stack)
+
+    def start(prepared: PreparedStack) -> StartedStack:
+        stack.start()
+        started = prepared.config.with_target(
+            stack.url, expected_services=config.expected_services or stack.expected_services)
+        return StartedStack(started, f"{stack.url} (embedded reference stack)", stack)
+
+    return PreparedStack(provided, "embedded reference stack", stack, start)
 
 
-def _hermetic(config: RunConfig, say: Callable[[str], object]) -> StartedStack:
+def _hermetic(config: RunConfig, say: Callable[[str], object]) -> PreparedStack:
     from harness.stacks.hermetic import HermeticStack
 
     stack = HermeticStack(list(config.faults), say=say, start_timeout_s=config.start_timeout_s)
-    handle = StartedStack(config, "hermetic containers", stack)
-    _start(stack, f"hermetic containers {stack.project}")
     secrets = stack.secrets
-    handle.config = config.with_target(
-        stack.url, jwt_secret=secrets.jwt_secret,
+    provided = replace(
+        config, jwt_secret=secrets.jwt_secret,
         credentials=Credentials(None, secrets.username, secrets.password),
         expected_services=config.expected_services or stack.expected_services,
         origin=config.origin or EMBEDDED_ORIGIN,
-        service_logs=(*config.service_logs, *stack.log_files))
-    handle.label = f"{stack.url} (hermetic containers)"
-    handle.notes = list(stack.notes)
-    return handle
+        service_logs=(*config.service_logs, *getattr(stack, "planned_log_files", ())))
+    label = f"hermetic containers {stack.project}"
+
+    def start(prepared: PreparedStack) -> StartedStack:
+        _start(stack, label)
+        return StartedStack(prepared.config.with_target(stack.url),
+                            f"{stack.url} (hermetic containers)", stack, list(stack.notes))
+
+    return PreparedStack(provided, label, stack, start)
 
 
-def _compose(config: RunConfig, say: Callable[[str], object]) -> StartedStack:
+def _compose(config: RunConfig, say: Callable[[str], object]) -> PreparedStack:
     from harness.stacks.compose import ComposeStack
 
     compose = config.compose
     stack = ComposeStack(compose["compose_file"], compose["compose_gateway"],
                          compose.get("compose_port"), say=say,
                          start_timeout_s=config.start_timeout_s)
-    handle = StartedStack(config, f"compose project {stack.project}", stack)
-    _start(stack, f"compose project {stack.project}")
-    handle.config = config.with_target(
-        stack.url, service_logs=(*config.service_logs, *getattr(stack, "log_files", ())))
-    handle.label = f"{stack.url} (compose project {stack.project})"
-    handle.notes = list(stack.notes)
-    return handle
+    provided = replace(config, service_logs=(*config.service_logs,
+                                             *getattr(stack, "planned_log_files", ())))
+    label = f"compose project {stack.project}"
+
+    def start(prepared: PreparedStack) -> StartedStack:
+        _start(stack, label)
+        return StartedStack(prepared.config.with_target(stack.url),
+                            f"{stack.url} ({label})", stack, list(stack.notes))
+
+    return PreparedStack(provided, label, stack, start)
 
 
 def _start(stack: Any, label: str) -> None:
     """Start a container stack; a failure carries the label the report names as the target."""
     try:
         stack.start()
-    except Exception as exc:
-        exc.target = label  # type: ignore[attr-defined]
+    except StackStartError as exc:
+        exc.target = label
         raise

@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from harness.judge.causes import Cause
 from harness.judge.context import Context
 from harness.judge.findings import Finding
+from harness.judge.judge import NOT_SENT, Judge
+from harness.judge.kinds import Result, rule
 from harness.judge.normalise import (
     aggregate,
     error_text,
@@ -18,8 +20,9 @@ from harness.judge.normalise import (
     status_word,
 )
 from harness.judge.rules.leaks import has_stack_trace, leak, ngrok_code, unexpected
-from harness.probes.ngrok_agent import Tunnel
+from harness.records.evidence import Tunnel
 from harness.records.http import HttpAnswer
+from harness.records.plan import Check
 
 
 def document(ctx: Context, answer: HttpAnswer) -> Finding | None:
@@ -161,4 +164,49 @@ def tunnel_upstream(ctx: Context, tunnel: Tunnel, listening: bool,
         return ctx.finding(Cause.NGROK_UPSTREAM_REFUSED, f"{where} but nothing listens on "
                            f"{host}:{port}: start the service on port {port}, or restart ngrok "
                            "with the port the service logs ('running on port N')")
+    return None
+
+
+@rule("health-document", shown_by="suites/health/test_health.py::test_health_document")
+def document_check(judge: Judge, check: Check) -> Result:
+    def rule_(ctx: Context, answer: HttpAnswer, budget: int) -> Finding | None:
+        return document(ctx, answer) or latency(ctx, answer, budget)
+    return judge.answered(check, rule_, check.params["budget_ms"])
+
+
+@rule("aggregate", shown_by="suites/health/test_health.py::test_aggregate_service")
+def aggregate_check(judge: Judge, check: Check) -> Result:
+    def rule_(ctx: Context, answer: HttpAnswer, name: str, budget: int) -> Finding | None:
+        return aggregate_service(ctx, answer, name) or latency(ctx, answer, budget)
+    return judge.answered(check, rule_, check.params["service"], check.params["budget_ms"])
+
+
+@rule("alias", shown_by="suites/health/test_health.py::test_service_health_alias")
+def alias_check(judge: Judge, check: Check) -> Result:
+    def rule_(ctx: Context, answer: HttpAnswer, name: str, budget: int) -> Finding | None:
+        return service_health(ctx, answer, name) or latency(ctx, answer, budget)
+    return judge.answered(check, rule_, check.params["service"], check.params["budget_ms"])
+
+
+@rule("service-map", shown_by="suites/health/test_health.py::test_service_map")
+def service_map_check(judge: Judge, check: Check) -> Result:
+    return judge.answered(check, service_map, judge.ctx.config.expected_services)
+
+
+@rule("tunnel", shown_by="suites/health/test_ngrok.py::test_tunnel_upstream")
+def tunnel_check(judge: Judge, check: Check) -> Result:
+    api = judge.ctx.config.ngrok_api or ""
+    tunnels = judge.evidence.tunnels
+    if tunnels is None:
+        return NOT_SENT
+    if isinstance(tunnels, str):
+        return judge.ctx.finding(Cause.NGROK_TUNNEL_OFFLINE, tunnels)
+    if not tunnels:
+        return judge.ctx.finding(Cause.NGROK_TUNNEL_OFFLINE, f"the ngrok agent at {api} has no "
+                                 "tunnel: start one with `ngrok http <port>`")
+    expected = judge.ctx.contract.ngrok.expected_upstream_port
+    for state in tunnels:
+        found = tunnel_upstream(judge.ctx, state.tunnel, state.listening, expected)
+        if found is not None:
+            return found
     return None

@@ -7,7 +7,11 @@ from collections.abc import Sequence
 from harness.judge.causes import Cause
 from harness.judge.context import Context
 from harness.judge.findings import Finding
-from harness.probes.logscan import LogHit
+from harness.judge.judge import NOT_SENT, Judge
+from harness.judge.kinds import Result, rule
+from harness.records.evidence import LogHit
+from harness.records.keys import PORT_CHECK
+from harness.records.plan import Check
 
 LOG_LINES_SHOWN = 3
 
@@ -19,3 +23,17 @@ def log_warning(ctx: Context, hits: Sequence[LogHit], meaning: str) -> Finding |
     shown = "; ".join(f"{hit.where}: {hit.line!r}" for hit in hits[:LOG_LINES_SHOWN])
     more = f" (+{len(hits) - LOG_LINES_SHOWN} more)" if len(hits) > LOG_LINES_SHOWN else ""
     return ctx.finding(Cause.LOG_WARNING, f"{meaning}: {shown}{more}")
+
+
+@rule("service-log", shown_by="suites/health/test_logs.py::test_service_log")
+def service_log_check(judge: Judge, check: Check) -> Result:
+    hits = judge.evidence.logs.get(check.probes[0]) if check.probes else None
+    if hits is None:
+        return NOT_SENT
+    name = check.params["signature"]
+    if name != PORT_CHECK:
+        signature = next(s for s in judge.ctx.contract.service_logs.signatures if s.name == name)
+        return log_warning(judge.ctx, hits, signature.meaning)
+    expected = " or ".join(str(port) for port in check.params["ports"])
+    return log_warning(judge.ctx, hits,
+                       f"a service runs on a port other than the expected {expected}")

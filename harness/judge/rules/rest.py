@@ -8,6 +8,8 @@ from harness.contract.paths import ID_PATHS, first_scalar, with_defaults
 from harness.judge.causes import Cause
 from harness.judge.context import Context, is_html
 from harness.judge.findings import Finding
+from harness.judge.judge import NOT_SENT, Judge
+from harness.judge.kinds import Result, rule
 from harness.judge.normalise import error_text
 from harness.judge.rules.leaks import (
     has_stack_trace,
@@ -18,6 +20,8 @@ from harness.judge.rules.leaks import (
     unexpected,
 )
 from harness.records.http import HttpAnswer
+from harness.records.outcome import NotTested
+from harness.records.plan import Check
 from harness.sanitize.escape import safe_excerpt
 
 
@@ -146,3 +150,47 @@ def login(ctx: Context, answer: HttpAnswer, token_found: bool) -> Finding | None
             Cause.CONTRACT_MISMATCH, f"{_line(answer)} answered {answer.status} without a "
             f"token at {field!r} (set auth.login.token_field or token_cookie)", answer)
     return unexpected(ctx, answer, f"200 with a token at {field!r}")
+
+
+@rule("login", shown_by="suites/rest/test_happy_path.py::test_login")
+def login_check(judge: Judge, check: Check) -> Result:
+    return judge.answered(check, login, bool(judge.evidence.token))
+
+
+@rule("auth", shown_by="suites/rest/test_auth.py::test_rejects")
+def auth_check(judge: Judge, check: Check) -> Result:
+    return judge.answered(check, auth_rejection, judge.ctx.contract.auth.accepted_statuses)
+
+
+@rule("bad-body", shown_by="suites/rest/test_bad_input.py::test_rejects_bad_body")
+def bad_body_check(judge: Judge, check: Check) -> Result:
+    return judge.answered(check, bad_body, check.params["with_token"], judge.ctx.config.strict)
+
+
+@rule("list", shown_by="suites/rest/test_happy_path.py::test_lists")
+def list_check(judge: Judge, check: Check) -> Result:
+    if check.params.get("placeholders") and judge.evidence.conversation_id is None \
+            and judge.evidence.token:
+        return NotTested("no conversation for {conversation_id}: set flow.conversation_id (or "
+                         "let the run create one: not with --read-only)")
+    return judge.answered(check, own_answer, [200])
+
+
+@rule("create", shown_by="suites/rest/test_happy_path.py::test_create_conversation")
+def create_check(judge: Judge, check: Check) -> Result:
+    flow = judge.ctx.contract.flow
+    return judge.answered(check, created, flow.created_statuses, flow.id_fields)
+
+
+@rule("post", shown_by="suites/rest/test_happy_path.py::test_post_message")
+def post_check(judge: Judge, check: Check) -> Result:
+    return judge.answered(check, own_answer, judge.ctx.contract.flow.created_statuses,
+                          missing="no conversation to post to")
+
+
+@rule("unknown-route", shown_by="suites/rest/test_unknown_route.py::test_unknown_api_route")
+def unknown_route_check(judge: Judge, check: Check) -> Result:
+    answer = judge.answer(check)
+    if isinstance(answer, NotTested) or answer is None:
+        return answer or NOT_SENT
+    return own_answer(judge.ctx, answer, judge.ctx.contract.unknown_route_statuses, json=False)

@@ -7,9 +7,14 @@ from typing import Any
 from harness.judge.causes import Cause
 from harness.judge.context import Context
 from harness.judge.findings import Finding
+from harness.judge.judge import NOT_SENT, Judge
+from harness.judge.kinds import Blocked, Result, rule
 from harness.judge.rules.leaks import leak, looks_like_proxy_error, unexpected
 from harness.records.engineio import HandshakeError, decode_error, parse_open_packet
 from harness.records.http import HttpAnswer
+from harness.records.keys import HANDSHAKE, SESSION
+from harness.records.outcome import NotTested
+from harness.records.plan import Check, check_key
 from harness.records.session import ConnectAttempt, SessionResult
 from harness.sanitize.escape import safe_excerpt
 
@@ -201,3 +206,71 @@ def _message(data: Any) -> str:
     if isinstance(data, dict) and "message" in data:
         return safe_excerpt(str(data["message"]), 200)
     return safe_excerpt(repr(data), 200)
+
+
+@rule("handshake", shown_by="suites/socket/test_handshake.py::test_polling_handshake")
+def handshake_check(judge: Judge, check: Check) -> Result:
+    answer = judge.plain_handshake()
+    return NOT_SENT if answer is None else handshake(judge.ctx, answer)
+
+
+@rule("cors", shown_by="suites/socket/test_cors.py::test_handshake_allows_origin")
+def cors_check(judge: Judge, check: Check) -> Result:
+    answer = judge.evidence.answers.get(HANDSHAKE)
+    return NOT_SENT if answer is None else cors(judge.ctx, answer, judge.ctx.config.origin or "")
+
+
+@rule("upgrade", shown_by="suites/socket/test_upgrade.py::test_upgrade_from_polling")
+def upgrade_check(judge: Judge, check: Check) -> Result:
+    session = judge.session()
+    return NOT_SENT if session is None else upgrade(judge.ctx, session)
+
+
+@rule("websocket-only", shown_by="suites/socket/test_upgrade.py::test_websocket_only_session")
+def websocket_only_check(judge: Judge, check: Check) -> Result:
+    if SESSION in check.probes:  # the server takes websockets only: the session's open
+        session = judge.session()
+        return NOT_SENT if session is None else websocket_only(
+            judge.ctx, session.upgrade_ok, session.upgrade_seen, session.upgrade_http)
+    seen = judge.evidence.websocket_only
+    return NOT_SENT if seen is None else websocket_only(judge.ctx, seen.opened, seen.seen,
+                                                        seen.http)
+
+
+@rule("connect-refused", shown_by="suites/socket/test_connect.py::test_connect_refused")
+def refusal_check(judge: Judge, check: Check) -> Result:
+    session = judge.working_session()
+    attempt = session.connects.get(check.params["variant"]) if session else None
+    if session is None or attempt is None:
+        return judge.opened_by(session)
+    return refusal(judge.ctx, attempt, session.transport)
+
+
+@rule("connect", shown_by="suites/socket/test_connect.py::test_connect_with_token")
+def connect_check(judge: Judge, check: Check) -> Result:
+    session = judge.session()
+    attempt = session.connects.get("valid-token") if session else None
+    if session is None or attempt is None:
+        return judge.opened_by(session) if session and not session.upgrade_ok else \
+            _no_token(judge, "no token to connect with")
+    return connect(judge.ctx, attempt, session.transport)
+
+
+def _no_token(judge: Judge, otherwise: str) -> NotTested:
+    problem = judge.evidence.token_problem
+    return NotTested(f"no token ({problem})" if problem else otherwise)
+
+
+@rule("realtime", shown_by="suites/socket/test_realtime.py::test_message_round_trip")
+def realtime_check(judge: Judge, check: Check) -> Result:
+    session = judge.working_session()
+    attempt = session.connects.get("valid-token") if session else None
+    if session is not None and attempt is None and session.upgrade_ok:
+        return _no_token(judge, "no token to connect with")
+    if session is None or attempt is None:
+        return judge.opened_by(session)
+    if not attempt.accepted:
+        return Blocked(check_key("connect", "websocket-token"))
+    if session.conversation_id is None:
+        return NotTested(session.no_conversation or "no conversation to join")
+    return realtime(judge.ctx, session)

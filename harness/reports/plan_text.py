@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from harness.config import Credentials, RunConfig
-from harness.plan.build import build_plan
-
-PLACEHOLDER = "embedded-stack"
-
-
-def plan_config(config: RunConfig) -> RunConfig:
-    """A stack started by the run gives credentials, origin and a service map: plan with them."""
-    if config.stack not in ("embedded", "hermetic"):
-        return config
-    return replace(config, url=config.url or f"http://({config.stack} stack)",
-                   credentials=Credentials(None, PLACEHOLDER, PLACEHOLDER),
-                   jwt_secret=config.jwt_secret or PLACEHOLDER * 3,
-                   origin=config.origin or "http://localhost:3000",
-                   expected_services=config.expected_services or {"messaging": "(stack)"})
+from harness.config import RunConfig
+from harness.judge.kinds import node_id
+from harness.records.keys import AUTH_VARIANT_FAILED
 
 
 def show_plan(config: RunConfig) -> str:
-    config = plan_config(config)
-    plan = build_plan(config)
+    """The run's one plan, made as the run makes it: from what its stack will provide."""
+    from harness.engine import plan_run
+
+    prepared, plan = plan_run(config, lambda _line: None)
+    where = config.url + config.base_path if config.url else f"http://({prepared.label})"
     per_suite = ", ".join(f"{suite} {n}" for suite, n in sorted(plan.by_suite().items()))
-    lines = [f"plan against {config.base_url}: {len(plan.checks)} checks, "
+    lines = [f"plan against {where}: {len(plan.checks)} checks, "
              f"{plan.request_count} requests ({per_suite})"]
     lines.append("")
     lines.append("requests, in the order they are sent:")
@@ -48,12 +37,13 @@ def show_plan(config: RunConfig) -> str:
     lines.append("checks:")
     for check in plan.checks:
         why = f"  -- not tested: {plan.left_out[check.key]}" if check.key in plan.left_out else ""
-        lines.append(f"  {check.node_id}{why}")
-    if plan.conditional:
+        lines.append(f"  {node_id(check)}{why}")
+    auth = [f for f in plan.follow_ups if f.when.startswith(AUTH_VARIANT_FAILED)]
+    if auth:
         lines.append("")
         socket = ", a handshake without Origin, a polling session when the upgrade fails" \
             if config.contract.socketio.polling else ""
-        lines.append(f"only if a check asks for them: up to {len(plan.conditional)} more auth "
+        lines.append(f"only if a check asks for them: up to {len(auth)} more auth "
                      f"probes (the variant that failed, on every route){socket}, one quiet "
                      "re-measurement per slow health route")
     return "\n".join(lines)
