@@ -1,4 +1,7 @@
-"""Entry point for `python -m harness`."""
+"""Entry point for `python -m harness`.
+
+May import: cli.
+"""
 
 from harness.cli import main
 

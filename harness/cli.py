@@ -3,6 +3,9 @@
 The options are the pytest plugin's own (harness.config.options); this module only adds the
 positional URL and chooses how to run: directly (the default: the engine, then the reports),
 or through pytest when pytest's outputs are asked for (--junitxml, --alluredir, `-- ARGS`).
+
+May import: commands, config, contract, engine, process, pytest_run, reports, sanitize,
+__version__.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 `run(config)` is the whole pipeline; the CLI and the pytest plugin both call it and only
 present what it returns. The engine decides nothing about the target: what the probes saw
 goes to the judge as evidence, and the judge's rules say what it means.
+
+May import: config, judge, plan, probes, process, records, sanitize, stacks.
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ in the controller before the workers start, which get the judged cases through `
 failed with its finding, skipped when blocked or not tested, xfailed for a known issue.
 Options come from harness.config.options, declared once; the CLI hands its resolved
 configuration over as the plugin named `smoke-cli`.
+
+May import: config, contract, pytest_state, reports.
 """
 
 from __future__ import annotations

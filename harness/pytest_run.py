@@ -3,6 +3,8 @@
 The CLI hands pytest the configuration it already resolved (as the plugin object
 `smoke-cli`), so nothing is resolved twice; pytest's own output is off and the harness's
 summary is the only one printed.
+
+May import: config, plugin.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ their outcomes.
 The cases pytest collects are the plan's checks; the engine runs that same plan. Under xdist
 the controller judges before its workers start and hands each of them the judged cases through
 xdist's own channel (`workerinput`), so every request is sent once, however many workers.
+
+May import: config, engine, judge, process, records, reports, stacks.
 """
 
 from __future__ import annotations

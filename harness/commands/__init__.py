@@ -1,6 +1,10 @@
 """Commands beside the run: `init` (a starting contract for a live target), `schema` (the
 contract's JSON Schema) and `probe socketio` (one raw Engine.IO exchange, for reproducing).
-They send through the same probe client as a run; they never judge."""
+They send through the same probe client as a run and read answers in the judge's normal form;
+they never give a verdict.
+
+May import: config, contract, judge, probes, records, sanitize.
+"""
 
 from __future__ import annotations
 

@@ -2,7 +2,10 @@
 
 Owns the option table (`options`: read by the pytest plugin's `pytest_addoption` and by the
 CLI's parser alike) and the resolution CLI/pytest option > environment variable > contract
-(`resolve`). May import `harness.contract`, `harness.sanitize` and `harness.probes.ngrok_agent`.
+(`resolve`). Resolving sends nothing (the target `ngrok` is asked for its URL where stacks
+start).
+
+May import: contract, sanitize.
 """
 
 from harness.config.resolve import ConfigError, Credentials, RunConfig, resolve

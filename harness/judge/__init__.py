@@ -1,8 +1,11 @@
 """Judging: evidence in, outcomes and root causes out.
 
-Owns the cause registry (`causes`), findings (`findings`), the normal form of real answers
-(`normalise`), the rules (`rules/`, one family per module), the outcome of every check with
-blocked and known issues (`outcomes`), the causal ranking with correlated summaries
-(`root_causes`) and the verdict (`verdict`). May import `harness.contract`, `harness.plan`,
-`harness.records.http` and `harness.sanitize`; never sends anything.
+Owns the cause registry (`causes`), findings (`findings`), the kinds of check with their rules
+registered by decorator (`kinds`, rules in `rules/`, one family per module, the preflight's in
+`rules/preflight`), the view every rule gets (`judge`), the normal form of real answers
+(`normalise`), the follow-ups the first pass asks for (`follow`), every check's outcome with
+blocked and known issues (`outcomes`), the causal ranking (`root_causes`), the verdict
+(`verdict`) and the judged run (`result`). Never sends anything.
+
+May import: config, contract, records, sanitize.
 """

@@ -1,2 +1,5 @@
-"""The process around a run: how signals end it (`signals`). Imports nothing else from the
-harness; every stage that must not be cut in half (a container start, a teardown) uses it."""
+"""The process around a run: how signals end it (`signals`). Every stage that must not be cut
+in half (a container start, a teardown) uses it.
+
+May import: nothing else of the harness.
+"""
