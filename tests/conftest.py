@@ -61,7 +61,7 @@ class HarnessRun:
 
 
 def assert_valid_report(report: dict[str, Any]) -> None:
-    """The JSON report has the DESIGN.md shape."""
+    """The JSON report has the shape the README documents."""
     assert report["verdict"] in ("pass", "fail", "inconclusive", "error")
     if report["verdict"] == "error" and not report["checks"]:
         assert report.get("error"), report

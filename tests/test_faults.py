@@ -34,6 +34,7 @@ FIRST_ROOT_CAUSE = {
     "secret-mismatch": "credentials-rejected",
     "mount-path-dropped": "route-not-found",
     "stack-in-json": "stack-trace-leak",
+    "leak-internal-address": "internal-detail-leak",
 }
 GREEN_VARIANTS = ["nested-ids", "text-plain-accepted", "slow-under-load", "health-variant",
                   "rate-limited"]
@@ -65,6 +66,24 @@ def test_fault_is_the_first_root_cause(fault: str, run_engine: Callable[..., Run
     assert causes[0] == FIRST_ROOT_CAUSE[fault], causes
     failed_or_blocked = [o for o in result.outcomes if o.outcome in ("failed", "blocked")]
     assert all(o.cause is not None or o.blocked_by for o in failed_or_blocked)
+
+
+def test_internal_details_are_named_without_the_leaked_password(
+        run_engine: Callable[..., RunResult]) -> None:
+    result = run_engine({"faults": ["leak-internal-address"]})
+    first = result.root_causes[0]
+    assert first.cause.code == "internal-detail-leak"
+    assert "mongodb://***@mongo.chat.svc.cluster.local:27017/chat" in first.summary
+    assert "connect ECONNREFUSED 10.0.3.7:27017" in first.summary
+    text = render(build_document(result), verbose=True, colour=False)
+    assert "s3cret-db-pass" not in text and "s3cret-db-pass" not in str(build_document(result))
+
+
+def test_a_database_outage_lists_the_address_its_500s_leak_after_it(
+        run_engine: Callable[..., RunResult]) -> None:
+    result = run_engine({"faults": ["db-down"]})
+    causes = [root.cause.code for root in result.root_causes]
+    assert causes[0] == "upstream-unreachable" and "internal-detail-leak" in causes[1:]
 
 
 def test_port_mismatch_is_one_sentence_naming_both_ports(

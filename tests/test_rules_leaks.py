@@ -1,5 +1,5 @@
 """leaks.leak / leaks.unexpected over recorded evidence: every known signature named, and the
-invariants DESIGN.md sets for real gateways (404 is never an auth problem, a generic 5xx only
+invariants real gateways need (404 is never an auth problem, a generic 5xx only
 for 5xx, a redirect is a redirect, a 429 is rate-limited), whichever rule reads the answer."""
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def _every_rule(ctx: Context, name: str) -> dict[str, Cause | None]:
 
 @pytest.mark.parametrize("name", evidence.names())
 def test_invariants_hold_in_every_rule(ctx: Context, name: str) -> None:
-    """DESIGN.md, "Real gateways vary": the causes a status may and may not get."""
+    """Real gateways vary: the causes a status may and may not get."""
     status = evidence.raw(name)["status"]
     causes = _every_rule(ctx, name)
     ngrok = leaks.ngrok_code(evidence.answer(name)) is not None

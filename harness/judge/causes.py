@@ -101,6 +101,11 @@ class Cause(Enum):
                         "a generic 5xx where the contract expects the route's own answer",
                         "find the fallback handler that answers instead of the route and fix "
                         "or remove it")
+    INTERNAL_DETAIL_LEAK = ("internal-detail-leak", 74, "critical",
+                            "an error body exposes internal addresses, hosts or connection "
+                            "strings",
+                            "answer errors with a message of your own; log the driver's error "
+                            "(its address, connection string, class) on the server only")
     OVERSIZED_BODY = ("oversized-body", 73, "normal",
                       "an answer bigger than the read cap, or one that never ends",
                       "bound what the route sends (pagination, a size limit) and end every "

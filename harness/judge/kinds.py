@@ -12,6 +12,7 @@ pytest node are the same string.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
@@ -34,7 +35,6 @@ class Blocked:
 Result = Finding | NotTested | Blocked | None
 RuleFunction = Callable[["Judge", Check], Result]
 F = TypeVar("F", bound=RuleFunction)
-RULE_MODULES = ("rest", "socket", "health", "logs")
 
 
 @dataclass(frozen=True)
@@ -68,9 +68,12 @@ def rule(kind: str, shown_by: str) -> Callable[[F], F]:
 
 
 def kinds() -> dict[str, Kind]:
-    """Every registered kind (the rule modules register theirs when first imported)."""
-    for module in RULE_MODULES:
-        importlib.import_module(f"harness.judge.rules.{module}")
+    """Every registered kind (each module of `harness.judge.rules` registers its kinds when it
+    is first imported: a new module needs no list)."""
+    from harness.judge import rules
+
+    for module in pkgutil.iter_modules(rules.__path__):
+        importlib.import_module(f"{rules.__name__}.{module.name}")
     return _KINDS
 
 

@@ -6,7 +6,13 @@ from dataclasses import replace
 
 from harness.config import RunConfig
 from harness.plan.health import document_request, health_checks, log_ports, log_scans
-from harness.plan.rest import auth_checks, authorized_checks, bad_body_checks, unknown_route_check
+from harness.plan.rest import (
+    auth_checks,
+    authorized_checks,
+    bad_body_checks,
+    internal_detail_check,
+    unknown_route_check,
+)
 from harness.plan.socket import follow_ups, socket_checks
 from harness.records.http import HttpRequest
 from harness.records.keys import CREATE, POST
@@ -77,7 +83,7 @@ def build_plan(config: RunConfig) -> Plan:
             if len(part) == 3:
                 conditional += part[2]  # type: ignore[misc]
         unknown_check, unknown = unknown_route_check(config)
-        checks.append(unknown_check)
+        checks += [unknown_check, internal_detail_check()]
         http.append(unknown)
     if "socket" in config.suites:
         create_planned = any(r.key == CREATE for r in http)

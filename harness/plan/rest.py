@@ -204,3 +204,8 @@ def unknown_route_check(config: RunConfig) -> tuple[Check, HttpRequest]:
     path = config.contract.unknown_route
     request = json_request(UNKNOWN, "GET", path, "rest", label="a route that does not exist")
     return Check(f"GET {path}", "unknown-route", (request.key,), priority=1), request
+
+
+def internal_detail_check() -> Check:
+    """Every error answer the run already has, read for internal details: no request."""
+    return Check("error-bodies", "internal-detail", (), priority=1)

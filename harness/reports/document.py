@@ -1,4 +1,4 @@
-"""The JSON report document (DESIGN.md's shape): every report renders from it."""
+"""The JSON report document (the README's "Reports" shape): every report renders from it."""
 
 from __future__ import annotations
 

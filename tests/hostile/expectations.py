@@ -1,7 +1,7 @@
 """What a harness run against each hostile mode must conclude: exit code and cause codes.
 
 `EXPECTED[mode] = (exit_code, causes)`: the run exits with `exit_code` (0 pass, 1 fail,
-2 inconclusive/error, DESIGN.md), and every cause code it names is in `causes`; when the exit
+2 inconclusive/error), and every cause code it names is in `causes`; when the exit
 code is not 0, at least one is named. Several codes are acceptable where the catalogue allows
 more than one honest name. Never acceptable: `target-unreachable` (health answers in every mode
 but the health-breaking ones, and those accept connections and send bytes), `generic-503-leak`

@@ -129,6 +129,16 @@ async def not_found(request: Request, exc: Exception) -> Response:
                                  "x-content-type-options": "nosniff"})
 
 
+LEAKED_UPSTREAM = "mongodb://chat:s3cret-db-pass@mongo.chat.svc.cluster.local:27017/chat"
+
+
+async def leaky_not_found(request: Request, exc: Exception) -> Response:
+    """The leak-internal-address fault: a 404 that names the service's database connection."""
+    return JSONResponse({"error": f"Cannot {request.method} {request.url.path}",
+                         "upstream": LEAKED_UPSTREAM,
+                         "detail": "connect ECONNREFUSED 10.0.3.7:27017"}, 404)
+
+
 async def not_allowed(request: Request, exc: Exception) -> Response:
     """Starlette's 405 handler."""
     return JSONResponse({"error": "Method not allowed"}, 405)

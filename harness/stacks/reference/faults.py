@@ -47,6 +47,9 @@ FAULTS: dict[str, str] = {
                        "valid token gets connect_error 'Authentication error: invalid signature'",
     "mount-path-dropped": "the gateway forwards conversations, messages and notifications "
                           "without /api: Express's HTML 404 'Cannot GET /conversations'",
+    "leak-internal-address": "the messaging service's 404 names its database: a connection "
+                             "string with credentials and 'connect ECONNREFUSED "
+                             "10.0.3.7:27017'",
     "stack-in-json": "malformed JSON bodies get 400 {error, stack} with the Node stack trace "
                      "inside the JSON",
     "text-plain-accepted": "bodies of other content types reach the routes as empty (as with "

@@ -17,6 +17,7 @@ from harness.stacks.reference.express import (
     HttpError,
     json_body,
     json_errors,
+    leaky_not_found,
     not_allowed,
     not_found,
     success_response,
@@ -60,7 +61,8 @@ class MessagingService:
             Route("/api/notifications", json_errors(settings, self._notifications),
                   methods=["GET"]),
         ])
-        rest.add_exception_handler(404, not_found)
+        rest.add_exception_handler(404, leaky_not_found if settings.has("leak-internal-address")
+                                   else not_found)
         rest.add_exception_handler(405, not_allowed)
         self._rest = rest
         self.app = socketio.ASGIApp(self.sio, other_asgi_app=self._guarded_rest,
