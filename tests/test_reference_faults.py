@@ -309,6 +309,7 @@ OBSERVATIONS: dict[str, tuple[Callable[[ReferenceStack], object], object]] = {
                         "Authentication error: invalid signature"),
     "mount-path-dropped": (lambda s: _status(s, "GET", "/api/conversations"), 404),
     "stack-in-json": (_post_malformed, (400, True)),
+    "leak-internal-address": (lambda s: "upstream" in _json(s, "/api/no-such-route"), True),
     "text-plain-accepted": (_create_as_text, 201),
     "slow-under-load": (lambda s: asyncio.run(seconds_for_health(s, 9)) > 1.2, True),
     "websocket-only-server": (
