@@ -154,3 +154,22 @@ def test_many_checks_not_tested_for_one_reason_are_one_terminal_line(
     assert len([line for line in lines if line.startswith("not tested")]) == 3, lines
     verbose = render(document, verbose=True).splitlines()
     assert len([line for line in verbose if line.startswith("not tested")]) == 9
+
+
+@pytest.mark.parametrize(("faults", "first", "later"), [
+    (["stale-service-map", "auth-not-enforced"], "auth-not-enforced", "stale-config"),
+    (["dual-upgrade", "stack-trace-on-bad-json"], "websocket-upgrade-broken",
+     "stack-trace-leak"),
+    (["notifications-unavailable", "stack-trace-on-bad-json"], "stack-trace-leak",
+     "generic-503-leak"),
+    (["db-down"], "upstream-unreachable", "internal-detail-leak"),
+])
+def test_outages_that_explain_others_lead_then_security(
+        faults: list[str], first: str, later: str,
+        run_engine: Callable[..., RunResult]) -> None:
+    result = run_engine({"faults": faults})
+    causes = [root.cause.code for root in result.root_causes]
+    assert causes[0] == first and later in causes[1:], causes
+    document = build_document(result)
+    assert [root["cause"] for root in document["root_causes"]] == causes
+    assert document["root_causes"][0]["severity"] in ("security", "availability")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from harness.contract.paths import url_port
-from harness.judge.causes import Cause
+from harness.judge.causes import SEVERITIES, Cause
 from harness.judge.context import Context
 from harness.judge.normalise import aggregate, error_text, reported_services
 from harness.judge.outcomes import BLOCKED, FAILED, Outcome
@@ -23,16 +23,29 @@ class RootCause:
     evidence: str
     checks: list[str] = field(default_factory=list)
     blocked: int = 0
+    explains: int = 0
 
     def document(self) -> dict[str, object]:
-        return {"cause": self.cause.code, "rank": self.cause.rank, "summary": self.summary,
+        return {"cause": self.cause.code, "severity": self.cause.severity,
+                "rank": self.cause.rank, "summary": self.summary,
                 "evidence": self.evidence, "next_step": self.cause.next_step,
-                "checks": self.checks, "blocked": self.blocked}
+                "checks": self.checks, "blocked": self.blocked, "explains": self.explains}
+
+
+def order(roots: list[RootCause]) -> list[RootCause]:
+    """The one order of root causes everywhere: outages that explain other failing or blocked
+    checks first, by how many they explain; then by severity (security first); then by rank
+    and count."""
+    def key(root: RootCause) -> tuple[int, int, int, int, int]:
+        explainer = root.cause.is_outage and root.explains > 0
+        return (0 if explainer else 1, -root.explains if explainer else 0,
+                SEVERITIES.index(root.cause.severity), root.cause.rank, -len(root.checks))
+    return sorted(roots, key=key)
 
 
 def rank_root_causes(outcomes: list[Outcome], ctx: Context,
                      evidence: Evidence) -> list[RootCause]:
-    """Failed checks grouped by cause, most fundamental first (rank, then count)."""
+    """Failed checks grouped by cause, in the order of `order`."""
     groups: dict[Cause, list[Outcome]] = defaultdict(list)
     for outcome in outcomes:
         if outcome.outcome == FAILED and outcome.cause is not None:
@@ -46,9 +59,30 @@ def rank_root_causes(outcomes: list[Outcome], ctx: Context,
         first = members[0].finding
         assert first is not None, "a failed outcome always has its finding"
         keys = [member.check.key for member in members]
+        blocked = sum(blocked_by[key] for key in keys)
         roots.append(RootCause(cause, summarise(cause, members, outcomes, ctx, evidence),
-                               first.evidence, keys, sum(blocked_by[key] for key in keys)))
-    return sorted(roots, key=lambda root: (root.cause.rank, -len(root.checks)))
+                               first.evidence, keys, blocked,
+                               blocked + _sharing_routes(members, groups, evidence)))
+    return order(roots)
+
+
+def _routes(members: list[Outcome], evidence: Evidence) -> set[str]:
+    """The routes (method and path as sent) of these checks' answers."""
+    found = set()
+    for member in members:
+        for probe in member.check.probes:
+            answer = evidence.answers.get(probe)
+            if answer is not None:
+                found.add(f"{answer.request.method} {answer.sent_path or answer.request.path}")
+    return found
+
+
+def _sharing_routes(members: list[Outcome], groups: dict[Cause, list[Outcome]],
+                    evidence: Evidence) -> int:
+    """Failing checks of other causes whose routes are among these checks' routes."""
+    mine = _routes(members, evidence)
+    return sum(1 for cause, others in groups.items() if others is not members
+               for other in others if _routes([other], evidence) & mine)
 
 
 def summarise(cause: Cause, members: list[Outcome], outcomes: list[Outcome], ctx: Context,

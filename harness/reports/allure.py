@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-SEVERITY = {"critical": "critical", "normal": "normal", "minor": "minor"}
+SEVERITY = {"security": "blocker", "availability": "critical", "correctness": "normal",
+            "drift": "minor"}
 
 
 def label_case(case: Any) -> None:
