@@ -18,7 +18,7 @@ from harness.config import RunConfig
 from harness.judge.context import Context
 from harness.judge.follow import slow_probes, wanted_follow_ups
 from harness.judge.judge import Judge
-from harness.judge.normalise import ack_ok, created_id, login_token, version
+from harness.judge.normalise import ack_ok, created_id, login_token, user_id, version
 from harness.judge.outcomes import settle
 from harness.judge.result import RunResult, outcome_counts
 from harness.judge.root_causes import RootCause, rank_root_causes
@@ -127,7 +127,9 @@ def _readers(config: RunConfig) -> Readers:
     login = config.contract.auth.login
     return Readers(token=lambda answer: login_token(answer, login) if login else None,
                    created_id=lambda answer: created_id(answer, config.contract.flow.id_fields),
-                   ack_ok=ack_ok)
+                   ack_ok=ack_ok,
+                   user_id=lambda token, answer: user_id(token, answer,
+                                                         config.contract.auth.user_id))
 
 
 async def _probe_and_judge(result: RunResult, progress: Progress | None = None,

@@ -35,6 +35,8 @@ FIRST_ROOT_CAUSE = {
     "mount-path-dropped": "route-not-found",
     "stack-in-json": "stack-trace-leak",
     "leak-internal-address": "internal-detail-leak",
+    "join-without-membership": "room-access-not-enforced",
+    "double-emit": "duplicate-delivery",
 }
 GREEN_VARIANTS = ["nested-ids", "text-plain-accepted", "slow-under-load", "health-variant",
                   "rate-limited"]
@@ -54,7 +56,7 @@ def test_healthy_stack_is_green_with_the_lean_plan(run_engine: Callable[..., Run
     result = run_engine()
     assert result.verdict == "pass", [o.message for o in result.outcomes
                                       if o.outcome != "passed"]
-    assert result.requests_sent <= 25
+    assert result.requests_sent <= 40, "the embedded stack's peer and outsider included"
     assert {o.outcome for o in result.outcomes} <= {"passed", "not-tested"}
 
 
@@ -151,9 +153,11 @@ def test_many_checks_not_tested_for_one_reason_are_one_terminal_line(
     lines = render(document).splitlines()
     grouped = [line for line in lines if line.startswith("not tested: 7 checks: no token")]
     assert grouped and "rate-limited: 429" in grouped[0], lines
-    assert len([line for line in lines if line.startswith("not tested")]) == 3, lines
+    reasons = [item["reason"] for item in document["not_tested"]]
+    assert len(reasons) > len(set(reasons)), "several checks share a reason"
+    assert len([line for line in lines if line.startswith("not tested")]) == len(set(reasons))
     verbose = render(document, verbose=True).splitlines()
-    assert len([line for line in verbose if line.startswith("not tested")]) == 9
+    assert len([line for line in verbose if line.startswith("not tested")]) == len(reasons)
 
 
 @pytest.mark.parametrize(("faults", "first", "later"), [

@@ -16,7 +16,7 @@ from harness.plan.build import build_plan
 from harness.stacks.reference import ReferenceStack
 from tests.conftest import HarnessRun
 
-LIMIT = 30  # the rate-limited fault's window
+LIMIT = 45  # the rate-limited fault's window
 
 
 @pytest.fixture

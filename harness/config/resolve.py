@@ -50,6 +50,7 @@ class RunConfig:
     contract_path: Path
     base_path: str = ""
     credentials: Credentials = Credentials()
+    identities: Mapping[str, Credentials] = field(default_factory=dict)
     jwt_secret: str | None = field(default=None, repr=False)
     expected_services: Mapping[str, str] | Sequence[str] = field(default_factory=dict)
     origin: str | None = None
@@ -75,7 +76,8 @@ class RunConfig:
 
     @property
     def secrets(self) -> list[str]:
-        values = [self.credentials.token, self.credentials.password, self.jwt_secret]
+        people = [self.credentials, *self.identities.values()]
+        values = [v for c in people for v in (c.token, c.password)] + [self.jwt_secret]
         return [value for value in values if value]
 
     @property
@@ -89,6 +91,30 @@ class RunConfig:
 
     def with_target(self, url: str, **changes: Any) -> RunConfig:
         return replace(self, url=url, **changes)
+
+
+IDENTITIES = {"peer": "SMOKE_PEER_", "outsider": "SMOKE_OUTSIDER_"}
+
+
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    """A secret from the environment: unset is None, set but empty is an error."""
+    if name not in env:
+        return None
+    if not env[name].strip():
+        raise ConfigError(f"{name} is set but empty (a missing CI secret?); unset it or give it "
+                          "a value")
+    return env[name]
+
+
+def credentials_from(env: Mapping[str, str], prefix: str) -> Credentials:
+    """`<prefix>TOKEN`, or `<prefix>USERNAME` with `<prefix>PASSWORD` (both or neither)."""
+    token = _secret(env, f"{prefix}TOKEN")
+    username, password = _secret(env, f"{prefix}USERNAME"), _secret(env, f"{prefix}PASSWORD")
+    if bool(username) != bool(password) and not token:
+        given, missing = ("USERNAME", "PASSWORD") if username else ("PASSWORD", "USERNAME")
+        raise ConfigError(f"{prefix}{given} is set but {prefix}{missing} is not: give both to "
+                          f"log in, or {prefix}TOKEN")
+    return Credentials(token, username, password)
 
 
 def _given(value: object) -> bool:
@@ -208,10 +234,10 @@ def resolve(values: Mapping[str, Any], env: Mapping[str, str] | None = None) -> 
     suites = tuple(name for chunk in values.get("suite") or [] for name in chunk) or SUITES
     return RunConfig(
         url=url or None, contract=contract, contract_path=contract_path, base_path=base_path,
-        credentials=Credentials(env.get("SMOKE_TOKEN") or None,
-                                env.get("SMOKE_USERNAME") or None,
-                                env.get("SMOKE_PASSWORD") or None),
-        jwt_secret=env.get("SMOKE_JWT_SECRET") or None, expected_services=expected,
+        credentials=credentials_from(env, "SMOKE_"),
+        identities={role: people for role, prefix in IDENTITIES.items()
+                    if (people := credentials_from(env, prefix)).kind != "none"},
+        jwt_secret=_secret(env, "SMOKE_JWT_SECRET"), expected_services=expected,
         origin=pick("origin") or contract.defaults.origin, timeout_s=float(timeout),
         suites=suites, read_only=bool(values.get("read_only")),
         strict=bool(values.get("strict")) or contract.strict,

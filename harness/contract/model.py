@@ -23,6 +23,9 @@ class Route(_Model):
     query: dict[str, str] = Field({}, description="query parameters sent with an authorized "
                                   "request; values may use {conversation_id}")
     timeout_s: float | None = Field(None, gt=0, description="this route's own timeout")
+    authorization: Literal["private", "public"] = Field(
+        "private", description="public: any logged-in user may read it (a profile page); it is "
+        "then exempt from the outsider's denial, not from authorization.private_fields")
 
     @field_validator("path")
     @classmethod
@@ -125,6 +128,15 @@ class Login(_Model):
     token_field: str = Field("token", description="dotted path of the token in the answer "
                              "(e.g. data.token)")
     token_cookie: str | None = Field(None, description="the cookie the login sets the token in")
+    url: str | None = Field(None, description="the base URL of a login served by another host "
+                            "than the gateway (e.g. the auth service's own port)")
+
+    @field_validator("url")
+    @classmethod
+    def _base_url(cls, url: str | None) -> str | None:
+        if url is not None and not re.match(r"^https?://[^/?#]+/?$", url):
+            raise ValueError("must be a base URL like http://host:port")
+        return url.rstrip("/") if url else url
 
 
 class Auth(_Model):
@@ -132,6 +144,11 @@ class Auth(_Model):
                         "routes that read the token from a cookie")
     accepted_statuses: list[int] = [401]
     login: Login | None = Login()
+    user_id: str | None = Field(
+        None, pattern=r"^(claim:\w+|login:[\w.]+|GET /\S*#[\w.]+)$",
+        description="where a user's id is: claim:<name> (the token's claim), login:<dotted "
+        "path> (the login answer), or 'GET <path>#<dotted path>'; by default the token's "
+        "sub, id, userId or _id, then the login answer's user.id")
 
     @property
     def cookie_name(self) -> str | None:
@@ -152,6 +169,8 @@ class SocketIO(_Model):
     join_confirm: str = Field("ack", pattern=r"^(ack|none|event:.+)$",
                               description="ack, event:<name> the server emits on a join, or "
                               "none (the server confirms nothing: the realtime event shows it)")
+    probe_events: list[str] = Field([], description="more events the server handles (e.g. "
+                                    "typing): each is also sent empty and with a wrong type")
     join_payload: Any = Field(None, description="the join payload template (an object or a "
                               "bare value); {conversation_id} is filled in. Default: "
                               "{join_field: conversation_id}")
@@ -194,8 +213,11 @@ class ErrorSignatures(_Model):
 class Flow(_Model):
     """The authenticated happy path: create a conversation, then post a message in it."""
 
-    create_conversation: str = "/api/conversations"
-    post_message: str = "/api/messages"
+    create_conversation: str | None = Field("/api/conversations", description="null: the "
+                                            "platform has no REST create (flow.conversation_id "
+                                            "is used)")
+    post_message: str | None = Field("/api/messages", description="null: the platform has no "
+                                     "REST post")
     title_field: str = "title"
     conversation_field: str = "conversationId"
     text_field: str = "text"
@@ -207,6 +229,18 @@ class Flow(_Model):
                              description="rest, or socket:<event> to post over Socket.IO")
     created_statuses: list[int] = [201]
     tag_prefix: str = "smoke-"
+
+
+class Authorization(_Model):
+    """What another user may not do: the denial statuses and the fields that are private."""
+
+    denied_statuses: list[int] = Field([], description="the statuses that deny another user "
+                                       "(default: any 4xx)")
+    private_fields: list[str] = Field([], description="fields whose values of one user must "
+                                      "not appear in what another user reads (e.g. email)")
+
+    def denied(self, status: int) -> bool:
+        return status in self.denied_statuses if self.denied_statuses else 400 <= status < 500
 
 
 class KnownIssue(_Model):
@@ -250,6 +284,7 @@ class Contract(_Model):
     unknown_route_statuses: list[int] = [404]
     max_body_bytes: int = Field(100 * 1024, gt=0)
     flow: Flow = Flow()
+    authorization: Authorization = Authorization()
     socketio: SocketIO = SocketIO()
     error_signatures: ErrorSignatures = ErrorSignatures()
     ngrok: Ngrok = Ngrok()

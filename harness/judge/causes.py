@@ -72,6 +72,11 @@ class Cause(Enum):
                          "a protected route or action accepted a missing or invalid token",
                          "put the auth middleware in front of this route and verify "
                          "signature, alg and expiry")
+    OBJECT_ACCESS_NOT_ENFORCED = ("object-access-not-enforced", 52, "security",
+                                  "a valid token reached another user's object over REST",
+                                  "compare the object's owner or the conversation's members "
+                                  "with the token's user in the route's handler (403/404 "
+                                  "otherwise), and list only the caller's own objects")
     WRONG_AUTH_STATUS = ("wrong-auth-status", 51, "correctness",
                          "a protected route rejected a missing token, but not with 401",
                          "answer 401 with a JSON error (or add the status to the contract's "
@@ -94,6 +99,16 @@ class Cause(Enum):
                               "a message was posted but the realtime event never arrived",
                               "check the service emits the contract's message event to the "
                               "conversation's room")
+    ROOM_ACCESS_NOT_ENFORCED = ("room-access-not-enforced", 65, "security",
+                                "a non-member's socket joined a conversation's room, or "
+                                "received any of its messages",
+                                "check membership in the join handler before socket.join(room), "
+                                "and emit messages to the conversation's room only")
+    DUPLICATE_DELIVERY = ("duplicate-delivery", 66, "correctness",
+                          "a member received the same message event (or a notification) more "
+                          "than once",
+                          "emit each message once (look for two emit calls, a handler "
+                          "registered twice, or both a REST and a socket path emitting)")
     NO_RESPONSE = ("no-response", 70, "availability",
                    "the route accepted the connection but never answered",
                    "find the handler that never sends a response (missing res.send / next())")
@@ -109,6 +124,10 @@ class Cause(Enum):
                             "strings",
                             "answer errors with a message of your own; log the driver's error "
                             "(its address, connection string, class) on the server only")
+    UNHANDLED_BAD_INPUT = ("unhandled-bad-input", 75, "correctness",
+                           "a 5xx (or a service that went down) for input of the wrong type",
+                           "validate the body's and the event's fields (types, required) "
+                           "before using them; answer 400 or an error ack")
     OVERSIZED_BODY = ("oversized-body", 73, "correctness",
                       "an answer bigger than the read cap, or one that never ends",
                       "bound what the route sends (pagination, a size limit) and end every "
@@ -146,6 +165,15 @@ class Cause(Enum):
             if cause.code == code:
                 return cause
         raise ValueError(f"unknown cause code {code!r}")
+
+    @property
+    def explains_causes(self) -> frozenset[Cause]:
+        """Causes whose checks this one explains when both are seen in a run (a proxy without
+        its target makes the REST routes it intercepts answer its error, and the gateway
+        unable to reach the service)."""
+        if self is Cause.PROXY_TARGET_MISSING:
+            return frozenset({Cause.SOCKETIO_PROXY_INTERCEPTS_REST, Cause.UPSTREAM_UNREACHABLE})
+        return frozenset()
 
     @property
     def is_outage(self) -> bool:

@@ -19,6 +19,9 @@ DETAIL_BYTES = 4000
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _HTML_HIDDEN = re.compile(r"<(script|style|head)\b.*?</\1>", re.IGNORECASE | re.DOTALL)
 _HTML_TAG = re.compile(r"<[^>]+>")
+TOKEN_VARIABLES = {"valid": "SMOKE_TOKEN", "peer": "SMOKE_PEER_TOKEN",
+                   "outsider": "SMOKE_OUTSIDER_TOKEN"}
+WHOSE = {"valid": "the run", "peer": "the peer", "outsider": "the outsider"}
 
 
 @dataclass
@@ -76,8 +79,8 @@ class Context:
         request = answer.request
         lines = [f"{request.method} {answer.sent_path or request.path}"]
         lines += [f"{k}: {v}" for k, v in self.redactor.headers(dict(request.headers)).items()]
-        if request.auth == "valid":
-            lines.append("(the run's credential: ***)")
+        if request.auth:
+            lines.append(f"({WHOSE[request.auth]}'s credential: ***)")
         if request.body:
             lines += ["", safe_excerpt(request.body, DETAIL_BYTES)]
         lines.append("")
@@ -109,10 +112,11 @@ class Context:
         parts += ["-H", shlex.quote("ngrok-skip-browser-warning: 1")]
         for name, value in request.headers:
             parts += ["-H", shlex.quote(f"{name}: {value}")]
-        if request.auth == "valid":
+        if request.auth:
+            variable = TOKEN_VARIABLES[request.auth]
             cookie = self.contract.auth.cookie_name
-            header = f"cookie: {cookie}=$SMOKE_TOKEN" if cookie else \
-                f"authorization: {self.contract.auth.scheme} $SMOKE_TOKEN"
+            header = f"cookie: {cookie}=${variable}" if cookie else \
+                f"authorization: {self.contract.auth.scheme} ${variable}"
             parts += ["-H", f'"{header}"']
         if request.body is not None:
             if len(request.body) > 2048:

@@ -79,10 +79,14 @@ def _routes(members: list[Outcome], evidence: Evidence) -> set[str]:
 
 def _sharing_routes(members: list[Outcome], groups: dict[Cause, list[Outcome]],
                     evidence: Evidence) -> int:
-    """Failing checks of other causes whose routes are among these checks' routes."""
+    """Failing checks of other causes whose routes are among these checks' routes, or whose
+    cause this one explains (`Cause.explains_causes`)."""
     mine = _routes(members, evidence)
-    return sum(1 for cause, others in groups.items() if others is not members
-               for other in others if _routes([other], evidence) & mine)
+    cause = members[0].cause
+    explained = cause.explains_causes if cause is not None else frozenset()
+    return sum(1 for other_cause, others in groups.items() if others is not members
+               for other in others
+               if other_cause in explained or _routes([other], evidence) & mine)
 
 
 def summarise(cause: Cause, members: list[Outcome], outcomes: list[Outcome], ctx: Context,

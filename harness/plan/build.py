@@ -6,6 +6,13 @@ from dataclasses import replace
 
 from harness.config import RunConfig
 from harness.plan.health import document_request, health_checks, log_ports, log_scans
+from harness.plan.identities import (
+    ROLES,
+    conversation_check_key,
+    identity_logins,
+    object_checks,
+)
+from harness.plan.inputs import wrong_type_checks
 from harness.plan.rest import (
     auth_checks,
     authorized_checks,
@@ -31,6 +38,11 @@ NEEDS_REASON = {
                      "--expect-service NAME=URL)",
     "polling": "the server takes websockets only (socketio.transports), and browsers apply no "
                "CORS to websockets",
+    "peer": "no peer identity (SMOKE_PEER_TOKEN, or SMOKE_PEER_USERNAME and "
+            "SMOKE_PEER_PASSWORD)",
+    "outsider": "no outsider identity (SMOKE_OUTSIDER_TOKEN, or SMOKE_OUTSIDER_USERNAME and "
+                "SMOKE_OUTSIDER_PASSWORD)",
+    "other-user": "no other user's identity (SMOKE_OUTSIDER_* or SMOKE_PEER_*)",
 }
 
 
@@ -53,6 +65,9 @@ def missing_inputs(config: RunConfig) -> set[str]:
         missing.add("expected-port")
     if not config.contract.socketio.polling:
         missing.add("polling")
+    missing |= {role for role in ROLES if role not in config.identities}
+    if not config.identities:
+        missing.add("other-user")
     return missing
 
 
@@ -76,6 +91,7 @@ def build_plan(config: RunConfig) -> Plan:
             requests = [r for r in requests if r.key in ("login", CREATE, POST)]
         checks += found
         http += requests
+        http += identity_logins(config)
     if "rest" in config.suites:
         for part in (auth_checks(config), bad_body_checks(config)):
             checks += part[0]
@@ -85,6 +101,10 @@ def build_plan(config: RunConfig) -> Plan:
         unknown_check, unknown = unknown_route_check(config)
         checks += [unknown_check, internal_detail_check()]
         http.append(unknown)
+        for found, requests in (object_checks(config, conversation_check_key(config)),
+                                wrong_type_checks(config)):
+            checks += found
+            http += requests
     if "socket" in config.suites:
         create_planned = any(r.key == CREATE for r in http)
         found, requests, sessions = socket_checks(config, create_planned)
@@ -100,7 +120,7 @@ def build_plan(config: RunConfig) -> Plan:
     needed |= {s.handshake for s in sessions if s.key in needed and s.handshake}
     if any(session.realtime for session in sessions if session.key in needed):
         needed.add(POST)
-    keep = {"login", document.key if document else ""}
+    keep = {"login", document.key if document else "", *(f"login:{role}" for role in ROLES)}
     http = [r for r in http if r.key in needed or r.key in keep]
     sessions = [s for s in sessions if s.key in needed]
     scans = tuple(scan for scan in log_scans(config) if scan.key in needed)

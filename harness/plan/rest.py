@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 from harness.config import RunConfig
@@ -29,6 +30,14 @@ class BadBody:
 BAD_BODIES = (BadBody("malformed-json", "malformed JSON"),
               BadBody("wrong-content-type", "a JSON body sent as text/plain"),
               BadBody("oversized", "a body twice the size limit", fresh_connection=True))
+
+
+def without_peer(body: dict[str, Any], has_peer: bool) -> dict[str, Any]:
+    """Without a peer, list elements that are only `{peer_id}` are dropped."""
+    if has_peer:
+        return body
+    return {key: [item for item in value if item != "{peer_id}"]
+            if isinstance(value, list) else value for key, value in body.items()}
 
 
 def smoke_tag(contract: Contract) -> str:
@@ -118,16 +127,21 @@ def _bad_body_request(config: RunConfig, route: Route, body: BadBody,
 
 
 def bad_body_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest]]:
-    """Lean: malformed and oversized bodies without a token on one write route. --thorough:
-    every write route and body. --strict adds bodies with a valid token (tagged data)."""
+    """Lean: malformed JSON with the run's token (it creates nothing, and only with a token
+    does it reach the service's parser, not the gateway's auth) and an oversized body without
+    one, on one write route. --thorough: every write route and body. --strict adds the other
+    bodies with a valid token (tagged data)."""
     routes = config.contract.write_routes
     if not routes:
         return [], []
     checks, requests = [], []
+    has_token = config.credentials.kind != "none"
     for route in routes if config.thorough else routes[:1]:
         for body in BAD_BODIES:
             variants = [False] if body.name != "wrong-content-type" or config.thorough else []
-            if config.strict and not config.read_only:
+            if body.name == "malformed-json" and has_token:
+                variants = [True]
+            elif config.strict and not config.read_only:
                 variants.append(True)
             for with_token in variants:
                 request = _bad_body_request(config, route, body, with_token)
@@ -135,8 +149,10 @@ def bad_body_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest]]:
                 token = "token" if with_token else "no-token"
                 checks.append(Check(f"{route.label}-{body.name}-{token}", "bad-body",
                                     (request.key,), needs=("credentials",) if with_token else (),
-                                    after=(LOGIN_KEY,) if with_token else (), writes=with_token,
-                                    priority=1, params={"with_token": with_token}))
+                                    after=(LOGIN_KEY,) if with_token else (),
+                                    writes=with_token and body.name != "malformed-json",
+                                    priority=1, params={"with_token": with_token,
+                                                        "body": body.name}))
     return checks, requests
 
 
@@ -165,11 +181,11 @@ def authorized_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest]
         blockers = (LOGIN_KEY,)
     needs = ("credentials",)
     create_key = None
-    if not config.read_only:
-        tag = smoke_tag(contract)
+    tag = smoke_tag(contract)
+    if not config.read_only and flow.create_conversation:
         create_route = _route(config, flow.create_conversation)
-        body = {**(create_route.body if create_route and create_route.body else {}),
-                flow.title_field: tag}
+        body = {**without_peer(create_route.body if create_route and create_route.body else {},
+                               "peer" in config.identities), flow.title_field: tag}
         requests.append(json_request(CREATE, "POST", flow.create_conversation, "rest", body,
                                      label=f"create conversation {tag}", auth="valid",
                                      timeout_s=create_route.timeout_s if create_route else None))
@@ -177,13 +193,14 @@ def authorized_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest]
                       needs=needs, after=blockers, writes=True, priority=1)
         checks.append(check)
         create_key = check.key
+    if not config.read_only and flow.post_message:
         post_route = _route(config, flow.post_message)
         body = {**(post_route.body if post_route and post_route.body else {}),
                 flow.conversation_field: "{conversation_id}", flow.text_field: f"{tag} message"}
         requests.append(json_request(POST, "POST", flow.post_message, "rest", body,
                                      label=f"post message {tag}", auth="valid",
                                      timeout_s=post_route.timeout_s if post_route else None))
-        waits = () if flow.conversation_id else (create_key,)
+        waits = (create_key,) if create_key and not flow.conversation_id else ()
         checks.append(Check(f"POST {flow.post_message}", "post", (POST,), needs=needs,
                             after=blockers + waits, writes=True, priority=1))
     for route in contract.protected_routes:

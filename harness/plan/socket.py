@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.config import RunConfig
+from harness.plan.inputs import probe_events
 from harness.plan.rest import LOGIN_KEY
 from harness.plan.tokens import forged_token
 from harness.records.engineio import handshake_path
@@ -90,8 +91,21 @@ def socket_checks(config: RunConfig, create_planned: bool,
                             priority=1, params={"event": config.contract.socketio.message_event,
                                                 "via": flow.message_via}))
     via_socket = config.contract.flow.message_via.startswith("socket:")
+    listeners = tuple(role for role in ("peer", "outsider") if role in config.identities) \
+        if realtime else ()
+    if realtime:
+        message = check_key("realtime", "message")
+        checks.append(Check("outsider", "room-access", (SESSION,),
+                            needs=("credentials", "outsider"), priority=1))
+        checks.append(Check("exactly-once", "delivery", (SESSION,),
+                            needs=("credentials", "peer"), after=(message,), priority=1))
+    events = probe_events(config)
+    checks.append(Check("events", "bad-event", (SESSION,), needs=("credentials",),
+                        after=(check_key("connect", "websocket-token"),), priority=2,
+                        params={"events": events}))
     sessions = [SessionSpec(SESSION, HANDSHAKE if polling else "", refusals=REFUSALS,
-                            forged_token=forged_token(),
+                            forged_token=forged_token(), listeners=listeners,
+                            probe_events=events,
                             connect=True, realtime=realtime,
                             second_member=realtime and via_socket,
                             transport="websocket" if polling else "websocket-direct")]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -46,6 +47,7 @@ class Readers:
     token: Callable[[HttpAnswer], str | None]
     created_id: Callable[[HttpAnswer], str | None]
     ack_ok: Callable[[Any], bool]
+    user_id: Callable[[str, HttpAnswer | None], str | None]
 
 
 class Executor:
@@ -64,8 +66,9 @@ class Executor:
         self._created: asyncio.Future[tuple[str | None, str]] | None = None
         self.client.credential = self._credential
 
-    def _credential(self) -> dict[str, str]:
-        token = self.evidence.token or ""
+    def _credential(self, role: str = "valid") -> dict[str, str]:
+        token = (self.evidence.token if role == "valid" else self.evidence.tokens.get(role)) \
+            or ""
         cookie = self.config.contract.auth.cookie_name
         return {"cookie": f"{cookie}={token}"} if cookie else \
             {"authorization": f"{self.config.contract.auth.scheme} {token}"}
@@ -93,6 +96,11 @@ class Executor:
         jobs = [self.send(first)] if first is not None else []
         if self.plan.request(LOGIN) is not None:
             jobs.append(self._login())
+        for role, people in self.config.identities.items():
+            if people.token:
+                self.evidence.tokens[role] = people.token
+            elif self.plan.request(f"{LOGIN}:{role}") is not None:
+                jobs.append(self._login_as(role))
         await asyncio.gather(*jobs)
         self.evidence.first = self.evidence.answers.get(first.key) if first else None
         if self.config.credentials.token and self.evidence.token is None:
@@ -101,6 +109,35 @@ class Executor:
                           and "{" not in r.path), None)
             if check is not None:
                 self.evidence.token_checked = await self.send(check)
+        self._identify()
+
+    async def _login_as(self, role: str) -> None:
+        answer = await self.send(self.plan.request(f"{LOGIN}:{role}"))  # type: ignore[arg-type]
+        token = self.readers.token(answer)
+        if token:
+            self.evidence.tokens[role] = token
+        else:
+            self.evidence.identity_problems[role] = \
+                f"its login answered {answer.status or answer.error}"
+
+    def _identify(self) -> None:
+        """Each identity's user id, and whose id stands in for another user's; the values
+        `{user_id}`, `{peer_id}`, `{outsider_id}` and `{other_id}` are filled from them."""
+        tokens = {"valid": self.evidence.token, **self.evidence.tokens}
+        for role, token in tokens.items():
+            if not token:
+                continue
+            found = self.readers.user_id(token, self.evidence.answers.get(
+                LOGIN if role == "valid" else f"{LOGIN}:{role}"))
+            if found is not None:
+                self.evidence.user_ids[role] = found
+                self.client.values["user_id" if role == "valid" else f"{role}_id"] = found
+        other = next((r for r in ("outsider", "peer") if r in self.evidence.user_ids), "")
+        self.evidence.other_role = other or next(
+            (r for r in ("outsider", "peer") if r in self.config.identities), "")
+        if other:
+            self.evidence.user_ids["other"] = self.evidence.user_ids[other]
+            self.client.values["other_id"] = self.evidence.user_ids[other]
 
     async def _login(self) -> HttpAnswer:
         answer = await self.send(self.plan.request(LOGIN))  # type: ignore[arg-type]
@@ -134,13 +171,29 @@ class Executor:
         jobs += [self._session(spec) for spec in self.plan.sessions]
         await asyncio.gather(*jobs, self._created, self._conversation)
         later = [r for r in self.plan.http if r.auth == "valid" and "{" in r.path
-                 and r.key not in (CREATE, POST)]
+                 and r.key not in (CREATE, POST) and self._can_fill(r.path)]
         conversation, _ = await self._conversation
         if self.evidence.token and later and conversation is not None:
             await asyncio.gather(*(self.send(r) for r in later))
         if self.plan.request(POST) is not None and POST not in self.evidence.answers and \
                 conversation is not None and self.evidence.token:
             await self._post(conversation, f"{self.config.contract.flow.tag_prefix}rest")
+        self.evidence.texts += [s.text for s in self.evidence.sessions.values() if s.text]
+        await self._as_identities(conversation)
+
+    async def _as_identities(self, conversation: str | None) -> None:
+        """What the identities send, once the run's conversation and messages exist: the
+        outsider's reads and writes (another user's objects)."""
+        jobs = [self.send(r) for r in self.plan.http
+                if r.auth in self.evidence.tokens and not r.key.startswith(LOGIN)
+                and (conversation is not None or "{conversation_id}" not in
+                     r.path + (r.body or b"").decode("utf-8", "replace"))]
+        await asyncio.gather(*jobs)
+
+    def _can_fill(self, path: str) -> bool:
+        """Every run value the path names is known (another user's id may not be)."""
+        return all(name in self.client.values or name == "conversation_id"
+                   for name in re.findall(r"\{(\w+)\}", path))
 
     def _use(self, conversation: str | None) -> str | None:
         """Remember the run's conversation: `{conversation_id}` placeholders get it."""
@@ -189,6 +242,7 @@ class Executor:
             return None
         flow = self.config.contract.flow
         self._use(conversation)
+        self.evidence.texts.append(text)
         body = json.loads(request.body or b"{}")
         body[flow.conversation_field] = conversation
         body[flow.text_field] = text
@@ -197,7 +251,8 @@ class Executor:
     def _inputs(self) -> SessionInputs:
         return SessionInputs(token=self.token, conversation=self._socket_conversation,
                              post=self._post, send_http=self._send_counted,
-                             count=self._count_socket, ack_ok=self.readers.ack_ok)
+                             count=self._count_socket, ack_ok=self.readers.ack_ok,
+                             tokens=lambda: dict(self.evidence.tokens))
 
     async def _send_counted(self, request: HttpRequest) -> HttpAnswer:
         async with self._limit:

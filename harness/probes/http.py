@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 import zlib
 from collections import Counter
@@ -116,7 +117,8 @@ def _no_cookies() -> CookieJar:
 
 
 class HttpProbeClient:
-    """Sends HttpRequests to one base URL; `credential` supplies headers for auth="valid"."""
+    """Sends HttpRequests to one base URL; `credential(role)` supplies the headers of a
+    request's `auth` (the run's "valid" token, or an identity's: "peer", "outsider")."""
 
     def __init__(self, base_url: str, *, timeout_s: float, read_cap: int = DEFAULT_READ_CAP,
                  max_requests: int | None = None) -> None:
@@ -126,7 +128,7 @@ class HttpProbeClient:
         self.max_requests = max_requests
         self.sent: Counter[str] = Counter()
         self.budget = BudgetTracker()
-        self.credential: Callable[[], Mapping[str, str]] = dict
+        self.credential: Callable[[str], Mapping[str, str]] = lambda role: {}
         self.values: dict[str, str] = {}
         timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0))
         common = {"base_url": self.base_url, "headers": BASE_HEADERS, "timeout": timeout,
@@ -153,6 +155,14 @@ class HttpProbeClient:
             path = path.replace("{" + name + "}", value)
         return path
 
+    def fill_body(self, body: bytes | None) -> bytes | None:
+        """A JSON body with `{name}` placeholders filled (JSON-escaped) from the run's values."""
+        if not body or b"{" not in body:
+            return body
+        for name, value in self.values.items():
+            body = body.replace(b"{" + name.encode() + b"}", json.dumps(value)[1:-1].encode())
+        return body
+
     async def send(self, request: HttpRequest) -> HttpAnswer:
         """Send once; the answer or the transport error, within the request's timeout."""
         path = self.fill(request.path)
@@ -163,8 +173,8 @@ class HttpProbeClient:
             answer.error, answer.error_detail = "refused-by-budget", str(exc)
             return answer
         headers = dict(request.headers)
-        if request.auth == "valid":
-            headers.update(self.credential())
+        if request.auth:
+            headers.update(self.credential(request.auth))
         client = self._oneshot if request.fresh_connection else self._client
         limit = request.timeout_s or self.timeout_s
         started = time.perf_counter()
@@ -190,7 +200,7 @@ class HttpProbeClient:
         """
         timeout = httpx.Timeout(limit, connect=min(limit, 5.0))
         built = client.build_request(request.method, path, headers=headers,
-                                     content=request.body, timeout=timeout)
+                                     content=self.fill_body(request.body), timeout=timeout)
         response = await asyncio.wait_for(client.send(built, stream=True), limit + 0.5)
         try:
             answer.status = response.status_code
@@ -198,7 +208,7 @@ class HttpProbeClient:
             location = response.extensions.get("smoke_location")
             if location:
                 answer.headers["location"] = ", ".join(location)
-            self.budget.see(answer.headers, login=request.key == "login")
+            self.budget.see(answer.headers, login=request.key.split(":")[0] == "login")
             decoder = BoundedDecoder(answer.headers.get("content-encoding", "").strip().lower(),
                                      self.read_cap)
             try:

@@ -14,15 +14,25 @@ from typing import Any
 import websockets
 
 from harness.contract import Contract
+from harness.probes.socketio_room import RoomSteps
 from harness.probes.socketio_upgrade import Upgraded, open_websocket_only, upgrade
-from harness.probes.socketio_wire import PollingTransport, SioPacket, Transport, encode
+from harness.probes.socketio_wire import (
+    ACK,
+    CLOSE_ERRORS,
+    CONNECT,
+    CONNECT_ERROR,
+    DISCONNECT,
+    EVENT,
+    PollingTransport,
+    SioPacket,
+    Transport,
+    encode,
+)
 from harness.records.engineio import HandshakeError, handshake_path, parse_open_packet
 from harness.records.http import HttpAnswer, HttpRequest
 from harness.records.plan import SessionSpec
 from harness.records.session import ConnectAttempt, SessionResult
 
-CONNECT, DISCONNECT, EVENT, ACK, CONNECT_ERROR = range(5)
-CLOSE_ERRORS = (websockets.exceptions.WebSocketException, asyncio.TimeoutError, OSError)
 UNCONFIRMED_JOIN_S = 0.5  # join_confirm: none: how long an `error` event may still refuse it
 
 
@@ -36,9 +46,10 @@ class SessionInputs:
     send_http: Callable[[HttpRequest], Awaitable[HttpAnswer]]
     count: Callable[[int], None]
     ack_ok: Callable[[Any], bool]
+    tokens: Callable[[], dict[str, str]] = dict
 
 
-class SocketSession:
+class SocketSession(RoomSteps):
     """Talks Engine.IO/Socket.IO v4 to one server; every wait bounded by `timeout_s`."""
 
     def __init__(self, contract: Contract, base_url: str, timeout_s: float) -> None:
@@ -139,15 +150,12 @@ class SocketSession:
         wire = self.wire
         attempt = await self._connect(wire, "valid-token", token)
         result.connects["valid-token"] = attempt
-        if not (attempt.accepted and plan.realtime):
+        if not attempt.accepted:
             return
-        result.conversation_id, result.no_conversation = await inputs.conversation()
-        if result.conversation_id is None:
-            return
-        await self._join(wire, result, inputs.ack_ok)
-        if not result.joined:
-            return
-        await self._post_and_wait(wire, inputs, result)
+        if plan.realtime:
+            await self._realtime(wire, plan, inputs, result)
+        if plan.probe_events:
+            await self._probe_events(wire, plan, inputs, result)
 
     async def _connect(self, wire: Transport, variant: str, token: str | None) -> ConnectAttempt:
         attempt = ConnectAttempt(variant)
@@ -217,73 +225,3 @@ class SocketSession:
         result.join_reply = data[0] if isinstance(data, list) and len(data) == 1 else data
         failed = packet.type == EVENT and packet.data[0] == "error"
         result.joined = not failed and ack_ok(result.join_reply)
-
-    async def _post_and_wait(self, wire: Transport, inputs: SessionInputs,
-                             result: SessionResult) -> None:
-        flow = self.contract.flow
-        result.text = f"{flow.tag_prefix}realtime-{int(time.time() * 1000)}"
-        conversation = result.conversation_id or ""
-        if not flow.message_via.startswith("socket:"):
-            result.post = await inputs.post(conversation, result.text)
-            if result.post is None or result.post.status not in flow.created_statuses:
-                return
-            await self._await_message([wire], result)
-            return
-        member = await self._second_member(inputs, conversation, result.transport)
-        try:
-            event = flow.message_via.split(":", 1)[1]
-            await wire.send(encode(EVENT, self.spec.namespace, [event, {
-                flow.conversation_field: conversation, flow.text_field: result.text}], 2))
-            await self._await_message([w for w in (member, wire) if w is not None], result)
-        finally:
-            if member is not None:
-                with contextlib.suppress(*CLOSE_ERRORS):
-                    await member.close()
-
-    async def _second_member(self, inputs: SessionInputs, conversation: str,
-                             transport: str) -> Transport | None:
-        """Another client in the room: a server that announces with `socket.to(room)` skips
-        the sender, so a message sent over the socket is awaited on a second connection too."""
-        token = await inputs.token()
-        wire = await self._reopen(transport, inputs) if token else None
-        if wire is None:
-            return None
-        joined = SessionResult(transport, conversation_id=conversation)
-        if (await self._connect(wire, "valid-token", token)).accepted:
-            await self._join(wire, joined, inputs.ack_ok)
-        if not joined.joined:
-            with contextlib.suppress(*CLOSE_ERRORS):
-                await wire.close()
-            return None
-        return wire
-
-    async def _await_message(self, wires: list[Transport], result: SessionResult) -> None:
-        """The contract's message event carrying our text, on any of `wires`, within budget."""
-        started = time.perf_counter()
-        budget = self.spec.event_budget_ms / 1000
-
-        async def watch(wire: Transport) -> Any:
-            while (left := budget - (time.perf_counter() - started)) > 0:
-                packet = await self._next(wire, lambda p: p.type == EVENT, left)
-                name, *args = packet.data if isinstance(packet.data, list) else [None]
-                if name != self.spec.message_event:
-                    if isinstance(name, str) and result.text in json.dumps(args):
-                        result.text_came_as = name
-                    continue
-                result.events_seen += 1
-                if result.text in json.dumps(args):
-                    return args
-            raise asyncio.TimeoutError
-
-        watchers = [asyncio.ensure_future(watch(wire)) for wire in wires]
-        try:
-            for finished in asyncio.as_completed(watchers):
-                with contextlib.suppress(asyncio.TimeoutError, TimeoutError, *CLOSE_ERRORS,
-                                         ConnectionError):
-                    result.event = await finished
-                    result.event_after_s = time.perf_counter() - started
-                    return
-        finally:
-            for watcher in watchers:
-                watcher.cancel()
-            await asyncio.gather(*watchers, return_exceptions=True)

@@ -23,6 +23,8 @@ from harness.records.engineio import RECORD_SEPARATOR, handshake_path
 from harness.records.http import HttpAnswer, HttpRequest
 
 WS_FRAME_CAP = 256 * 1024
+CONNECT, DISCONNECT, EVENT, ACK, CONNECT_ERROR = range(5)  # Socket.IO packet types
+CLOSE_ERRORS = (websockets.exceptions.WebSocketException, asyncio.TimeoutError, OSError)
 CLIENT_HEADERS = {"ngrok-skip-browser-warning": "1"}
 
 

@@ -86,5 +86,10 @@ class Evidence:
     tunnels: list[TunnelState] | str | None = None
     websocket_only: WebsocketOpen | None = None
     logs: dict[str, list[LogHit]] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    user_ids: dict[str, str] = field(default_factory=dict)
+    other_role: str = ""
+    identity_problems: dict[str, str] = field(default_factory=dict)
+    texts: list[str] = field(default_factory=list)
     first: HttpAnswer | None = None
     token_checked: HttpAnswer | None = None

@@ -73,7 +73,9 @@ class FollowUp:
 @dataclass(frozen=True)
 class SessionSpec:
     """The Socket.IO session: over one connection it checks upgrade, refusals, connect,
-    join, a post and the realtime event (each step only when its check is planned)."""
+    join, a post and the realtime event (each step only when its check is planned);
+    `listeners` are identities (peer, outsider) that join the run's room on connections of
+    their own before the post, and whose deliveries are counted."""
 
     key: str
     handshake: str  # the polling handshake's probe key; "" for a websocket-direct session
@@ -83,18 +85,23 @@ class SessionSpec:
     realtime: bool = False
     transport: str = "websocket"
     second_member: bool = False
+    listeners: tuple[str, ...] = ()
+    probe_events: tuple[str, ...] = ()
 
     @property
     def requests(self) -> int:
         """Upper bound of requests: 1 upgrade over websocket; polling needs one POST + GET per
         step (plus the long-poll for the event)."""
+        others = int(self.second_member) + len(self.listeners)
         if self.transport == "websocket-only":
             return 1
+        after = int(bool(self.probe_events))  # one handshake: is the service still there?
         if self.transport == "websocket-direct":
-            return 1 + int(self.second_member)
+            return 1 + others + after
         if self.transport == "websocket":
-            return 1 + 2 * int(self.second_member)
-        return 2 * (len(self.refusals) + int(self.connect) + int(self.realtime)) + 1
+            return 1 + 2 * others + after
+        return 2 * (len(self.refusals) + int(self.connect) + int(self.realtime)) + 1 + \
+            3 * others + after
 
 
 @dataclass(frozen=True)
@@ -150,5 +157,5 @@ class Plan:
         needed = {probe for check in checks for probe in check.probes}
         sessions = tuple(s for s in self.sessions if s.key in needed)
         needed |= {s.handshake for s in sessions}
-        http = tuple(r for r in self.http if r.key in needed or r.key == "login")
+        http = tuple(r for r in self.http if r.key in needed or r.key.split(":")[0] == "login")
         return replace(self, checks=checks, http=http, sessions=sessions)

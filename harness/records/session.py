@@ -22,6 +22,18 @@ class ConnectAttempt:
 
 
 @dataclass
+class Listener:
+    """Another identity in the run's room (the peer, the outsider): its connect, its join and
+    the join's reply, on a connection of its own."""
+
+    role: str
+    connect: ConnectAttempt | None = None
+    joined: bool | None = None
+    join_reply: Any = None
+    join_error: str | None = None
+
+
+@dataclass
 class SessionResult:
     """What the session saw, step by step; it stops at the first step that could not run."""
 
@@ -44,6 +56,12 @@ class SessionResult:
     events_seen: int = 0
     seen_while_joining: list[str] = field(default_factory=list)
     text_came_as: str | None = None
+    listeners: dict[str, Listener] = field(default_factory=dict)
+    deliveries: dict[str, int] = field(default_factory=dict)
+    settle_s: float = 0.0
+    probed_events: list[str] = field(default_factory=list)
+    alive_after_probes: bool | None = None
+    after_probes: HttpAnswer | None = None
 
 
 @dataclass(frozen=True)

@@ -94,9 +94,13 @@ def _embedded(config: RunConfig) -> PreparedStack:
     log_path = Path(tempfile.mkdtemp(prefix="smoke-stack-")) / "reference.log"
     settings = ReferenceSettings.from_env()
     stack = ReferenceStack(list(config.faults), settings=settings, log_path=log_path)
+    identities = {"peer": Credentials(None, settings.peer_username, settings.peer_password),
+                  "outsider": Credentials(None, settings.outsider_username,
+                                          settings.outsider_password)}
     provided = replace(
         config, credentials=replace(config.credentials, username=settings.username,
                                     password=settings.password),
+        identities={**identities, **config.identities},
         jwt_secret=settings.jwt_secret,
         expected_services=config.expected_services or {"messaging": NOT_STARTED},
         origin=config.origin or EMBEDDED_ORIGIN)

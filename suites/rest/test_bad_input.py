@@ -6,3 +6,7 @@ from harness.pytest_state import CheckCase
 
 def test_rejects_bad_body(smoke_check: CheckCase) -> None:
     verify(smoke_check)
+
+
+def test_rejects_wrong_types(smoke_check: CheckCase) -> None:
+    verify(smoke_check)

@@ -85,6 +85,11 @@ def bad_body(ctx: Context, answer: HttpAnswer, with_token: bool, strict: bool) -
             return ctx.finding(Cause.CONTRACT_MISMATCH, f"{line} was accepted with {status}; "
                                "--strict requires a 4xx", answer)
         return None
+    if with_token and status is not None and 500 <= status < 600 and not answer.error:
+        from harness.judge.rules.inputs import not_the_service, server_error
+
+        if not not_the_service(ctx, answer):
+            return server_error(ctx, answer, answer.request.label or "a bad body")
     return unexpected(ctx, answer, "a 4xx without internals")
 
 

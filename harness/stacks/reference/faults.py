@@ -26,7 +26,7 @@ FAULTS: dict[str, str] = {
     "cors-reject": "the Socket.IO server refuses every browser Origin",
     "create-never-responds": "POST /api/conversations accepts the request and never answers",
     "rate-limited": "every route through the gateway (health, websocket upgrades and Socket.IO "
-                    "polling included) is limited to 30 requests per 15 minutes per client IP, "
+                    "polling included) is limited to 45 requests per 15 minutes per client IP, "
                     "with RateLimit-* and X-RateLimit-* headers; over it: 429 with Retry-After",
     "login-rate-limited": "POST /api/auth/login always answers 429 (Retry-After: 900)",
     "aggregate-reports-429": "aggregate health answers 200 listing messaging as "
@@ -50,6 +50,13 @@ FAULTS: dict[str, str] = {
     "leak-internal-address": "the messaging service's 404 names its database: a connection "
                              "string with credentials and 'connect ECONNREFUSED "
                              "10.0.3.7:27017'",
+    "idor-user-route": "GET /api/users/{user_id}/notifications answers any user's "
+                       "notifications to any valid token (the id is never compared with the "
+                       "token; fixtures/contracts/user-routes.yaml has the route)",
+    "join-without-membership": "the Socket.IO join lets any user into any conversation's room",
+    "double-emit": "every message event is emitted twice to the room",
+    "crash-on-wrong-type": "POST /api/conversations with participants of the wrong type "
+                           "answers 500 (an uncaught TypeError)",
     "stack-in-json": "malformed JSON bodies get 400 {error, stack} with the Node stack trace "
                      "inside the JSON",
     "text-plain-accepted": "bodies of other content types reach the routes as empty (as with "

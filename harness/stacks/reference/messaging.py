@@ -40,7 +40,8 @@ class MessagingService:
 
     def __init__(self, settings: ReferenceSettings) -> None:
         self.settings = settings
-        self.store = UnreachableStore() if settings.has("db-down") else Store(settings.mongo_url)
+        self.store = UnreachableStore() if settings.has("db-down") else Store(
+            settings.mongo_url, (settings.username, settings.peer_username))
         self.limiter = RateLimiter(settings.rate_limit, settings.rate_window_s,
                                    settings.redis_url)
         cors = (["https://only-allowed.example"] if settings.has("cors-reject")
@@ -60,6 +61,8 @@ class MessagingService:
                   json_errors(settings, self._conversation_messages), methods=["GET"]),
             Route("/api/notifications", json_errors(settings, self._notifications),
                   methods=["GET"]),
+            Route("/api/users/{user_id}/notifications",
+                  json_errors(settings, self._user_notifications), methods=["GET"]),
         ])
         rest.add_exception_handler(404, leaky_not_found if settings.has("leak-internal-address")
                                    else not_found)
@@ -111,10 +114,10 @@ class MessagingService:
                 "retry-after": str(LOGIN_WINDOW_S), "ratelimit-limit": str(LOGIN_LIMIT),
                 "ratelimit-remaining": "0", "ratelimit-reset": str(LOGIN_WINDOW_S)})
         body = await json_body(self.settings, request)
-        if (body.get("username"), body.get("password")) != (self.settings.username,
-                                                            self.settings.password):
+        username, password = body.get("username"), body.get("password")
+        if not isinstance(username, str) or self.settings.users.get(username) != password:
             raise HttpError(401, "Invalid credentials", code="INVALID_CREDENTIALS")
-        token = issue_token(self.settings.jwt_secret, self.settings.username)
+        token = issue_token(self.settings.jwt_secret, username)
         if self.settings.has("cookie-auth"):
             response = JSONResponse({"success": True, "user": self.settings.username})
             response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="lax")
@@ -135,6 +138,11 @@ class MessagingService:
         participants = body.get("participants", [] if permissive else None)
         if not isinstance(participants, list):
             raise HttpError(400, "participants must be a list")
+        if not self.settings.has("crash-on-wrong-type"):
+            if not all(isinstance(p, str) for p in participants):
+                raise HttpError(400, "participants must be a list of user ids")
+            if not isinstance(body.get("title", ""), str):
+                raise HttpError(400, "title must be a string")
         title = str(body.get("title", "")) or (UNTITLED if permissive else "")
         conversation = await self.store.insert("conversations", {
             "title": title, "participants": sorted({user, *participants}),
@@ -148,36 +156,61 @@ class MessagingService:
         user = self._user(request)
         if request.method == "GET":
             return success_response(self.settings, "messages",
-                                    await self.store.find("messages", self._list_query(request)))
+                                    await self.store.find("messages",
+                                                          await self._list_query(request, user)))
         conversation_id, text = body.get("conversationId"), body.get("text")
         if not isinstance(conversation_id, str) or not isinstance(text, str) or not text:
             raise HttpError(400, "conversationId and text are required")
-        if await self.store.find_one("conversations", {"id": conversation_id}) is None:
-            raise HttpError(404, "Conversation not found")
+        conversation = await self._member_of(conversation_id, user)
         message = await self.store.insert("messages", {
             "conversationId": conversation_id, "text": text, "sender": user,
         })
+        for other in conversation["participants"]:
+            if other != user:
+                await self.store.insert("notifications", {
+                    "user": other, "kind": "message", "conversationId": conversation_id,
+                    "messageId": message["id"]})
         if not self.settings.has("message-via-socket"):
             await self.realtime.announce(message)
         return success_response(self.settings, "message", message, 201)
 
     async def _conversation_messages(self, request: Request) -> Response:
         """GET /api/messages/:conversationId: that conversation's messages (404 if unknown)."""
-        self._user(request)
         conversation_id = request.path_params["conversation_id"]
-        if await self.store.find_one("conversations", {"id": conversation_id}) is None:
-            raise HttpError(404, "Conversation not found")
+        await self._member_of(conversation_id, self._user(request))
         return success_response(self.settings, "messages", await self.store.find(
             "messages", {"conversationId": conversation_id}))
 
-    def _list_query(self, request: Request) -> dict[str, str]:
-        """The filter of GET /api/messages; messages-need-query makes ?conversationId= required."""
+    async def _member_of(self, conversation_id: str, user: str) -> dict[str, Any]:
+        """The conversation, when `user` is one of its participants (403 otherwise)."""
+        conversation = await self.store.find_one("conversations", {"id": conversation_id})
+        if conversation is None:
+            raise HttpError(404, "Conversation not found")
+        if user not in conversation.get("participants", []):
+            raise HttpError(403, "Not a participant of this conversation", code="FORBIDDEN")
+        return conversation
+
+    async def _list_query(self, request: Request, user: str) -> dict[str, Any]:
+        """The filter of GET /api/messages: one conversation of the caller's, else all of the
+        caller's conversations; messages-need-query makes ?conversationId= required."""
         conversation_id = request.query_params.get("conversationId")
         if conversation_id is None and self.settings.has("messages-need-query"):
             raise HttpError(400, "conversationId is required")
-        return {} if conversation_id is None else {"conversationId": conversation_id}
+        if conversation_id is not None:
+            await self._member_of(conversation_id, user)
+            return {"conversationId": conversation_id}
+        mine = await self.store.find("conversations", {"participants": user}, limit=500)
+        return {"conversationId": {"$in": [c["id"] for c in mine]}}
 
     async def _notifications(self, request: Request) -> Response:
         user = self._user(request)
         found = await self.store.find("notifications", {"user": user})
+        return success_response(self.settings, "notifications", found)
+
+    async def _user_notifications(self, request: Request) -> Response:
+        """GET /api/users/:userId/notifications: the caller's own only (idor-user-route: any)."""
+        user, wanted = self._user(request), request.path_params["user_id"]
+        if wanted != user and not self.settings.has("idor-user-route"):
+            raise HttpError(403, "You may only read your own notifications", code="FORBIDDEN")
+        found = await self.store.find("notifications", {"user": wanted})
         return success_response(self.settings, "notifications", found)

@@ -43,7 +43,9 @@ class Realtime:
 
     async def announce(self, message: dict[str, Any], skip_sid: str | None = None) -> None:
         """Emit a stored message to its conversation's room (unless a fault forgets to)."""
-        if not self.settings.has("no-message-event"):
+        if self.settings.has("no-message-event"):
+            return
+        for _ in range(2 if self.settings.has("double-emit") else 1):
             await self.sio.emit(self.message_event, message, room=message["conversationId"],
                                 skip_sid=skip_sid)
 
@@ -89,6 +91,11 @@ class Realtime:
             return {"ok": False, "error": str(exc)}
         if found is None:
             return {"ok": False, "error": "Conversation not found"}
+        user = (await self.sio.get_session(sid)).get("user")
+        if user not in found.get("participants", []) and \
+                not self.settings.has("join-without-membership") and \
+                not self.settings.has("socketio-auth-not-enforced"):
+            return {"ok": False, "error": "Not a participant of this conversation"}
         await self.sio.enter_room(sid, conversation_id)
         return {"ok": True, "conversationId": conversation_id}
 
@@ -99,9 +106,12 @@ class Realtime:
         if not isinstance(conversation_id, str) or not isinstance(text, str) or not text:
             return {"ok": False, "error": "conversationId and text are required"}
         try:
-            if await self.store.find_one("conversations", {"id": conversation_id}) is None:
+            found = await self.store.find_one("conversations", {"id": conversation_id})
+            if found is None:
                 return {"ok": False, "error": "Conversation not found"}
             session = await self.sio.get_session(sid)
+            if session["user"] not in found.get("participants", []):
+                return {"ok": False, "error": "Not a participant of this conversation"}
             message = await self.store.insert("messages", {
                 "conversationId": conversation_id, "text": text, "sender": session["user"]})
         except StorageUnavailable as exc:

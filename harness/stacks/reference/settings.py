@@ -16,6 +16,11 @@ class ReferenceSettings:
     jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     username: str = "smoke-user"
     password: str = field(default_factory=lambda: secrets.token_urlsafe(16), repr=False)
+    peer_username: str = "smoke-peer"
+    peer_password: str = field(default_factory=lambda: secrets.token_urlsafe(16), repr=False)
+    outsider_username: str = "smoke-outsider"
+    outsider_password: str = field(default_factory=lambda: secrets.token_urlsafe(16),
+                                   repr=False)
     faults: frozenset[str] = frozenset()
     mongo_url: str | None = None
     redis_url: str | None = None
@@ -36,6 +41,12 @@ class ReferenceSettings:
             values["rate_limit"] = int(os.environ["REFERENCE_RATE_LIMIT"])
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def users(self) -> dict[str, str]:
+        """Username -> password of every user the stack knows: the run's, a peer, an outsider."""
+        return {self.username: self.password, self.peer_username: self.peer_password,
+                self.outsider_username: self.outsider_password}
 
     def has(self, fault: str) -> bool:
         return fault in self.faults

@@ -23,7 +23,9 @@ class StorageUnavailable(Exception):
 class Store:
     """Users, conversations, messages and notifications; blocking calls run in a thread."""
 
-    def __init__(self, mongo_url: str | None) -> None:
+    def __init__(self, mongo_url: str | None, members: tuple[str, ...] = ()) -> None:
+        """`members`: the users of the fixed conversation (a staging fixture the run's users
+        belong to, used by contracts with flow.conversation_id)."""
         if mongo_url:
             import pymongo
 
@@ -41,7 +43,7 @@ class Store:
         self._db["conversations"].update_one(
             {"id": FIXED_CONVERSATION},
             {"$setOnInsert": {"id": FIXED_CONVERSATION, "title": "staging fixture",
-                              "participants": ["staging-team"],
+                              "participants": ["staging-team", *members],
                               "createdAt": "2024-01-01T00:00:00+00:00"}}, upsert=True)
 
     async def insert(self, collection: str, document: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from harness.stacks.reference.proxy import deny_ws, send_json
 from harness.stacks.reference.ratelimit import FixedWindow, Hit
 from harness.stacks.reference.settings import ReferenceSettings
 
-RATE_LIMIT = 30
+RATE_LIMIT = 45
 RATE_WINDOW_S = 900
 TOO_MANY = {"error": "Too many requests from this IP, please try again later."}
 LOAD_THRESHOLD = 8

@@ -1,0 +1,106 @@
+"""Who receives a conversation's messages over Socket.IO: its members, once, and nobody else.
+
+The outsider (a user who is not a member) connects, joins the run's conversation and listens:
+the join must be refused (an error ack, an error event, a disconnect or no confirmation) and,
+whatever the join said, it must receive nothing of the run's message. The peer (a member) must
+receive the message exactly once, and the sender at most once (servers that broadcast with
+`socket.to(room)` skip the sender), counted within the event budget plus a settle window.
+"""
+
+from __future__ import annotations
+
+from harness.judge.causes import Cause
+from harness.judge.judge import NOT_SENT, Judge
+from harness.judge.kinds import Result, rule
+from harness.records.outcome import NotTested
+from harness.records.plan import Check
+from harness.records.session import Listener, SessionResult
+from harness.sanitize.escape import safe_excerpt
+
+
+def evidence(session: SessionResult) -> str:
+    """The room as the run saw it: each connection's deliveries and the identities' joins."""
+    counts = ", ".join(f"{role} {n}" for role, n in session.deliveries.items())
+    joins = "; ".join(f"{role}'s join: " + (
+        "refused" if listener.joined is False else "confirmed" if listener.joined else
+        "not answered") + (f" {safe_excerpt(repr(listener.join_reply), 80)}"
+                           if listener.join_reply is not None else "")
+        for role, listener in session.listeners.items())
+    return f"conversation {session.conversation_id}, message {session.text!r}: deliveries " \
+           f"{counts or 'none'}; {joins}"
+
+
+def _listener(judge: Judge, role: str) -> tuple[SessionResult, Listener] | NotTested:
+    session = judge.working_session()
+    if session is None:
+        return NOT_SENT
+    listener = session.listeners.get(role)
+    if listener is None or not session.text:
+        return NotTested(f"the run did not get as far as posting a message with the {role} "
+                         "in the room")
+    if listener.connect is None:
+        return NotTested(f"no token for the {role}, or no Socket.IO session for it")
+    if not listener.connect.accepted:
+        data = safe_excerpt(repr(listener.connect.data), 120)
+        return NotTested(f"the {role}'s token was refused on connect ({data}): its checks "
+                         "could not run")
+    return session, listener
+
+
+@rule("room-access", shown_by="suites/socket/test_rooms.py::test_outsider_stays_out")
+def room_access_check(judge: Judge, check: Check) -> Result:
+    found = _listener(judge, "outsider")
+    if isinstance(found, NotTested):
+        return found
+    session, outsider = found
+    conversation = session.conversation_id
+    received = session.deliveries.get("outsider", 0)
+    unconfirmed = judge.ctx.contract.socketio.join_confirm == "none"
+    if outsider.joined and not unconfirmed:
+        reply = safe_excerpt(repr(outsider.join_reply), 120)
+        return judge.ctx.finding(Cause.ROOM_ACCESS_NOT_ENFORCED, f"the outsider (not a member) "
+                                 f"joined conversation {conversation}: the join answered "
+                                 f"{reply}" + (f" and it received the run's message "
+                                               f"{received}x" if received else ""),
+                                 evidence=evidence(session), socket=True)
+    if received:
+        return judge.ctx.finding(Cause.ROOM_ACCESS_NOT_ENFORCED, f"the outsider (not a member) "
+                                 f"received the run's message in conversation {conversation} "
+                                 f"{received}x, although its join "
+                                 f"{'was refused' if outsider.joined is False else 'said nothing'}",
+                                 socket=True)
+    return None
+
+
+@rule("delivery", shown_by="suites/socket/test_rooms.py::test_delivered_once")
+def delivery_check(judge: Judge, check: Check) -> Result:
+    found = _listener(judge, "peer")
+    if isinstance(found, NotTested):
+        return found
+    session, peer = found
+    event = judge.ctx.contract.socketio.message_event
+    if peer.joined is False:
+        said = safe_excerpt(repr(peer.join_reply), 120) if peer.join_reply is not None else \
+            peer.join_error or "no confirmation"
+        return judge.ctx.finding(Cause.CONTRACT_MISMATCH, f"the peer could not join the run's "
+                                 f"conversation ({said}): the server does not count it as a "
+                                 "member; create the conversation with the peer "
+                                 "(participants: [\"{peer_id}\"])", evidence=evidence(session),
+                                 socket=True)
+    counts = session.deliveries
+    window = f"within {judge.ctx.contract.socketio.event_budget_ms} ms plus " \
+             f"{session.settle_s * 1000:.0f} ms"
+    if counts.get("peer", 0) == 0:
+        return judge.ctx.finding(Cause.REALTIME_EVENT_MISSING, f"the peer (a member of the "
+                                 f"conversation) received no {event!r} for the run's message "
+                                 f"{window}", evidence=evidence(session),
+                                 socket=True)
+    twice = [f"the {who} {counts[role]}x" for role, who in (("peer", "peer"),
+                                                             ("sender", "sender"),
+                                                             ("member", "sender's 2nd socket"))
+             if counts.get(role, 0) > 1]
+    if twice:
+        return judge.ctx.finding(Cause.DUPLICATE_DELIVERY, f"one message was delivered more than "
+                                 f"once: {', '.join(twice)} {event!r} {window}",
+                                 evidence=evidence(session), socket=True)
+    return None
