@@ -20,7 +20,8 @@ def test_main_job_prints_one_summary_and_passes(run_harness: Callable[..., Harne
     assert run.stdout.count("VERDICT: PASS") == 1
     assert " passed in " not in run.stdout, "pytest's own summary is not printed as well"
     assert "Traceback" not in run.output and "_pytest.outcomes" not in run.output
-    assert run.report is not None and run.report["requests_sent"] <= 25
+    # the embedded stack's peer and outsider included (a quiet re-measurement may add one)
+    assert run.report is not None and run.report["requests_sent"] <= 40
     assert junit.exists() and "testcase" in junit.read_text()
     assert "Root causes" in (tmp_path / "s.html").read_text() or run.report["verdict"] == "pass"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import secrets
@@ -34,10 +35,16 @@ class NodeServer:
     url: str
     username: str
     password: str
+    users: dict[str, str]
 
     @property
     def credentials(self) -> dict[str, str]:
         return {"SMOKE_USERNAME": self.username, "SMOKE_PASSWORD": self.password}
+
+    @property
+    def identities(self) -> dict[str, str]:
+        """The run's user, a peer and an outsider (SMOKE_*, SMOKE_PEER_*, SMOKE_OUTSIDER_*)."""
+        return {**self.credentials, **self.users}
 
 
 def _tool(name: str) -> str:
@@ -93,15 +100,18 @@ def _node_server(node_modules: Path, tmp_path_factory: pytest.TempPathFactory,
                  extra: dict[str, str]) -> Iterator[NodeServer]:
     log = tmp_path_factory.mktemp("node-socketio") / "server.log"
     username, password = "smoke-user", secrets.token_urlsafe(12)
+    users = {"SMOKE_PEER_USERNAME": "alice-peer", "SMOKE_PEER_PASSWORD": secrets.token_urlsafe(9),
+             "SMOKE_OUTSIDER_USERNAME": "carol-outsider",
+             "SMOKE_OUTSIDER_PASSWORD": secrets.token_urlsafe(9)}
     env = {**os.environ, "NODE_PATH": str(node_modules), "PORT": "0", "HOST": "127.0.0.1",
-           "SMOKE_USERNAME": username, "SMOKE_PASSWORD": password,
+           "SMOKE_USERNAME": username, "SMOKE_PASSWORD": password, **users,
            "JWT_SECRET": secrets.token_hex(32), "CORS_ORIGIN": ORIGIN, **extra}
     with log.open("w") as out:
         proc = subprocess.Popen([_tool("node"), str(NODE_DIR / "server.js")], stdout=out,
                                 stderr=subprocess.STDOUT, env=env)
     try:
         url = _wait_started(proc, log)
-        yield NodeServer(url, username, password)
+        yield NodeServer(url, username, password, users)
     finally:
         proc.terminate()
         try:
@@ -133,11 +143,58 @@ def test_socket_suite_passes_against_node(run_harness, node_server: NodeServer) 
                                   env=node_server.credentials)
     assert run.code == 0, run.output
     outcomes = {check["id"].split("::")[-1]: check["outcome"] for check in run.report["checks"]}
-    assert set(outcomes.values()) == {"passed"}, outcomes
+    untested = {check["id"].split("::")[-1] for check in run.report["checks"]
+                if check["outcome"] == "not-tested"}
+    assert untested == {"test_outsider_stays_out[outsider]",
+                        "test_delivered_once[exactly-once]"}, outcomes
+    assert {o for k, o in outcomes.items() if k not in untested} == {"passed"}, outcomes
     assert {"test_polling_handshake[polling]", "test_upgrade_from_polling[websocket]",
             "test_connect_refused[no-token]", "test_connect_refused[forged-token]",
             "test_connect_with_token[websocket-token]", "test_handshake_allows_origin[origin]",
             "test_message_round_trip[message]"} <= outcomes.keys()
+
+
+def test_rooms_of_a_real_node_server_with_a_peer_and_an_outsider(
+        run_harness, node_server: NodeServer) -> None:
+    run: HarnessRun = run_harness(node_server.url, "--suite", "socket", "--origin", ORIGIN,
+                                  env=node_server.identities)
+    assert run.code == 0, run.output
+    outcomes = {check["id"].split("::")[-1]: check["outcome"] for check in run.report["checks"]}
+    assert outcomes["test_outsider_stays_out[outsider]"] == "passed"
+    assert outcomes["test_delivered_once[exactly-once]"] == "passed"
+    for secret in node_server.users.values():
+        assert secret not in run.output and secret not in json.dumps(run.report)
+
+
+@pytest.mark.parametrize(("bug", "cause"), [
+    ("JOIN_ANYONE", "room-access-not-enforced"),
+    ("DOUBLE_EMIT", "duplicate-delivery"),
+])
+def test_room_bugs_of_a_real_node_server_are_named(
+        bug: str, cause: str, run_harness, node_modules: Path,
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    for server in _node_server(node_modules, tmp_path_factory, {bug: "1"}):
+        run = run_harness(server.url, "--suite", "socket", "--origin", ORIGIN,
+                          env=server.identities)
+        assert run.code == 1, run.output
+        assert run.root_cause == cause, run.output
+
+
+def test_a_node_server_that_crashes_on_an_empty_event_is_named(
+        run_harness, node_modules: Path, tmp_path_factory: pytest.TempPathFactory,
+        tmp_path: Path) -> None:
+    contract = tmp_path / "typing.yaml"
+    contract.write_text(_with_probe_events(DEFAULT_CONTRACT.read_text()))
+    for server in _node_server(node_modules, tmp_path_factory, {"CRASH_ON_BAD_EVENT": "1"}):
+        run = run_harness(server.url, "--suite", "socket", "--origin", ORIGIN,
+                          "--contract", str(contract), env=server.credentials)
+        assert run.code == 1, run.output
+        assert run.root_cause == "unhandled-bad-input", run.output
+        assert "'typing'" in run.output
+
+
+def _with_probe_events(contract: str) -> str:
+    return contract.replace("socketio:\n", "socketio:\n  probe_events: [typing]\n", 1)
 
 
 def test_node_server_without_the_origin_is_cors_blocked(run_harness,

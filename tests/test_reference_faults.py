@@ -216,6 +216,45 @@ def observe_join(stack: ReferenceStack, event: str = "conversation:join",
     return asyncio.run(join())
 
 
+def _outsider_token(stack: ReferenceStack) -> str:
+    with _client(stack) as client:
+        return client.post("/api/auth/login", json={
+            "username": stack.settings.outsider_username,
+            "password": stack.settings.outsider_password}).json()["token"]
+
+
+def observe_outsider_join(stack: ReferenceStack) -> str:
+    """What the run's conversation answers an outsider's join: "ack" (let in) or "refused"."""
+    conversation_id = create_conversation(stack, bearer(stack))
+
+    async def join() -> str:
+        async with socket_session(stack, _outsider_token(stack)) as sio:
+            reply = await sio.call("conversation:join", {"conversationId": conversation_id},
+                                   timeout=2)
+            return "ack" if reply.get("ok") else "refused"
+
+    return asyncio.run(join())
+
+
+def count_message_events(stack: ReferenceStack) -> int:
+    """How many message:new events one posted message gives a member in the room."""
+    token = _token(stack)
+    headers = {"authorization": f"Bearer {token}"}
+    conversation_id = create_conversation(stack, headers)
+
+    async def count() -> int:
+        received: list = []
+        async with socket_session(stack, token, {"message:new": received}) as sio:
+            await sio.call("conversation:join", {"conversationId": conversation_id}, timeout=2)
+            async with httpx.AsyncClient(base_url=stack.url, timeout=5) as client:
+                await client.post("/api/messages", headers=headers, json={
+                    "conversationId": conversation_id, "text": "smoke-count"})
+            await asyncio.sleep(0.5)
+        return len(received)
+
+    return asyncio.run(count())
+
+
 def observe_socketio_connect_with_token(stack: ReferenceStack) -> str:
     token = _token(stack)
 
@@ -291,7 +330,7 @@ OBSERVATIONS: dict[str, tuple[Callable[[ReferenceStack], object], object]] = {
     "create-never-responds": (observe_create, "timeout"),
     "rate-limited": (
         lambda s: httpx.get(f"{s.url}/api/health", timeout=5).headers.get("ratelimit-policy"),
-        "30;w=900"),
+        "45;w=900"),
     "login-rate-limited": (lambda s: login(s).status_code, 429),
     "aggregate-reports-429": (
         lambda s: _json(s, "/api/health/aggregate")["services"]["messaging"],
@@ -310,6 +349,14 @@ OBSERVATIONS: dict[str, tuple[Callable[[ReferenceStack], object], object]] = {
     "mount-path-dropped": (lambda s: _status(s, "GET", "/api/conversations"), 404),
     "stack-in-json": (_post_malformed, (400, True)),
     "leak-internal-address": (lambda s: "upstream" in _json(s, "/api/no-such-route"), True),
+    "idor-user-route": (lambda s: _status(s, "GET", "/api/users/someone-else/notifications",
+                                          headers=bearer(s)), 200),
+    "crash-on-wrong-type": (lambda s: _status(s, "POST", "/api/conversations",
+                                              headers=bearer(s),
+                                              json={"participants": [None], "title": "t"}),
+                            500),
+    "join-without-membership": (observe_outsider_join, "ack"),
+    "double-emit": (count_message_events, 2),
     "text-plain-accepted": (_create_as_text, 201),
     "slow-under-load": (lambda s: asyncio.run(seconds_for_health(s, 9)) > 1.2, True),
     "websocket-only-server": (

@@ -101,12 +101,17 @@ def test_messages_need_query_after_the_token_check(reference_stack) -> None:
     with httpx.Client(base_url=stack.url, timeout=5) as client:
         anonymous = client.get("/api/messages")
         no_query = client.get("/api/messages", headers=headers)
+        mine = client.post("/api/conversations", headers=headers,
+                           json={"participants": [], "title": "smoke-q"}).json()["id"]
         with_query = client.get("/api/messages", headers=headers,
-                                params={"conversationId": "abc"})
+                                params={"conversationId": mine})
+        unknown = client.get("/api/messages", headers=headers,
+                             params={"conversationId": "abc"})
     assert anonymous.status_code == 401
     assert (no_query.status_code, no_query.json()) == (400, {"error": "conversationId is "
                                                                        "required"})
     assert (with_query.status_code, with_query.json()) == (200, [])
+    assert unknown.status_code == 404
 
 
 def test_mount_path_dropped_answers_express_html_404(reference_stack) -> None:

@@ -16,6 +16,7 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import InvalidStatus
 
 from harness.stacks.reference import ReferenceStack
+from harness.stacks.reference.traffic import RATE_LIMIT as LIMIT
 from tests.test_reference_faults import POLLING, _token, login, seconds_for_health
 
 WEBSOCKET = "/socket.io/?EIO=4&transport=websocket"
@@ -26,10 +27,10 @@ def assert_rate_headers(headers: Mapping[str, str], remaining: int) -> None:
     """Every answer carries the draft-6/7 and the legacy rate-limit headers."""
     reset = int(headers["ratelimit-reset"])
     assert 0 < reset <= 900
-    assert headers["ratelimit-limit"] == headers["x-ratelimit-limit"] == "30"
+    assert headers["ratelimit-limit"] == headers["x-ratelimit-limit"] == str(LIMIT)
     assert headers["ratelimit-remaining"] == headers["x-ratelimit-remaining"] == str(remaining)
-    assert headers["ratelimit"] == f"limit=30, remaining={remaining}, reset={reset}"
-    assert headers["ratelimit-policy"] == "30;w=900"
+    assert headers["ratelimit"] == f"limit={LIMIT}, remaining={remaining}, reset={reset}"
+    assert headers["ratelimit-policy"] == f"{LIMIT};w=900"
     assert abs(int(headers["x-ratelimit-reset"]) - (time.time() + reset)) < 5
 
 
@@ -55,10 +56,10 @@ async def refused_upgrade(stack: ReferenceStack) -> tuple[int, Mapping[str, str]
 def test_rate_limit_counts_every_request_and_persists_across_clients(reference_stack) -> None:
     stack = reference_stack("rate-limited")
     with httpx.Client(base_url=stack.url, timeout=5) as client:
-        for count in range(1, 28):
+        for count in range(1, LIMIT - 2):
             answer = client.get("/api/health")
             assert answer.status_code == 200
-            assert_rate_headers(answer.headers, 30 - count)
+            assert_rate_headers(answer.headers, LIMIT - count)
         polling = client.get(POLLING)
         assert polling.status_code == 200
         assert_rate_headers(polling.headers, 2)
@@ -81,13 +82,13 @@ def test_rate_limit_counts_every_request_and_persists_across_clients(reference_s
 def test_rate_limit_is_per_client_ip(reference_stack) -> None:
     stack = reference_stack("rate-limited")
     with httpx.Client(base_url=stack.url, timeout=5) as client:
-        answers = [client.get("/api/health").status_code for _ in range(31)]
-    assert answers == [200] * 30 + [429]
+        answers = [client.get("/api/health").status_code for _ in range(LIMIT + 1)]
+    assert answers == [200] * LIMIT + [429]
     other_ip = httpx.HTTPTransport(local_address="127.0.0.2")
     with httpx.Client(base_url=stack.url, timeout=5, transport=other_ip) as client:
         answer = client.get("/api/health")
     assert answer.status_code == 200
-    assert_rate_headers(answer.headers, 29)
+    assert_rate_headers(answer.headers, LIMIT - 1)
 
 
 def test_without_the_fault_no_rate_limit_headers(reference_stack) -> None:

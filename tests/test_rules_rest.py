@@ -99,7 +99,7 @@ BAD_BODY = [
     ("express5-text-plain-created", False, False, Cause.AUTH_NOT_ENFORCED),
     ("express5-404-html", True, False, Cause.ROUTE_NOT_FOUND),
     ("express-rate-limit-429-draft6", True, False, Cause.RATE_LIMITED),
-    ("express5-500-db-down", True, False, Cause.GENERIC_503_LEAK),
+    ("express5-500-db-down", True, False, Cause.INTERNAL_DETAIL_LEAK),  # the more specific leak
     ("reference-proxy-everywhere-503", False, False, Cause.SOCKETIO_PROXY_INTERCEPTS_REST),
     ("hpm3-504-econnrefused", True, False, Cause.UPSTREAM_UNREACHABLE),
     ("ngrok-6024-browser-warning", True, False, Cause.NGROK_BROWSER_WARNING),

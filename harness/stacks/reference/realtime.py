@@ -67,7 +67,7 @@ class Realtime:
         reason = "invalid signature" if exc.code == "INVALID_SIGNATURE" else str(exc)
         return f"Authentication error: {reason}"
 
-    async def _on_join(self, sid: str, data: Any) -> Any:
+    async def _on_join(self, sid: str, data: Any = None) -> Any:
         result = await self._join(sid, data)
         if not self.confirm_by_event:
             return result
@@ -99,7 +99,7 @@ class Realtime:
         await self.sio.enter_room(sid, conversation_id)
         return {"ok": True, "conversationId": conversation_id}
 
-    async def _on_send(self, sid: str, data: Any) -> dict[str, Any]:
+    async def _on_send(self, sid: str, data: Any = None) -> dict[str, Any]:
         """send_message {conversationId, text}: store, emit to the room, ack {ok, message}."""
         conversation_id = data.get("conversationId") if isinstance(data, dict) else None
         text = data.get("text") if isinstance(data, dict) else None
