@@ -34,6 +34,7 @@ from harness.stacks.docker import (
     logs_of,
     run_id_from,
     run_labels,
+    scoped_testcontainers,
     start_failure,
 )
 from harness.stacks.sweep import remove_run, sweep_stale
@@ -124,7 +125,7 @@ class HermeticStack:
                 client.close()
             network = Network(docker_network_kw={"labels": self.labels})
             network.name = self.project
-            with signals.shielded():
+            with signals.shielded(), scoped_testcontainers(self.env):
                 network.create()
             self._network = network
             self._note(f"run {self.run_id}: network {network.name}, "
@@ -190,18 +191,19 @@ class HermeticStack:
         container.with_network(self._network).with_network_aliases(role)
         if publish:
             container.ports[f"{port}/tcp"] = (LOOPBACK,)
-        with signals.shielded():
+        with signals.shielded(), scoped_testcontainers(self.env):
             self._containers.append((role, container))
             try:
                 container.start()
             except docker.errors.APIError as exc:
                 raise start_failure(role, f"{self.project}-{role}", exc, self.redactor) from exc
+        with scoped_testcontainers(self.env):  # the connection mode decides the port read
+            published = ({port: (LOOPBACK, int(container.get_exposed_port(port)))}
+                         if publish else {})
         self.say(f"hermetic: started {role} ({image})")
         if role != "gateway":  # its log names its own port, which is no service's port
             self.log_files.append(follow_log(container.get_wrapped_container(), role,
                                              self.project, self.redactor))
-        published = ({port: (LOOPBACK, int(container.get_exposed_port(port)))}
-                     if publish else {})
         pattern = re.compile(START_LINES[role]) if role in START_LINES else None
         return Service(role, container.get_wrapped_container(), (port,), published, pattern)
 

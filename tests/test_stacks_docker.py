@@ -1,0 +1,49 @@
+"""Docker plumbing without a Docker engine: testcontainers' settings are passed for our calls,
+never put in the environment (not even at import)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+from testcontainers.core.config import ConnectionMode, testcontainers_config
+
+from harness.stacks.docker import HermeticError, scoped_testcontainers
+
+
+@pytest.fixture
+def saved_config() -> Iterator[None]:
+    saved = (testcontainers_config.ryuk_disabled, testcontainers_config.connection_mode_override)
+    yield
+    testcontainers_config.ryuk_disabled = saved[0]
+    testcontainers_config.connection_mode_override = saved[1]
+
+
+def test_testcontainers_settings_are_passed_and_put_back(saved_config: None) -> None:
+    testcontainers_config.ryuk_disabled = False
+    testcontainers_config.connection_mode_override = None
+    environ = dict(os.environ)
+    with scoped_testcontainers({}):
+        assert testcontainers_config.ryuk_disabled is True  # off unless asked for
+        assert testcontainers_config.connection_mode_override is ConnectionMode.docker_host
+    with scoped_testcontainers({"TESTCONTAINERS_RYUK_DISABLED": "false",
+                                  "TESTCONTAINERS_CONNECTION_MODE": "gateway_ip"}):
+        assert testcontainers_config.ryuk_disabled is False  # the user asked for Ryuk
+        assert testcontainers_config.connection_mode_override is ConnectionMode.gateway_ip
+    assert testcontainers_config.ryuk_disabled is False
+    assert testcontainers_config.connection_mode_override is None
+    assert dict(os.environ) == environ
+    with pytest.raises(HermeticError, match="TESTCONTAINERS_CONNECTION_MODE"), \
+            scoped_testcontainers({"TESTCONTAINERS_CONNECTION_MODE": "nearby"}):
+        pass
+
+
+def test_importing_the_stacks_leaves_the_environment_alone() -> None:
+    code = ("import os, sys; before = dict(os.environ)\n"
+            "import harness.stacks.docker, harness.stacks.hermetic, harness.stacks.compose\n"
+            "sys.exit(dict(os.environ) != before)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TESTCONTAINERS_")}
+    assert subprocess.run([sys.executable, "-c", code], env=env, timeout=60).returncode == 0
