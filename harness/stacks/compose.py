@@ -1,9 +1,10 @@
 """Bring-your-own services: a user's compose project, run and torn down under a per-run name.
 
-Owns `ComposeStack`: the file checked first (service, published port), stale runs swept, the
-project started with the run's labels, every service awaited (harness.stacks.wait), its logs kept,
-and at stop everything of the project removed (`compose down -v`, then by label), shielded from
-signals. `build:` images keep one tag per compose file and are reused.
+Owns `ComposeStack`: the file checked first (service, published port), runs whose lease expired
+swept, a lease held on the daemon while the project lives, the project started with the run's
+labels, every service awaited (harness.stacks.wait), its logs kept, and at stop everything of this
+project, and only of it, removed (`compose down -v`, then by label), shielded from signals.
+`build:` images keep one tag per compose file and are reused.
 """
 
 from __future__ import annotations
@@ -30,7 +31,13 @@ from harness.stacks.docker import (
     run_id_from,
     run_labels,
 )
-from harness.stacks.sweep import COMPOSE_PROJECT_LABEL, remove_run, sweep_stale
+from harness.stacks.sweep import (
+    COMPOSE_PROJECT_LABEL,
+    Lease,
+    lease_length,
+    remove_run,
+    sweep_stale,
+)
 from harness.stacks.wait import DEFAULT_START_PATTERN, Service, Waiter
 
 __all__ = ["ComposeStack", "compose_cli_reason"]
@@ -48,12 +55,13 @@ class ComposeStack:
                  gateway_port: int | None = None, env: Mapping[str, str] = os.environ,
                  start_timeout_s: float = START_TIMEOUT_S, say: Callable[[str], object] = print,
                  health_path: str = "/api/health",
-                 start_pattern: str = DEFAULT_START_PATTERN) -> None:
+                 start_pattern: str = DEFAULT_START_PATTERN, lease_s: float | None = None) -> None:
         self.file = Path(compose_file).resolve()
         self.service = gateway_service
         self.port = gateway_port
         self.run_id = run_id_from(env)
         self.project = f"smoke-{self.run_id}"
+        self.lease_s = lease_length(env) if lease_s is None else lease_s
         self.start_timeout_s = start_timeout_s
         self.health_path = health_path
         self.start_pattern = re.compile(start_pattern)
@@ -64,6 +72,7 @@ class ComposeStack:
         self.expected_services: dict[str, str] = {}
         self.log_files: list[str] = []
         self._compose = ComposeFile(self.file, self.project)
+        self._lease: Lease | None = None
         self._workdir: Path | None = None
         self._logs: list[ContainerLog] = []
         self._started = False
@@ -85,8 +94,11 @@ class ComposeStack:
         self._started = True
         try:
             sweep_stale(self.say)
-            self._workdir = Path(tempfile.mkdtemp(prefix=f"{self.project}-"))
             labels = run_labels(self.run_id, self.start_timeout_s + RUN_BOUND_S, self.project)
+            self._lease = Lease(labels, self.project, self.lease_s)
+            with signals.shielded():
+                self._lease.acquire()
+            self._workdir = Path(tempfile.mkdtemp(prefix=f"{self.project}-"))
             self._compose.write_override(self._workdir, labels)
             self._build()
             deadline = time.monotonic() + self.start_timeout_s
@@ -209,6 +221,8 @@ class ComposeStack:
             self._stopped = True
             with contextlib.suppress(BaseException):
                 self._compose.run("down", "-v", "--remove-orphans", "-t", "2", timeout=60)
+            if self._lease is not None:
+                self._lease.release()
             removed: list[str] = []
             with contextlib.suppress(Exception):
                 removed = remove_run(self.run_id, self.project)

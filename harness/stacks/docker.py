@@ -36,6 +36,7 @@ PID_LABEL = "smoke-harness.pid"
 HOST_LABEL = "smoke-harness.host"
 EXPIRES_LABEL = "smoke-harness.expires"
 PROJECT_LABEL = "smoke-harness.project"
+LEASE_LABEL = "smoke-harness.lease-s"
 RUN_ID_ENV = "SMOKE_HERMETIC_RUN_ID"
 LOOPBACK = "127.0.0.1"
 _RUN_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,40}$")
@@ -44,9 +45,12 @@ _SETTINGS_LOCK = threading.RLock()
 
 
 def run_labels(run_id: str, keep_s: float, project: str = "") -> dict[str, str]:
-    """Labels on everything a run creates: the sweep reads whose it is and whether it died.
+    """Labels on everything a run creates: whose it is and the hard bound on its life.
 
-    The pid carries its process start time (Linux), so a reused pid does not look alive.
+    Whether the run is still alive is its lease's business (harness.stacks.sweep), never the
+    pid's: pid and host say who created it, for a person reading `docker ps`. The pid keeps its
+    process start time ("PID:STARTTIME"), the form older harness versions sharing the daemon
+    compare with, so they do not take a live run for a dead one.
     """
     labels = {RUN_LABEL: run_id, PID_LABEL: process_key(os.getpid()),
               HOST_LABEL: socket.gethostname(), EXPIRES_LABEL: str(int(time.time() + keep_s))}
@@ -65,7 +69,7 @@ def process_key(pid: int) -> str:
 def ryuk_disabled(env: Mapping[str, str]) -> bool:
     """Ryuk (testcontainers' reaper, an image that must be pulled) is off unless asked for.
 
-    The harness removes what it starts itself (try/finally, signal handler, label sweep);
+    The harness removes what it starts itself (try/finally, signal handler, lease sweep);
     TESTCONTAINERS_RYUK_DISABLED in `env`, else ryuk.disabled in ~/.testcontainers.properties,
     decides when set.
     """

@@ -1,8 +1,9 @@
 """Hermetic runs: MongoDB, Redis, messaging and gateway in throwaway containers.
 
-Owns the `--hermetic` stack: images chosen, containers labelled and started (each creation
-shielded from signals), every service awaited (harness.stacks.wait), logs mirrored for the
-service-log scan, everything removed by label at stop (harness.stacks.sweep).
+Owns the `--hermetic` stack: images chosen, a lease held on the daemon while it lives, containers
+labelled and started (each creation shielded from signals), every service awaited
+(harness.stacks.wait), logs mirrored for the service-log scan, and at stop everything of this
+run, and only of it, removed by label (harness.stacks.sweep).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from harness.stacks.docker import (
     scoped_testcontainers,
     start_failure,
 )
-from harness.stacks.sweep import remove_run, sweep_stale
+from harness.stacks.sweep import Lease, lease_length, remove_run, sweep_stale
 from harness.stacks.wait import Service, Waiter
 
 MESSAGING_ALIAS = "messaging"
@@ -87,11 +88,13 @@ class HermeticStack:
 
     def __init__(self, faults: list[str] | None = None,
                  env: Mapping[str, str] = os.environ, start_timeout_s: float = START_TIMEOUT_S,
-                 say: Callable[[str], object] = print, health_path: str = HEALTH_PATH) -> None:
+                 say: Callable[[str], object] = print, health_path: str = HEALTH_PATH,
+                 lease_s: float | None = None) -> None:
         self.faults = sorted(set(faults or ()))
         self.env = env
         self.run_id = run_id_from(env)
         self.project = f"smoke-{self.run_id}"
+        self.lease_s = lease_length(env) if lease_s is None else lease_s
         self.secrets = RunSecrets()
         self.redactor = Redactor([self.secrets.password, self.secrets.jwt_secret])
         self.start_timeout_s = start_timeout_s
@@ -101,15 +104,13 @@ class HermeticStack:
         self.url = ""
         self.expected_services = {"messaging": f"http://{MESSAGING_ALIAS}:{MESSAGING_PORT}"}
         self.log_files: list[str] = []
+        self.labels = run_labels(self.run_id, self.start_timeout_s + RUN_BOUND_S)
+        self._lease = Lease(self.labels, self.project, self.lease_s)
         self._containers: list[tuple[str, Any]] = []
         self._network: Any = None
         self._logs: list[ContainerLog] = []
         self._started = False
         self._stopped = False
-
-    @property
-    def labels(self) -> dict[str, str]:
-        return run_labels(self.run_id, self.start_timeout_s + RUN_BOUND_S)
 
     def start(self) -> HermeticStack:
         """Start and await every container; on any error or interrupt remove them all first."""
@@ -118,6 +119,8 @@ class HermeticStack:
         try:
             sweep_stale(self.say)
             waiter = Waiter(time.monotonic() + self.start_timeout_s, self.say, self.redactor)
+            with signals.shielded():
+                self._lease.acquire()
             client = docker_client()
             try:
                 images = self._choose_images(client)
@@ -129,7 +132,8 @@ class HermeticStack:
                 network.create()
             self._network = network
             self._note(f"run {self.run_id}: network {network.name}, "
-                       f"containers labelled {RUN_LABEL}={self.run_id}")
+                       f"containers labelled {RUN_LABEL}={self.run_id}, lease renewed every "
+                       f"{self.lease_s / 4:g} s")
             service_env = {**self.secrets.env(), "REFERENCE_FAULTS": ",".join(self.faults)}
             backing = []
             if images["mongo"]:
@@ -240,6 +244,7 @@ class HermeticStack:
             with contextlib.suppress(Exception):
                 self.collect_logs()
             self._stopped = True
+            self._lease.release()
             removed: list[str] = []
             with contextlib.suppress(Exception):
                 removed = remove_run(self.run_id)
