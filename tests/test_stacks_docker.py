@@ -1,5 +1,5 @@
 """Docker plumbing without a Docker engine: testcontainers' settings are passed for our calls,
-never put in the environment (not even at import)."""
+never put in the environment (not even at import); service-log files are known before a start."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from testcontainers.core.config import ConnectionMode, testcontainers_config
 
-from harness.stacks.docker import HermeticError, scoped_testcontainers
+from harness.stacks.docker import RUN_ID_ENV, HermeticError, scoped_testcontainers
+from harness.stacks.hermetic import HermeticStack
 
 
 @pytest.fixture
@@ -47,3 +49,10 @@ def test_importing_the_stacks_leaves_the_environment_alone() -> None:
             "sys.exit(dict(os.environ) != before)")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TESTCONTAINERS_")}
     assert subprocess.run([sys.executable, "-c", code], env=env, timeout=60).returncode == 0
+
+
+def test_hermetic_log_files_are_known_before_the_start() -> None:
+    stack = HermeticStack(None, env={RUN_ID_ENV: "planned-1"})
+    names = [Path(path).name for path in stack.planned_log_files]
+    assert names == ["mongo.log", "redis.log", "messaging.log"]
+    assert all("smoke-planned-1-logs" in path for path in stack.planned_log_files)

@@ -2,9 +2,10 @@
 
 Owns `ComposeStack`: the file checked first (service, published port), runs whose lease expired
 swept, a lease held on the daemon while the project lives, the project started with the run's
-labels, every service awaited (harness.stacks.wait), its logs kept, and at stop everything of this
-project, and only of it, removed (`compose down -v`, then by label), shielded from signals.
-`build:` images keep one tag per compose file and are reused.
+labels, every service awaited (harness.stacks.wait), its logs kept (mirrored into files named
+before the start: `planned_log_files`), and at stop everything of this project, and only of it,
+removed (`compose down -v`, then by label), shielded from signals. `build:` images keep one tag
+per compose file and are reused.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from harness.stacks.docker import (
     HermeticError,
     docker_client,
     follow_log,
+    log_path,
     run_id_from,
     run_labels,
 )
@@ -70,7 +72,7 @@ class ComposeStack:
         self.notes: list[str] = []
         self.url = ""
         self.expected_services: dict[str, str] = {}
-        self.log_files: list[str] = []
+        self.log_files: list[str] = []  # those written: the planned ones of containers started
         self._compose = ComposeFile(self.file, self.project)
         self._lease: Lease | None = None
         self._workdir: Path | None = None
@@ -81,14 +83,29 @@ class ComposeStack:
     def _say(self, text: str) -> None:
         self.say(f"compose: {text}")
 
-    def start(self) -> ComposeStack:
-        """Check the file, start the project, await every service; on failure remove it all."""
+    def _read(self) -> None:
+        """The compose file, checked and read once (`docker compose config`)."""
+        if self._compose.config:
+            return
         if not self.file.is_file():
             raise HermeticError(f"compose file {self.file} not found")
         reason = compose_cli_reason()
         if reason:
             raise HermeticError(f"--compose-file needs `docker compose`: {reason}")
         self._compose.read()
+
+    @property
+    def planned_log_files(self) -> list[str]:
+        """The service-log files `start()` writes, one per service but the gateway, known before
+        it (this reads the compose file: HermeticError if it is unusable). A service whose
+        container never starts leaves its file empty; `log_files` lists those written."""
+        self._read()
+        return [str(log_path(self.project, name)) for name in sorted(self._compose.services)
+                if name != self.service]
+
+    def start(self) -> ComposeStack:
+        """Check the file, start the project, await every service; on failure remove it all."""
+        planned = self.planned_log_files
         self.port = self._compose.gateway_port(self.service, self.port)
         signals.register(self, self.say)
         self._started = True
@@ -98,6 +115,9 @@ class ComposeStack:
             self._lease = Lease(labels, self.project, self.lease_s)
             with signals.shielded():
                 self._lease.acquire()
+            for path in map(Path, planned):
+                path.parent.mkdir(mode=0o700, exist_ok=True)
+                path.write_text("")
             self._workdir = Path(tempfile.mkdtemp(prefix=f"{self.project}-"))
             self._compose.write_override(self._workdir, labels)
             self._build()
@@ -183,9 +203,10 @@ class ComposeStack:
         self._say(f"awaiting {', '.join(s.name for s in services)} "
                   f"(healthcheck, else listening port or start line), then {self.health_path}")
         for service in services:  # the gateway's log names its own port, no service's port
-            if service.name != self.service:
-                self.log_files.append(follow_log(service.container, service.name, self.project,
-                                                 self.redactor))
+            if service.name != self.service:  # replicas of a service share its file
+                path = follow_log(service.container, log_path(self.project, service.name),
+                                  self.redactor)
+                self.log_files += [path] if path not in self.log_files else []
         waiter.services(services)
         waiter.health(self.url + self.health_path, gateway)
 

@@ -189,16 +189,19 @@ def start_failure(service: str, container_name: str, exc: Exception,
                               service, code, tail or [reason])
 
 
-def follow_log(container: Any, service: str, project: str, redactor: Redactor) -> str:
-    """Mirror a container's log into a file, live, redacted line by line, for the service-log
+def log_path(project: str, service: str) -> Path:
+    """Where a service's log is mirrored (known before anything starts)."""
+    return Path(tempfile.gettempdir()) / f"{project}-logs" / f"{service}.log"
+
+
+def follow_log(container: Any, path: Path, redactor: Redactor) -> str:
+    """Mirror a container's log into `path`, live, redacted line by line, for the service-log
     scan (like a --service-log file); the file's path."""
-    directory = Path(tempfile.gettempdir()) / f"{project}-logs"
-    directory.mkdir(mode=0o700, exist_ok=True)
-    path = directory / f"{service}.log"
+    path.parent.mkdir(mode=0o700, exist_ok=True)
     path.touch()
     stream = container.logs(stream=True, follow=True)
-    threading.Thread(target=_copy_lines, args=(stream, path, redactor), name=f"log-{service}",
-                     daemon=True).start()
+    threading.Thread(target=_copy_lines, args=(stream, path, redactor),
+                     name=f"log-{path.stem}", daemon=True).start()
     return str(path)
 
 

@@ -2,8 +2,9 @@
 
 Owns the `--hermetic` stack: images chosen, a lease held on the daemon while it lives, containers
 labelled and started (each creation shielded from signals), every service awaited
-(harness.stacks.wait), logs mirrored for the service-log scan, and at stop everything of this
-run, and only of it, removed by label (harness.stacks.sweep).
+(harness.stacks.wait), logs mirrored for the service-log scan into files named before the start
+(`planned_log_files`), and at stop everything of this run, and only of it, removed by label
+(harness.stacks.sweep).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from harness.stacks.docker import (
     follow_log,
     image_available,
     image_present,
+    log_path,
     logs_of,
     run_id_from,
     run_labels,
@@ -55,6 +57,8 @@ DEFAULT_REDIS_IMAGE = "redis:7"
 LOCAL_REDIS_IMAGE = "smoke-redis:7"
 DEFAULT_REFERENCE_IMAGE = "smoke-reference:latest"
 BUILD_HINT = "build the local images with: bash fixtures/containers/build-images.sh"
+LOGGED_ROLES = ("mongo", "redis", MESSAGING_ALIAS)  # the gateway's log names its own port,
+# which is no service's port: the service-log scan would take it for a wrong one
 
 
 def missing_images(env: Mapping[str, str] = os.environ) -> list[str]:
@@ -103,7 +107,8 @@ class HermeticStack:
         self.notes: list[str] = []
         self.url = ""
         self.expected_services = {"messaging": f"http://{MESSAGING_ALIAS}:{MESSAGING_PORT}"}
-        self.log_files: list[str] = []
+        self.log_files: list[str] = []  # those written: the planned ones of services started
+        self._log_paths = {role: log_path(self.project, role) for role in LOGGED_ROLES}
         self.labels = run_labels(self.run_id, self.start_timeout_s + RUN_BOUND_S)
         self._lease = Lease(self.labels, self.project, self.lease_s)
         self._containers: list[tuple[str, Any]] = []
@@ -111,6 +116,13 @@ class HermeticStack:
         self._logs: list[ContainerLog] = []
         self._started = False
         self._stopped = False
+
+    @property
+    def planned_log_files(self) -> list[str]:
+        """The service-log files `start()` writes (MongoDB's, Redis's, messaging's), known
+        before it: a service that does not run (MongoDB without its image) leaves its file
+        empty, and `log_files` lists those written."""
+        return [str(path) for path in self._log_paths.values()]
 
     def start(self) -> HermeticStack:
         """Start and await every container; on any error or interrupt remove them all first."""
@@ -121,6 +133,9 @@ class HermeticStack:
             waiter = Waiter(time.monotonic() + self.start_timeout_s, self.say, self.redactor)
             with signals.shielded():
                 self._lease.acquire()
+            for path in self._log_paths.values():
+                path.parent.mkdir(mode=0o700, exist_ok=True)
+                path.write_text("")
             client = docker_client()
             try:
                 images = self._choose_images(client)
@@ -205,9 +220,9 @@ class HermeticStack:
             published = ({port: (LOOPBACK, int(container.get_exposed_port(port)))}
                          if publish else {})
         self.say(f"hermetic: started {role} ({image})")
-        if role != "gateway":  # its log names its own port, which is no service's port
-            self.log_files.append(follow_log(container.get_wrapped_container(), role,
-                                             self.project, self.redactor))
+        if role in self._log_paths:
+            self.log_files.append(follow_log(container.get_wrapped_container(),
+                                             self._log_paths[role], self.redactor))
         pattern = re.compile(START_LINES[role]) if role in START_LINES else None
         return Service(role, container.get_wrapped_container(), (port,), published, pattern)
 
