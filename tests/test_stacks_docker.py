@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from testcontainers.core.config import ConnectionMode, testcontainers_config
 
+from harness.stacks.compose import ComposeStack
 from harness.stacks.docker import RUN_ID_ENV, HermeticError, scoped_testcontainers
 from harness.stacks.hermetic import HermeticStack
 
@@ -56,3 +57,11 @@ def test_hermetic_log_files_are_known_before_the_start() -> None:
     names = [Path(path).name for path in stack.planned_log_files]
     assert names == ["mongo.log", "redis.log", "messaging.log"]
     assert all("smoke-planned-1-logs" in path for path in stack.planned_log_files)
+
+
+def test_compose_log_files_of_an_unreadable_file_are_none(tmp_path: Path) -> None:
+    """Planning does not raise; the start says what is wrong (and is labelled as the target)."""
+    stack = ComposeStack(tmp_path / "missing.yaml", "gateway", env={RUN_ID_ENV: "planned-2"})
+    assert stack.planned_log_files == []
+    with pytest.raises(HermeticError, match="not found"):
+        stack.start()

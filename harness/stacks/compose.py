@@ -97,14 +97,20 @@ class ComposeStack:
     @property
     def planned_log_files(self) -> list[str]:
         """The service-log files `start()` writes, one per service but the gateway, known before
-        it (this reads the compose file: HermeticError if it is unusable). A service whose
-        container never starts leaves its file empty; `log_files` lists those written."""
-        self._read()
+        it: this reads the compose file (`docker compose config`, once; `start()` uses the same
+        reading). Empty when the file cannot be read: `start()` then fails, saying why. A
+        service whose container never starts leaves its file empty; `log_files` lists those
+        written."""
+        try:
+            self._read()
+        except HermeticError:
+            return []
         return [str(log_path(self.project, name)) for name in sorted(self._compose.services)
                 if name != self.service]
 
     def start(self) -> ComposeStack:
         """Check the file, start the project, await every service; on failure remove it all."""
+        self._read()
         planned = self.planned_log_files
         self.port = self._compose.gateway_port(self.service, self.port)
         signals.register(self, self.say)

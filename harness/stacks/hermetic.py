@@ -179,7 +179,8 @@ class HermeticStack:
         mongo: str | None = self.env.get("SMOKE_MONGO_IMAGE") or DEFAULT_MONGO_IMAGE
         if not image_available(client, mongo):
             self._note(f"MongoDB skipped: image {mongo} is not available locally and cannot be "
-                       "pulled; the messaging service stores data in memory (mongomock)")
+                       "pulled; the messaging service stores data in memory (mongomock); its "
+                       "planned log file stays empty")
             mongo = None
         redis = self.env.get("SMOKE_REDIS_IMAGE") or DEFAULT_REDIS_IMAGE
         if image_available(client, redis):
