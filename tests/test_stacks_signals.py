@@ -1,5 +1,6 @@
 """Nothing is left behind, whatever ends a run: each signal, a second one, one during teardown,
-a crash, a kill (swept by the next run); and the signal policy itself, without Docker."""
+a crash, a kill (swept by a later run once its lease expired); and the signal policy itself,
+without Docker."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ import pytest
 
 from harness.process import signals
 from harness.stacks.docker import RUN_ID_ENV
+from harness.stacks.sweep import LEASE_ENV, sweep_stale
 from tests.test_hermetic import COMPOSE_FILE, leftovers, require_compose, require_docker
 
 START_S = 150
 END_S = 90
+LEASE_S = 20  # the killed run's: renewed every 5 s, so at least 14 s of it are left at the kill
 SCENARIOS = {  # name -> the signals sent once the stack is up (None: wait for its teardown)
     "sigint-once": [signal.SIGINT],
     "sigint-twice": [signal.SIGINT, signal.SIGINT],
@@ -28,11 +31,12 @@ SCENARIOS = {  # name -> the signals sent once the stack is up (None: wait for i
 }
 
 
-def start_held(kind: str, tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str, Path]:
+def start_held(kind: str, tmp_path: Path, *extra: str,
+               env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str, Path]:
     """`python -m harness.stacks --KIND --hold 300` under a known run id, once its URL is out."""
     rid = f"test-{uuid.uuid4().hex[:10]}"
     env = {**os.environ, RUN_ID_ENV: rid, "PYTHONUNBUFFERED": "1",
-           "SMOKE_PASSWORD": uuid.uuid4().hex, "SMOKE_JWT_SECRET": uuid.uuid4().hex}
+           "SMOKE_PASSWORD": uuid.uuid4().hex, "SMOKE_JWT_SECRET": uuid.uuid4().hex, **(env or {})}
     which = (["--hermetic"] if kind == "hermetic" else
              ["--compose-file", str(COMPOSE_FILE), "--compose-gateway", "gateway"])
     out = tmp_path / "out.txt"
@@ -103,17 +107,21 @@ def test_crash_after_start_leaves_nothing(kind: str, tmp_path: Path) -> None:
 
 @pytest.mark.docker
 def test_killed_run_is_swept_by_the_next(tmp_path: Path) -> None:
+    """Its process is gone at once; its resources are another run's to remove only once its
+    lease (renewed every LEASE_S / 4 until the kill) expired."""
     require_compose()
-    proc, rid, out = start_held("compose", tmp_path)
+    proc, rid, out = start_held("compose", tmp_path, env={LEASE_ENV: str(LEASE_S)})
     proc.kill()  # SIGKILL: no cleanup can run
     proc.wait(timeout=30)
+    killed = time.monotonic()
     assert leftovers(rid), "a killed run leaves its containers until the next sweep"
-    from harness.stacks.sweep import sweep_stale
-
     said: list[str] = []
+    assert not any(rid in name for name in sweep_stale(said.append)), said  # lease still runs
+    assert leftovers(rid), said
+    time.sleep(max(0.0, killed + LEASE_S + 1.5 - time.monotonic()))
     swept = sweep_stale(said.append)
     assert any(rid in name for name in swept), said
-    assert any(f"run {rid} (its process {proc.pid} is gone)" in line for line in said), said
+    assert any(f"run {rid} (its lease expired" in line for line in said), said
     assert leftovers(rid) == []
 
 

@@ -32,6 +32,8 @@ def compose(name: str, gateway: str = "gateway", port: int | None = None,
 def test_slow_service_is_awaited_without_flags() -> None:
     require_compose()
     stack, said = compose("compose.slow.yaml")
+    planned = stack.planned_log_files  # known before the start: every service but the gateway
+    assert [Path(path).name for path in planned] == ["messaging.log"]
     started = time.monotonic()
     try:
         stack.start()
@@ -39,6 +41,7 @@ def test_slow_service_is_awaited_without_flags() -> None:
         aggregate = httpx.get(stack.url + "/api/health/aggregate", timeout=5)
     finally:
         stack.stop()
+    assert stack.log_files == planned and Path(planned[0]).is_file()
     assert took >= 8, said
     ready = [line for line in said if "messaging ready" in line]
     assert ready and "steadily" not in ready[0], said  # awaited on the port the gateway uses
@@ -65,10 +68,13 @@ def test_hermetic_service_that_cannot_start_is_named() -> None:
     said: list[str] = []
     env = {RUN_ID_ENV: f"test-{uuid.uuid4().hex[:10]}", "SMOKE_REFERENCE_IMAGE": "smoke-redis:7"}
     stack = HermeticStack(None, env=env, say=said.append, start_timeout_s=60)
+    planned = stack.planned_log_files
     with pytest.raises(ServiceStartFailed) as failed:
         stack.start()  # the Redis image has no python: the messaging container exits at once
     assert failed.value.service == "messaging"
     assert failed.value.exit_code not in (None, 0)
+    assert all(Path(path).is_file() for path in planned)  # those planned, and only those
+    assert set(stack.log_files) <= set(planned) and planned[1] in stack.log_files  # redis's
     assert leftovers(stack.run_id) == []
 
 

@@ -1,9 +1,11 @@
 """Bring-your-own services: a user's compose project, run and torn down under a per-run name.
 
-Owns `ComposeStack`: the file checked first (service, published port), stale runs swept, the
-project started with the run's labels, every service awaited (harness.stacks.wait), its logs kept,
-and at stop everything of the project removed (`compose down -v`, then by label), shielded from
-signals. `build:` images keep one tag per compose file and are reused.
+Owns `ComposeStack`: the file checked first (service, published port), runs whose lease expired
+swept, a lease held on the daemon while the project lives, the project started with the run's
+labels, every service awaited (harness.stacks.wait), its logs kept (mirrored into files named
+before the start: `planned_log_files`), and at stop everything of this project, and only of it,
+removed (`compose down -v`, then by label), shielded from signals. `build:` images keep one tag
+per compose file and are reused.
 """
 
 from __future__ import annotations
@@ -27,10 +29,17 @@ from harness.stacks.docker import (
     HermeticError,
     docker_client,
     follow_log,
+    log_path,
     run_id_from,
     run_labels,
 )
-from harness.stacks.sweep import COMPOSE_PROJECT_LABEL, remove_run, sweep_stale
+from harness.stacks.sweep import (
+    COMPOSE_PROJECT_LABEL,
+    Lease,
+    lease_length,
+    remove_run,
+    sweep_stale,
+)
 from harness.stacks.wait import DEFAULT_START_PATTERN, Service, Waiter
 
 __all__ = ["ComposeStack", "compose_cli_reason"]
@@ -48,12 +57,13 @@ class ComposeStack:
                  gateway_port: int | None = None, env: Mapping[str, str] = os.environ,
                  start_timeout_s: float = START_TIMEOUT_S, say: Callable[[str], object] = print,
                  health_path: str = "/api/health",
-                 start_pattern: str = DEFAULT_START_PATTERN) -> None:
+                 start_pattern: str = DEFAULT_START_PATTERN, lease_s: float | None = None) -> None:
         self.file = Path(compose_file).resolve()
         self.service = gateway_service
         self.port = gateway_port
         self.run_id = run_id_from(env)
         self.project = f"smoke-{self.run_id}"
+        self.lease_s = lease_length(env) if lease_s is None else lease_s
         self.start_timeout_s = start_timeout_s
         self.health_path = health_path
         self.start_pattern = re.compile(start_pattern)
@@ -62,8 +72,9 @@ class ComposeStack:
         self.notes: list[str] = []
         self.url = ""
         self.expected_services: dict[str, str] = {}
-        self.log_files: list[str] = []
+        self.log_files: list[str] = []  # those written: the planned ones of containers started
         self._compose = ComposeFile(self.file, self.project)
+        self._lease: Lease | None = None
         self._workdir: Path | None = None
         self._logs: list[ContainerLog] = []
         self._started = False
@@ -72,21 +83,48 @@ class ComposeStack:
     def _say(self, text: str) -> None:
         self.say(f"compose: {text}")
 
-    def start(self) -> ComposeStack:
-        """Check the file, start the project, await every service; on failure remove it all."""
+    def _read(self) -> None:
+        """The compose file, checked and read once (`docker compose config`)."""
+        if self._compose.config:
+            return
         if not self.file.is_file():
             raise HermeticError(f"compose file {self.file} not found")
         reason = compose_cli_reason()
         if reason:
             raise HermeticError(f"--compose-file needs `docker compose`: {reason}")
         self._compose.read()
+
+    @property
+    def planned_log_files(self) -> list[str]:
+        """The service-log files `start()` writes, one per service but the gateway, known before
+        it: this reads the compose file (`docker compose config`, once; `start()` uses the same
+        reading). Empty when the file cannot be read: `start()` then fails, saying why. A
+        service whose container never starts leaves its file empty; `log_files` lists those
+        written."""
+        try:
+            self._read()
+        except HermeticError:
+            return []
+        return [str(log_path(self.project, name)) for name in sorted(self._compose.services)
+                if name != self.service]
+
+    def start(self) -> ComposeStack:
+        """Check the file, start the project, await every service; on failure remove it all."""
+        self._read()
+        planned = self.planned_log_files
         self.port = self._compose.gateway_port(self.service, self.port)
         signals.register(self, self.say)
         self._started = True
         try:
             sweep_stale(self.say)
-            self._workdir = Path(tempfile.mkdtemp(prefix=f"{self.project}-"))
             labels = run_labels(self.run_id, self.start_timeout_s + RUN_BOUND_S, self.project)
+            self._lease = Lease(labels, self.project, self.lease_s)
+            with signals.shielded():
+                self._lease.acquire()
+            for path in map(Path, planned):
+                path.parent.mkdir(mode=0o700, exist_ok=True)
+                path.write_text("")
+            self._workdir = Path(tempfile.mkdtemp(prefix=f"{self.project}-"))
             self._compose.write_override(self._workdir, labels)
             self._build()
             deadline = time.monotonic() + self.start_timeout_s
@@ -171,9 +209,10 @@ class ComposeStack:
         self._say(f"awaiting {', '.join(s.name for s in services)} "
                   f"(healthcheck, else listening port or start line), then {self.health_path}")
         for service in services:  # the gateway's log names its own port, no service's port
-            if service.name != self.service:
-                self.log_files.append(follow_log(service.container, service.name, self.project,
-                                                 self.redactor))
+            if service.name != self.service:  # replicas of a service share its file
+                path = follow_log(service.container, log_path(self.project, service.name),
+                                  self.redactor)
+                self.log_files += [path] if path not in self.log_files else []
         waiter.services(services)
         waiter.health(self.url + self.health_path, gateway)
 
@@ -209,6 +248,8 @@ class ComposeStack:
             self._stopped = True
             with contextlib.suppress(BaseException):
                 self._compose.run("down", "-v", "--remove-orphans", "-t", "2", timeout=60)
+            if self._lease is not None:
+                self._lease.release()
             removed: list[str] = []
             with contextlib.suppress(Exception):
                 removed = remove_run(self.run_id, self.project)

@@ -1,4 +1,9 @@
-"""Docker plumbing shared by hermetic and compose runs: client, run labels, errors, logs."""
+"""Docker plumbing shared by hermetic and compose runs: client, run labels, errors, logs.
+
+Owns the Docker client, the labels on everything a run creates, testcontainers' settings for our
+containers (`scoped_testcontainers`: passed explicitly, scoped to our calls, never through
+`os.environ`), the mirroring of container logs into files, and the start errors' details.
+"""
 
 from __future__ import annotations
 
@@ -15,43 +20,37 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import docker
+import docker.errors
+from testcontainers.core.config import ConnectionMode, testcontainers_config
+from testcontainers.core.container import DockerContainer
+from testcontainers.core.network import Network
+
 from harness.sanitize.redact import Redactor
 from harness.stacks.errors import HermeticError, ServiceStartFailed
 
-# The harness removes what it starts itself (try/finally, signal handler, label sweep), so
-# testcontainers' Ryuk reaper (an image that must be pulled) is off unless asked for.
-os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
-os.environ.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
-
-# testcontainers reads those variables when it is imported: import it from here only.
-import docker  # noqa: E402
-import docker.errors  # noqa: E402
-from testcontainers.compose import DockerCompose  # noqa: E402
-from testcontainers.core.container import DockerContainer  # noqa: E402
-from testcontainers.core.network import Network  # noqa: E402
-from testcontainers.core.wait_strategies import (  # noqa: E402
-    CompositeWaitStrategy,
-    HttpWaitStrategy,
-    LogMessageWaitStrategy,
-)
-
-__all__ = ["CompositeWaitStrategy", "DockerCompose", "DockerContainer", "HttpWaitStrategy",
-           "LogMessageWaitStrategy", "Network"]  # for hermetic.py and compose.py
+__all__ = ["DockerContainer", "Network"]  # for hermetic.py
 
 RUN_LABEL = "smoke-harness.run"
 PID_LABEL = "smoke-harness.pid"
 HOST_LABEL = "smoke-harness.host"
 EXPIRES_LABEL = "smoke-harness.expires"
 PROJECT_LABEL = "smoke-harness.project"
+LEASE_LABEL = "smoke-harness.lease-s"
 RUN_ID_ENV = "SMOKE_HERMETIC_RUN_ID"
 LOOPBACK = "127.0.0.1"
 _RUN_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,40}$")
+_TRUE = ("yes", "true", "t", "y", "1")  # what testcontainers reads as true
+_SETTINGS_LOCK = threading.RLock()
 
 
 def run_labels(run_id: str, keep_s: float, project: str = "") -> dict[str, str]:
-    """Labels on everything a run creates: the sweep reads whose it is and whether it died.
+    """Labels on everything a run creates: whose it is and the hard bound on its life.
 
-    The pid carries its process start time (Linux), so a reused pid does not look alive.
+    Whether the run is still alive is its lease's business (harness.stacks.sweep), never the
+    pid's: pid and host say who created it, for a person reading `docker ps`. The pid keeps its
+    process start time ("PID:STARTTIME"), the form older harness versions sharing the daemon
+    compare with, so they do not take a live run for a dead one.
     """
     labels = {RUN_LABEL: run_id, PID_LABEL: process_key(os.getpid()),
               HOST_LABEL: socket.gethostname(), EXPIRES_LABEL: str(int(time.time() + keep_s))}
@@ -65,6 +64,51 @@ def process_key(pid: int) -> str:
     except OSError:
         return str(pid)
     return f"{pid}:{stat.rsplit(')', 1)[1].split()[19]}"
+
+
+def ryuk_disabled(env: Mapping[str, str]) -> bool:
+    """Ryuk (testcontainers' reaper, an image that must be pulled) is off unless asked for.
+
+    The harness removes what it starts itself (try/finally, signal handler, lease sweep);
+    TESTCONTAINERS_RYUK_DISABLED in `env`, else ryuk.disabled in ~/.testcontainers.properties,
+    decides when set.
+    """
+    asked = env.get("TESTCONTAINERS_RYUK_DISABLED")
+    if asked is None:
+        asked = testcontainers_config.tc_properties.get("ryuk.disabled")
+    return True if asked is None else asked.strip().lower() in _TRUE
+
+
+def connection_mode(env: Mapping[str, str]) -> ConnectionMode:
+    """TESTCONTAINERS_CONNECTION_MODE in `env`, else docker_host (ports mapped on the host)."""
+    asked = env.get("TESTCONTAINERS_CONNECTION_MODE")
+    if not asked:
+        return ConnectionMode.docker_host
+    try:
+        return ConnectionMode(asked)
+    except ValueError:
+        modes = ", ".join(mode.value for mode in ConnectionMode)
+        raise HermeticError(f"TESTCONTAINERS_CONNECTION_MODE={asked!r}: use one of {modes}") \
+            from None
+
+
+@contextlib.contextmanager
+def scoped_testcontainers(env: Mapping[str, str]) -> Iterator[None]:
+    """testcontainers' Ryuk and connection-mode settings for the calls inside, from `env`.
+
+    testcontainers keeps them in a process-wide object read from the environment at its import;
+    they are set on that object for the section and put back after it, so neither the
+    environment nor a caller's own use of testcontainers outside the section is changed.
+    """
+    config = testcontainers_config
+    wanted = (ryuk_disabled(env), connection_mode(env))
+    with _SETTINGS_LOCK:
+        saved = (config.ryuk_disabled, config.connection_mode_override)
+        config.ryuk_disabled, config.connection_mode_override = wanted
+        try:
+            yield
+        finally:
+            config.ryuk_disabled, config.connection_mode_override = saved
 
 
 def docker_client(timeout: int = 60) -> Any:
@@ -145,16 +189,19 @@ def start_failure(service: str, container_name: str, exc: Exception,
                               service, code, tail or [reason])
 
 
-def follow_log(container: Any, service: str, project: str, redactor: Redactor) -> str:
-    """Mirror a container's log into a file, live, redacted line by line, for the service-log
+def log_path(project: str, service: str) -> Path:
+    """Where a service's log is mirrored (known before anything starts)."""
+    return Path(tempfile.gettempdir()) / f"{project}-logs" / f"{service}.log"
+
+
+def follow_log(container: Any, path: Path, redactor: Redactor) -> str:
+    """Mirror a container's log into `path`, live, redacted line by line, for the service-log
     scan (like a --service-log file); the file's path."""
-    directory = Path(tempfile.gettempdir()) / f"{project}-logs"
-    directory.mkdir(mode=0o700, exist_ok=True)
-    path = directory / f"{service}.log"
+    path.parent.mkdir(mode=0o700, exist_ok=True)
     path.touch()
     stream = container.logs(stream=True, follow=True)
-    threading.Thread(target=_copy_lines, args=(stream, path, redactor), name=f"log-{service}",
-                     daemon=True).start()
+    threading.Thread(target=_copy_lines, args=(stream, path, redactor),
+                     name=f"log-{path.stem}", daemon=True).start()
     return str(path)
 
 

@@ -1,8 +1,10 @@
 """Hermetic runs: MongoDB, Redis, messaging and gateway in throwaway containers.
 
-Owns the `--hermetic` stack: images chosen, containers labelled and started (each creation
-shielded from signals), every service awaited (harness.stacks.wait), logs mirrored for the
-service-log scan, everything removed by label at stop (harness.stacks.sweep).
+Owns the `--hermetic` stack: images chosen, a lease held on the daemon while it lives, containers
+labelled and started (each creation shielded from signals), every service awaited
+(harness.stacks.wait), logs mirrored for the service-log scan into files named before the start
+(`planned_log_files`), and at stop everything of this run, and only of it, removed by label
+(harness.stacks.sweep).
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ from harness.stacks.docker import (
     follow_log,
     image_available,
     image_present,
+    log_path,
     logs_of,
     run_id_from,
     run_labels,
+    scoped_testcontainers,
     start_failure,
 )
-from harness.stacks.sweep import remove_run, sweep_stale
+from harness.stacks.sweep import Lease, lease_length, remove_run, sweep_stale
 from harness.stacks.wait import Service, Waiter
 
 MESSAGING_ALIAS = "messaging"
@@ -53,6 +57,8 @@ DEFAULT_REDIS_IMAGE = "redis:7"
 LOCAL_REDIS_IMAGE = "smoke-redis:7"
 DEFAULT_REFERENCE_IMAGE = "smoke-reference:latest"
 BUILD_HINT = "build the local images with: bash fixtures/containers/build-images.sh"
+LOGGED_ROLES = ("mongo", "redis", MESSAGING_ALIAS)  # the gateway's log names its own port,
+# which is no service's port: the service-log scan would take it for a wrong one
 
 
 def missing_images(env: Mapping[str, str] = os.environ) -> list[str]:
@@ -86,11 +92,13 @@ class HermeticStack:
 
     def __init__(self, faults: list[str] | None = None,
                  env: Mapping[str, str] = os.environ, start_timeout_s: float = START_TIMEOUT_S,
-                 say: Callable[[str], object] = print, health_path: str = HEALTH_PATH) -> None:
+                 say: Callable[[str], object] = print, health_path: str = HEALTH_PATH,
+                 lease_s: float | None = None) -> None:
         self.faults = sorted(set(faults or ()))
         self.env = env
         self.run_id = run_id_from(env)
         self.project = f"smoke-{self.run_id}"
+        self.lease_s = lease_length(env) if lease_s is None else lease_s
         self.secrets = RunSecrets()
         self.redactor = Redactor([self.secrets.password, self.secrets.jwt_secret])
         self.start_timeout_s = start_timeout_s
@@ -99,7 +107,10 @@ class HermeticStack:
         self.notes: list[str] = []
         self.url = ""
         self.expected_services = {"messaging": f"http://{MESSAGING_ALIAS}:{MESSAGING_PORT}"}
-        self.log_files: list[str] = []
+        self.log_files: list[str] = []  # those written: the planned ones of services started
+        self._log_paths = {role: log_path(self.project, role) for role in LOGGED_ROLES}
+        self.labels = run_labels(self.run_id, self.start_timeout_s + RUN_BOUND_S)
+        self._lease = Lease(self.labels, self.project, self.lease_s)
         self._containers: list[tuple[str, Any]] = []
         self._network: Any = None
         self._logs: list[ContainerLog] = []
@@ -107,8 +118,11 @@ class HermeticStack:
         self._stopped = False
 
     @property
-    def labels(self) -> dict[str, str]:
-        return run_labels(self.run_id, self.start_timeout_s + RUN_BOUND_S)
+    def planned_log_files(self) -> list[str]:
+        """The service-log files `start()` writes (MongoDB's, Redis's, messaging's), known
+        before it: a service that does not run (MongoDB without its image) leaves its file
+        empty, and `log_files` lists those written."""
+        return [str(path) for path in self._log_paths.values()]
 
     def start(self) -> HermeticStack:
         """Start and await every container; on any error or interrupt remove them all first."""
@@ -117,6 +131,11 @@ class HermeticStack:
         try:
             sweep_stale(self.say)
             waiter = Waiter(time.monotonic() + self.start_timeout_s, self.say, self.redactor)
+            with signals.shielded():
+                self._lease.acquire()
+            for path in self._log_paths.values():
+                path.parent.mkdir(mode=0o700, exist_ok=True)
+                path.write_text("")
             client = docker_client()
             try:
                 images = self._choose_images(client)
@@ -124,11 +143,12 @@ class HermeticStack:
                 client.close()
             network = Network(docker_network_kw={"labels": self.labels})
             network.name = self.project
-            with signals.shielded():
+            with signals.shielded(), scoped_testcontainers(self.env):
                 network.create()
             self._network = network
             self._note(f"run {self.run_id}: network {network.name}, "
-                       f"containers labelled {RUN_LABEL}={self.run_id}")
+                       f"containers labelled {RUN_LABEL}={self.run_id}, lease renewed every "
+                       f"{self.lease_s / 4:g} s")
             service_env = {**self.secrets.env(), "REFERENCE_FAULTS": ",".join(self.faults)}
             backing = []
             if images["mongo"]:
@@ -159,7 +179,8 @@ class HermeticStack:
         mongo: str | None = self.env.get("SMOKE_MONGO_IMAGE") or DEFAULT_MONGO_IMAGE
         if not image_available(client, mongo):
             self._note(f"MongoDB skipped: image {mongo} is not available locally and cannot be "
-                       "pulled; the messaging service stores data in memory (mongomock)")
+                       "pulled; the messaging service stores data in memory (mongomock); its "
+                       "planned log file stays empty")
             mongo = None
         redis = self.env.get("SMOKE_REDIS_IMAGE") or DEFAULT_REDIS_IMAGE
         if image_available(client, redis):
@@ -190,18 +211,19 @@ class HermeticStack:
         container.with_network(self._network).with_network_aliases(role)
         if publish:
             container.ports[f"{port}/tcp"] = (LOOPBACK,)
-        with signals.shielded():
+        with signals.shielded(), scoped_testcontainers(self.env):
             self._containers.append((role, container))
             try:
                 container.start()
             except docker.errors.APIError as exc:
                 raise start_failure(role, f"{self.project}-{role}", exc, self.redactor) from exc
+        with scoped_testcontainers(self.env):  # the connection mode decides the port read
+            published = ({port: (LOOPBACK, int(container.get_exposed_port(port)))}
+                         if publish else {})
         self.say(f"hermetic: started {role} ({image})")
-        if role != "gateway":  # its log names its own port, which is no service's port
-            self.log_files.append(follow_log(container.get_wrapped_container(), role,
-                                             self.project, self.redactor))
-        published = ({port: (LOOPBACK, int(container.get_exposed_port(port)))}
-                     if publish else {})
+        if role in self._log_paths:
+            self.log_files.append(follow_log(container.get_wrapped_container(),
+                                             self._log_paths[role], self.redactor))
         pattern = re.compile(START_LINES[role]) if role in START_LINES else None
         return Service(role, container.get_wrapped_container(), (port,), published, pattern)
 
@@ -238,6 +260,7 @@ class HermeticStack:
             with contextlib.suppress(Exception):
                 self.collect_logs()
             self._stopped = True
+            self._lease.release()
             removed: list[str] = []
             with contextlib.suppress(Exception):
                 removed = remove_run(self.run_id)
