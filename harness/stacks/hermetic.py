@@ -81,10 +81,15 @@ class RunSecrets:
     username: str = "smoke-user"
     password: str = field(default_factory=lambda: secrets.token_urlsafe(18), repr=False)
     jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    peer_password: str = field(default_factory=lambda: secrets.token_urlsafe(18), repr=False)
+    outsider_password: str = field(default_factory=lambda: secrets.token_urlsafe(18),
+                                   repr=False)
 
     def env(self) -> dict[str, str]:
         return {"REFERENCE_USERNAME": self.username, "REFERENCE_PASSWORD": self.password,
-                "REFERENCE_JWT_SECRET": self.jwt_secret}
+                "REFERENCE_JWT_SECRET": self.jwt_secret,
+                "REFERENCE_PEER_PASSWORD": self.peer_password,
+                "REFERENCE_OUTSIDER_PASSWORD": self.outsider_password}
 
 
 class HermeticStack:
@@ -100,7 +105,8 @@ class HermeticStack:
         self.project = f"smoke-{self.run_id}"
         self.lease_s = lease_length(env) if lease_s is None else lease_s
         self.secrets = RunSecrets()
-        self.redactor = Redactor([self.secrets.password, self.secrets.jwt_secret])
+        self.redactor = Redactor([self.secrets.password, self.secrets.jwt_secret,
+                                  self.secrets.peer_password, self.secrets.outsider_password])
         self.start_timeout_s = start_timeout_s
         self.health_path = health_path
         self.say = say

@@ -119,9 +119,15 @@ def _hermetic(config: RunConfig, say: Callable[[str], object]) -> PreparedStack:
 
     stack = HermeticStack(list(config.faults), say=say, start_timeout_s=config.start_timeout_s)
     secrets = stack.secrets
+    from harness.stacks.reference.settings import ReferenceSettings as Users
+
+    identities = {"peer": Credentials(None, Users.peer_username, secrets.peer_password),
+                  "outsider": Credentials(None, Users.outsider_username,
+                                          secrets.outsider_password)}
     provided = replace(
         config, jwt_secret=secrets.jwt_secret,
         credentials=Credentials(None, secrets.username, secrets.password),
+        identities={**identities, **config.identities},
         expected_services=config.expected_services or stack.expected_services,
         origin=config.origin or EMBEDDED_ORIGIN,
         service_logs=(*config.service_logs, *getattr(stack, "planned_log_files", ())))

@@ -35,6 +35,8 @@ class ReferenceSettings:
         env_map = {
             "jwt_secret": "REFERENCE_JWT_SECRET", "username": "REFERENCE_USERNAME",
             "password": "REFERENCE_PASSWORD", "mongo_url": "MONGO_URL", "redis_url": "REDIS_URL",
+            "peer_password": "REFERENCE_PEER_PASSWORD",
+            "outsider_password": "REFERENCE_OUTSIDER_PASSWORD",
         }
         values.update({key: os.environ[var] for key, var in env_map.items() if os.environ.get(var)})
         if os.environ.get("REFERENCE_RATE_LIMIT"):
