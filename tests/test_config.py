@@ -74,3 +74,26 @@ def test_secrets_are_known_to_the_config(tmp_path: Path) -> None:
 
 def test_validate_url_drops_the_trailing_slash() -> None:
     assert validate_url("https://x.ngrok-free.app/") == "https://x.ngrok-free.app"
+
+
+@pytest.mark.parametrize(("env", "said"), [
+    ({"SMOKE_TOKEN": ""}, "SMOKE_TOKEN is set but empty"),
+    ({"SMOKE_USERNAME": "", "SMOKE_PASSWORD": "x"}, "SMOKE_USERNAME is set but empty"),
+    ({"SMOKE_PEER_TOKEN": " "}, "SMOKE_PEER_TOKEN is set but empty"),
+    ({"SMOKE_OUTSIDER_USERNAME": "carol"}, "SMOKE_OUTSIDER_USERNAME is set but "
+                                            "SMOKE_OUTSIDER_PASSWORD is not"),
+    ({"SMOKE_JWT_SECRET": ""}, "SMOKE_JWT_SECRET is set but empty"),
+])
+def test_an_empty_or_half_given_secret_is_a_configuration_error(env: dict[str, str],
+                                                                 said: str) -> None:
+    with pytest.raises(ConfigError, match=said):
+        resolve({"target_url": "http://gw.test"}, env=env)
+
+
+def test_identities_and_every_secret_they_hold() -> None:
+    config = resolve({"target_url": "http://gw.test"}, env={
+        "SMOKE_TOKEN": "run-token-1", "SMOKE_PEER_TOKEN": "peer-token-2",
+        "SMOKE_OUTSIDER_USERNAME": "carol", "SMOKE_OUTSIDER_PASSWORD": "outsider-pw-3"})
+    assert set(config.identities) == {"peer", "outsider"}
+    assert config.identities["outsider"].kind == "login"
+    assert {"run-token-1", "peer-token-2", "outsider-pw-3"} <= set(config.secrets)

@@ -578,3 +578,31 @@ def test_a_message_sent_over_the_socket_is_awaited_on_a_second_member() -> None:
     # handshake, upgrade, the member's two, the peer's two, the outsider's two, one after the
     # events of the wrong type
     assert result.requests_by_suite["socket"] == 9
+
+
+def test_a_platform_without_rest_create_or_post_uses_the_fixed_conversation(
+        tmp_path: Path) -> None:
+    """flow.create_conversation/post_message: null: nothing is planned for them; the fixed
+    conversation is joined and the message goes over the socket."""
+    contract = contract_file(tmp_path, {"flow": {
+        "create_conversation": None, "post_message": None,
+        "conversation_id": "smoke-fixed-conversation"}},
+        base=EXAMPLES / "message-via-socket.yaml")
+    result = engine(contract, "message-via-socket")
+    assert result.verdict == "pass", not_passed(result)
+    kinds = {check.kind for check in result.plan.checks}
+    assert "create" not in kinds and "post" not in kinds
+    assert not any(r.key in ("create", "post", "outsider:post") for r in result.plan.http)
+    assert outcome(result, REALTIME) == "passed"
+
+
+def test_the_embedded_identities_secrets_reach_no_output(tmp_path: Path) -> None:
+    from harness.reports.document import build_document
+    from harness.reports.terminal import render
+
+    result = engine(None, "double-emit")
+    secrets = [people.password for people in result.config.identities.values()]
+    assert len(secrets) == 2 and all(secrets)
+    document = build_document(result)
+    text = json.dumps(document) + render(document, verbose=True, colour=False)
+    assert not any(secret in text for secret in secrets)

@@ -47,7 +47,7 @@ INCONCLUSIVE = ["login-rate-limited", "aggregate-reports-429"]
 NEEDS_THEIR_CONTRACT = {"join-confirm-event", "event-names-variant", "messages-need-query",
                         "websocket-only-server",
                         "cookie-auth", "message-via-socket", "socket-direct",
-                        "broadcast-skips-sender", "idor-user-route"}
+                        "broadcast-skips-sender", "idor-user-route", "profile-leaks-email"}
 
 
 def test_every_fault_has_an_expectation() -> None:
@@ -86,6 +86,10 @@ def test_another_users_object_is_named_on_the_route_that_takes_a_user_id(
     failed = next(o for o in result.outcomes if o.outcome == "failed")
     assert failed.finding is not None and "$SMOKE_TOKEN" in failed.finding.reproduce
     assert "a list of" in failed.finding.evidence, "the body's shape, never its content"
+    leaked = run_engine({"contract": contract, "faults": ["profile-leaks-email"]})
+    first = leaked.root_causes[0]
+    assert first.cause.code == "object-access-not-enforced" and "email" in first.summary
+    assert "@example.test" not in first.summary + first.evidence, "the field, never its value"
 
 
 def test_internal_details_are_named_without_the_leaked_password(

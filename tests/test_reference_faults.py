@@ -223,6 +223,11 @@ def _outsider_token(stack: ReferenceStack) -> str:
             "password": stack.settings.outsider_password}).json()["token"]
 
 
+def _json_as(stack: ReferenceStack, token: str, path: str) -> object:
+    with _client(stack) as client:
+        return client.get(path, headers={"authorization": f"Bearer {token}"}).json()
+
+
 def observe_outsider_join(stack: ReferenceStack) -> str:
     """What the run's conversation answers an outsider's join: "ack" (let in) or "refused"."""
     conversation_id = create_conversation(stack, bearer(stack))
@@ -356,6 +361,9 @@ OBSERVATIONS: dict[str, tuple[Callable[[ReferenceStack], object], object]] = {
                                               json={"participants": [None], "title": "t"}),
                             500),
     "join-without-membership": (observe_outsider_join, "ack"),
+    "profile-leaks-email": (lambda s: "email" in _json_as(s, _outsider_token(s),
+                                                           f"/api/users/{s.settings.username}"),
+                            True),
     "double-emit": (count_message_events, 2),
     "text-plain-accepted": (_create_as_text, 201),
     "slow-under-load": (lambda s: asyncio.run(seconds_for_health(s, 9)) > 1.2, True),

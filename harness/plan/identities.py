@@ -4,7 +4,9 @@ for another user's, and the object-level checks an outsider's token must fail.
 REST (`object-access`): a route with `{user_id}` is sent with the run's token and another
 user's id; a route with `{conversation_id}` is sent with the outsider's token; the outsider
 posts to the run's conversation; every list route is read by the outsider (its answer must not
-carry the run's conversation or text). A route marked `authorization: public` is exempt.
+carry the run's conversation or text). A route marked `authorization: public` is exempt from
+the denial; with `authorization.private_fields` the outsider reads it too (the run's user's
+values of those fields must not be in it).
 """
 
 from __future__ import annotations
@@ -54,7 +56,16 @@ def object_checks(config: RunConfig, create_key: str | None,
     contract, flow = config.contract, config.contract.flow
     waits = (create_key,) if create_key and not flow.conversation_id else ()
     for route in contract.protected_routes:
-        if route.authorization == "public" or (route.method != "GET" and config.read_only):
+        if route.authorization == "public":
+            if route.method == "GET" and contract.authorization.private_fields:
+                request = _sent_as(route, "outsider", "outsider", {})
+                requests.append(request)
+                checks.append(Check(f"{route.label}-outsider-public", "object-access",
+                                    (request.key,), needs=("credentials", "outsider"),
+                                    after=_after(config) + waits,
+                                    params={"mode": "public", "route": route.label}))
+            continue
+        if route.method != "GET" and config.read_only:
             continue
         if "user_id" in route.placeholders:
             request = _sent_as(route, "valid", "other", {"user_id": "{other_id}"})

@@ -60,7 +60,7 @@ def login_request(config: RunConfig) -> HttpRequest | None:
     login, credentials = config.contract.auth.login, config.credentials
     if login is None or credentials.token or not credentials.can_login:
         return None
-    return json_request(LOGIN, login.method, login.path, "rest", {
+    return json_request(LOGIN, login.method, (login.url or "") + login.path, "rest", {
         login.username_field: credentials.username, login.password_field: credentials.password,
     }, label="the configured credentials")
 

@@ -91,6 +91,48 @@ def outsiders_list(ctx: Context, answer: HttpAnswer, conversation: str | None,
                    reproduce=ctx.reproduce(answer), latency_ms=answer.latency_ms)
 
 
+def private_values(judge: Judge) -> dict[str, set[str]]:
+    """The run's user's values of `authorization.private_fields`, from what its own token and
+    its login read (its profile, its conversations): field -> values."""
+    fields = set(judge.ctx.contract.authorization.private_fields)
+    found: dict[str, set[str]] = {name: set() for name in fields}
+
+    def walk(value: Any, depth: int = 0) -> None:
+        if depth > 8:
+            return
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key in fields and isinstance(item, str) and len(item) >= 3:
+                    found[key].add(item)
+                walk(item, depth + 1)
+        elif isinstance(value, list):
+            for item in value[:200]:
+                walk(item, depth + 1)
+
+    for answer in judge.evidence.answers.values():
+        if answer.request.auth == "valid" or answer.request.key == "login":
+            walk(answer.json())
+    return found
+
+
+def private_leak(judge: Judge, answer: HttpAnswer) -> Finding | None:
+    """An answer the outsider read that carries the run's user's private field values."""
+    if answer.status is None or not 200 <= answer.status < 300:
+        return None
+    leaked = sorted(name for name, values in private_values(judge).items()
+                    if any(value in answer.text for value in values))
+    if not leaked:
+        return None
+    request, ctx = answer.request, judge.ctx
+    line = f"{request.method} {answer.sent_path or request.path}"
+    return Finding(Cause.OBJECT_ACCESS_NOT_ENFORCED,
+                   ctx.clean(f"{line} read by the outsider carries another user's "
+                             f"{', '.join(leaked)} (authorization.private_fields)"),
+                   ctx.clean(f"{line} ({request.label}) -> {answer.status}, "
+                             f"{shape(answer.json())} [{answer.latency_ms} ms]"),
+                   reproduce=ctx.reproduce(answer), latency_ms=answer.latency_ms)
+
+
 WHAT = {"user": "another user's object was served to the run's token",
         "conversation": "a conversation the outsider is not a member of was served to it",
         "post": "the outsider wrote to a conversation it is not a member of"}
@@ -113,7 +155,10 @@ def object_access_check(judge: Judge, check: Check) -> Result:
         if mode != "user" and judge.evidence.conversation_id is None:
             return NotTested("no conversation of the run's to try it on")
         return judge.no_token() if not judge.evidence.token else NOT_SENT
+    if mode == "public":
+        return private_leak(judge, answer) if answer.status and answer.status < 500 else \
+            leak(judge.ctx, answer, "the public route's own answer")
     if mode == "list":
         return outsiders_list(judge.ctx, answer, judge.evidence.conversation_id,
-                              set(judge.evidence.texts))
+                              set(judge.evidence.texts)) or private_leak(judge, answer)
     return other_object(judge.ctx, answer, WHAT[mode])

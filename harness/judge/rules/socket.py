@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from harness.judge.causes import Cause
@@ -169,6 +170,13 @@ def realtime(ctx: Context, session: SessionResult) -> Finding | None:
             f"the server answered {safe_excerpt(repr(session.join_reply), 200)}"
         hint = "" if session.join_error is None else _join_hint(spec.join_confirm,
                                                               session.seen_while_joining)
+        if session.join_error is None and NOT_A_MEMBER.search(repr(session.join_reply)):
+            return ctx.finding(Cause.CONTRACT_MISMATCH, f"{spec.join_event} of conversation "
+                               f"{session.conversation_id} was refused: {reply}: the server does "
+                               "not count the run's user as a member of the conversation it "
+                               "created (or of flow.conversation_id); check who the create makes "
+                               "a participant and which user id the server compares",
+                               evidence=evidence, socket=True)
         return ctx.finding(Cause.CONTRACT_MISMATCH, f"{spec.join_event} of conversation "
                            f"{session.conversation_id} was not confirmed: {reply}{hint}; check "
                            "socketio.join_event and socketio.join_payload",
@@ -188,6 +196,10 @@ def realtime(ctx: Context, session: SessionResult) -> Finding | None:
                        post if post is not None else None,
                        evidence=evidence if post is None else "",
                        socket=post is None)
+
+
+NOT_A_MEMBER = re.compile(r"(?i)forbidden|not (?:a )?(?:member|participant)|not allowed|"
+                          r"access denied|unauthori[sz]ed|not found")
 
 
 def _join_hint(join_confirm: str, seen: list[str]) -> str:

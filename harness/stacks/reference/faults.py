@@ -53,6 +53,9 @@ FAULTS: dict[str, str] = {
     "idor-user-route": "GET /api/users/{user_id}/notifications answers any user's "
                        "notifications to any valid token (the id is never compared with the "
                        "token; fixtures/contracts/user-routes.yaml has the route)",
+    "profile-leaks-email": "GET /api/users/{user_id} (a public profile) shows the user's email "
+                           "to any other user (fixtures/contracts/user-routes.yaml marks it "
+                           "public with private_fields: [email])",
     "join-without-membership": "the Socket.IO join lets any user into any conversation's room",
     "double-emit": "every message event is emitted twice to the room",
     "crash-on-wrong-type": "POST /api/conversations with participants of the wrong type "

@@ -61,6 +61,8 @@ class MessagingService:
                   json_errors(settings, self._conversation_messages), methods=["GET"]),
             Route("/api/notifications", json_errors(settings, self._notifications),
                   methods=["GET"]),
+            Route("/api/users/{user_id}", json_errors(settings, self._profile),
+                  methods=["GET"]),
             Route("/api/users/{user_id}/notifications",
                   json_errors(settings, self._user_notifications), methods=["GET"]),
         ])
@@ -206,6 +208,17 @@ class MessagingService:
         user = self._user(request)
         found = await self.store.find("notifications", {"user": user})
         return success_response(self.settings, "notifications", found)
+
+    async def _profile(self, request: Request) -> Response:
+        """GET /api/users/:userId: a public profile; the email only to its owner
+        (profile-leaks-email: to anyone)."""
+        user, wanted = self._user(request), request.path_params["user_id"]
+        if wanted not in self.settings.users:
+            raise HttpError(404, "User not found")
+        profile = {"id": wanted, "name": wanted}
+        if wanted == user or self.settings.has("profile-leaks-email"):
+            profile["email"] = f"{wanted}@example.test"
+        return success_response(self.settings, "user", profile)
 
     async def _user_notifications(self, request: Request) -> Response:
         """GET /api/users/:userId/notifications: the caller's own only (idor-user-route: any)."""
