@@ -606,3 +606,14 @@ def test_the_embedded_identities_secrets_reach_no_output(tmp_path: Path) -> None
     document = build_document(result)
     text = json.dumps(document) + render(document, verbose=True, colour=False)
     assert not any(secret in text for secret in secrets)
+
+
+@pytest.mark.parametrize("where", ["claim:sub", "GET /api/auth/me#user.id", None])
+def test_user_ids_come_from_where_the_contract_says(tmp_path: Path, where: str | None) -> None:
+    contract = contract_file(tmp_path, {"auth": {"user_id": where}},
+                             base=EXAMPLES / "user-routes.yaml")
+    result = engine(contract, "idor-user-route")
+    assert result.root_causes[0].cause.code == "object-access-not-enforced", result.root_causes
+    assert "/api/users/smoke-outsider/notifications" in result.root_causes[0].summary
+    asked = any(r.key.startswith("whoami:") for r in result.plan.http)
+    assert asked == (where or "").startswith("GET ")

@@ -203,8 +203,9 @@ def token_claims(token: str) -> dict[str, Any]:
 
 
 def user_id(token: str, login: HttpAnswer | None, where: str | None) -> str | None:
-    """A user's id: where the contract says (claim:<name>, login:<dotted path>), else the
-    token's sub/id/userId/_id claim, else the login answer's user.id."""
+    """A user's id: where the contract says (claim:<name>, login:<dotted path>, or "GET
+    <path>#<dotted path>", whose answer is `login` then), else the token's sub/id/userId/_id
+    claim, else the login answer's user.id."""
     claims = token_claims(token)
     if where and where.startswith("claim:"):
         found = claims.get(where.split(":", 1)[1])
@@ -212,6 +213,8 @@ def user_id(token: str, login: HttpAnswer | None, where: str | None) -> str | No
     body = login.json() if login is not None else None
     if where and where.startswith("login:"):
         return first_scalar(body, [where.split(":", 1)[1]])
+    if where and where.startswith("GET "):
+        return first_scalar(body, [where.split("#", 1)[1]])
     found = next((claims[name] for name in ID_CLAIMS if isinstance(claims.get(name), (str, int))),
                  None)
     return str(found) if found is not None else first_scalar(body, LOGIN_USER_PATHS)

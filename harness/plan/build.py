@@ -11,6 +11,7 @@ from harness.plan.identities import (
     conversation_check_key,
     identity_logins,
     object_checks,
+    whoami_requests,
 )
 from harness.plan.inputs import wrong_type_checks
 from harness.plan.rest import (
@@ -91,7 +92,7 @@ def build_plan(config: RunConfig) -> Plan:
             requests = [r for r in requests if r.key in ("login", CREATE, POST)]
         checks += found
         http += requests
-        http += identity_logins(config)
+        http += identity_logins(config) + whoami_requests(config)
     if "rest" in config.suites:
         for part in (auth_checks(config), bad_body_checks(config)):
             checks += part[0]
@@ -120,7 +121,8 @@ def build_plan(config: RunConfig) -> Plan:
     needed |= {s.handshake for s in sessions if s.key in needed and s.handshake}
     if any(session.realtime for session in sessions if session.key in needed):
         needed.add(POST)
-    keep = {"login", document.key if document else "", *(f"login:{role}" for role in ROLES)}
+    keep = {"login", document.key if document else "", *(f"login:{role}" for role in ROLES),
+            *(r.key for r in whoami_requests(config))}
     http = [r for r in http if r.key in needed or r.key in keep]
     sessions = [s for s in sessions if s.key in needed]
     scans = tuple(scan for scan in log_scans(config) if scan.key in needed)

@@ -119,3 +119,13 @@ def conversation_check_key(config: RunConfig) -> str | None:
     flow = config.contract.flow
     return check_key("create", f"POST {flow.create_conversation}") \
         if flow.create_conversation and not config.read_only else None
+
+
+def whoami_requests(config: RunConfig) -> list[HttpRequest]:
+    """With `auth.user_id: "GET <path>#<dotted path>"`: that GET for every identity."""
+    where = config.contract.auth.user_id or ""
+    if not where.startswith("GET "):
+        return []
+    path = where[4:].split("#", 1)[0]
+    return [HttpRequest(f"whoami:{role}", "GET", path, "rest", label=f"{WHO[role]}'s own id",
+                        auth=role) for role in ("valid", *config.identities)]

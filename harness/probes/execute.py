@@ -109,6 +109,9 @@ class Executor:
                           and "{" not in r.path), None)
             if check is not None:
                 self.evidence.token_checked = await self.send(check)
+        whoami = [r for r in self.plan.http if r.key.startswith("whoami:")
+                  and (r.auth == "valid" and self.evidence.token or r.auth in self.evidence.tokens)]
+        await asyncio.gather(*(self.send(r) for r in whoami))
         self._identify()
 
     async def _login_as(self, role: str) -> None:
@@ -128,6 +131,7 @@ class Executor:
             if not token:
                 continue
             found = self.readers.user_id(token, self.evidence.answers.get(
+                f"whoami:{role}") or self.evidence.answers.get(
                 LOGIN if role == "valid" else f"{LOGIN}:{role}"))
             if found is not None:
                 self.evidence.user_ids[role] = found

@@ -61,6 +61,7 @@ class MessagingService:
                   json_errors(settings, self._conversation_messages), methods=["GET"]),
             Route("/api/notifications", json_errors(settings, self._notifications),
                   methods=["GET"]),
+            Route("/api/auth/me", json_errors(settings, self._me), methods=["GET"]),
             Route("/api/users/{user_id}", json_errors(settings, self._profile),
                   methods=["GET"]),
             Route("/api/users/{user_id}/notifications",
@@ -208,6 +209,10 @@ class MessagingService:
         user = self._user(request)
         found = await self.store.find("notifications", {"user": user})
         return success_response(self.settings, "notifications", found)
+
+    async def _me(self, request: Request) -> Response:
+        """GET /api/auth/me: who the token is."""
+        return success_response(self.settings, "user", {"user": {"id": self._user(request)}})
 
     async def _profile(self, request: Request) -> Response:
         """GET /api/users/:userId: a public profile; the email only to its owner
