@@ -47,7 +47,8 @@ INCONCLUSIVE = ["login-rate-limited", "aggregate-reports-429"]
 NEEDS_THEIR_CONTRACT = {"join-confirm-event", "event-names-variant", "messages-need-query",
                         "websocket-only-server",
                         "cookie-auth", "message-via-socket", "socket-direct",
-                        "broadcast-skips-sender", "idor-user-route", "profile-leaks-email"}
+                        "broadcast-skips-sender", "idor-user-route", "profile-leaks-email",
+                        "double-notify"}
 
 
 def test_every_fault_has_an_expectation() -> None:
@@ -199,3 +200,33 @@ def test_outages_that_explain_others_lead_then_security(
     document = build_document(result)
     assert [root["cause"] for root in document["root_causes"]] == causes
     assert document["root_causes"][0]["severity"] in ("security", "availability")
+
+
+@pytest.mark.parametrize("separate", [False, True])
+def test_notifications_reach_the_peer_once_and_the_outsider_never(
+        separate: bool, run_engine: Callable[..., RunResult],
+        reference_stack: Callable[..., object], tmp_path: Path) -> None:
+    contract = Path(__file__).parent.parent / "fixtures" / "contracts" / "notifications.yaml"
+    healthy = run_engine({"contract": str(contract)})
+    assert healthy.verdict == "pass", [o.message for o in healthy.outcomes
+                                       if o.outcome not in ("passed", "not-tested")]
+    if separate:  # the messaging service's own Socket.IO, beside the gateway's proxy
+        stack = reference_stack("double-notify")
+        text = contract.read_text().replace(
+            '  event: "notification:new"',
+            f'  event: "notification:new"\n  url: {stack.messaging_url}')
+        contract = tmp_path / "separate.yaml"
+        contract.write_text(text)
+        settings = stack.settings
+        result = run_engine({"target_url": stack.url, "contract": str(contract),
+                             "origin": "http://localhost:3000"}, env={
+            "SMOKE_USERNAME": settings.username, "SMOKE_PASSWORD": settings.password,
+            "SMOKE_PEER_USERNAME": settings.peer_username,
+            "SMOKE_PEER_PASSWORD": settings.peer_password,
+            "SMOKE_OUTSIDER_USERNAME": settings.outsider_username,
+            "SMOKE_OUTSIDER_PASSWORD": settings.outsider_password})
+    else:
+        result = run_engine({"contract": str(contract), "faults": ["double-notify"]})
+    first = result.root_causes[0]
+    assert first.cause.code == "duplicate-delivery", result.root_causes
+    assert "notification:new' notification 2x" in first.summary

@@ -241,15 +241,22 @@ def observe_outsider_join(stack: ReferenceStack) -> str:
     return asyncio.run(join())
 
 
-def count_message_events(stack: ReferenceStack) -> int:
-    """How many message:new events one posted message gives a member in the room."""
+def count_message_events(stack: ReferenceStack, event: str = "message:new",
+                         peer: bool = False) -> int:
+    """How many `event`s one posted message gives a member in the room (the sender, or the
+    peer it shares the conversation with)."""
     token = _token(stack)
     headers = {"authorization": f"Bearer {token}"}
-    conversation_id = create_conversation(stack, headers)
+    with _client(stack) as client:
+        conversation_id = client.post("/api/conversations", headers=headers, json={
+            "participants": [stack.settings.peer_username], "title": "smoke"}).json()["id"]
+        listener = client.post("/api/auth/login", json={
+            "username": stack.settings.peer_username,
+            "password": stack.settings.peer_password}).json()["token"] if peer else token
 
     async def count() -> int:
         received: list = []
-        async with socket_session(stack, token, {"message:new": received}) as sio:
+        async with socket_session(stack, listener, {event: received}) as sio:
             await sio.call("conversation:join", {"conversationId": conversation_id}, timeout=2)
             async with httpx.AsyncClient(base_url=stack.url, timeout=5) as client:
                 await client.post("/api/messages", headers=headers, json={
@@ -365,6 +372,7 @@ OBSERVATIONS: dict[str, tuple[Callable[[ReferenceStack], object], object]] = {
                                                            f"/api/users/{s.settings.username}"),
                             True),
     "double-emit": (count_message_events, 2),
+    "double-notify": (lambda s: count_message_events(s, "notification:new", peer=True), 2),
     "text-plain-accepted": (_create_as_text, 201),
     "slow-under-load": (lambda s: asyncio.run(seconds_for_health(s, 9)) > 1.2, True),
     "websocket-only-server": (

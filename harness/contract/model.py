@@ -231,6 +231,15 @@ class Flow(_Model):
     tag_prefix: str = "smoke-"
 
 
+class Notifications(_Model):
+    """Notifications of a new message, on the same Socket.IO server or a separate one."""
+
+    event: str = Field(description="the event a notification arrives as (notification:new)")
+    url: str | None = Field(None, description="base URL of a separate notification Socket.IO "
+                            "server (default: the messaging one)")
+    path: str = Field("/socket.io/", description="the notification server's Engine.IO path")
+
+
 class Authorization(_Model):
     """What another user may not do: the denial statuses and the fields that are private."""
 
@@ -286,6 +295,9 @@ class Contract(_Model):
     flow: Flow = Flow()
     authorization: Authorization = Authorization()
     socketio: SocketIO = SocketIO()
+    notifications: Notifications | None = Field(None, description="with a peer and an "
+                                                "outsider: the peer gets exactly one "
+                                                "notification per message, the outsider none")
     error_signatures: ErrorSignatures = ErrorSignatures()
     ngrok: Ngrok = Ngrok()
     service_logs: ServiceLogs = ServiceLogs()

@@ -105,6 +105,8 @@ def socket_checks(config: RunConfig, create_planned: bool,
                         params={"events": events}))
     sessions = [SessionSpec(SESSION, HANDSHAKE if polling else "", refusals=REFUSALS,
                             forged_token=forged_token(), listeners=listeners,
+                            separate_notifications=bool(config.contract.notifications and
+                                                        config.contract.notifications.url),
                             probe_events=events,
                             connect=True, realtime=realtime,
                             second_member=realtime and via_socket,

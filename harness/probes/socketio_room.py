@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import json
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from harness.contract import Contract
 from harness.contract.model import SocketIO
@@ -32,6 +32,10 @@ class RoomSteps:
     contract: Contract
     spec: SocketIO
     polling_base: str
+
+    def notification_session(self) -> Any:
+        """A session on the separate notification server (`notifications.url`), or None."""
+        raise NotImplementedError
 
     async def _realtime(self, wire: Transport, plan: SessionSpec, inputs: SessionInputs,
                         result: SessionResult) -> None:
@@ -102,7 +106,23 @@ class RoomSteps:
             listener.join_error = joined.join_error
             return role, wire
 
-        opened = await asyncio.gather(*(join(role) for role in roles))
+        async def subscribe(role: str) -> tuple[str, Transport | None]:
+            """The identity on the separate notification server (no join: per user)."""
+            notifier = self.notification_session()
+            if notifier is None or role not in tokens:
+                return f"{role}-notify", None
+            wire = await notifier._reopen("websocket", inputs)
+            if wire is not None and not (await notifier._connect(
+                    wire, f"{role}-token", tokens[role])).accepted:
+                with contextlib.suppress(*CLOSE_ERRORS):
+                    await wire.close()
+                wire = None
+            return f"{role}-notify", wire
+
+        if self.contract.notifications is not None:
+            result.deliveries = {f"{role}-notifications": 0 for role in roles}
+        opened = await asyncio.gather(*(join(role) for role in roles),
+                                      *(subscribe(role) for role in roles))
         return {role: wire for role, wire in opened if wire is not None}
 
     async def _post_and_wait(self, wire: Transport, inputs: SessionInputs,
@@ -154,13 +174,26 @@ class RoomSteps:
         started = time.perf_counter()
         deadline = [started + self.spec.event_budget_ms / 1000]
         counting = any(role not in ("sender", "member") for role in wires)
-        result.deliveries = dict.fromkeys(wires, 0)
+        result.deliveries = {**{role: 0 for role in wires if not role.endswith("-notify")},
+                             **result.deliveries}
+        notifications = self.contract.notifications
+        notified = notifications.event if notifications else None
+        separate = bool(notifications and notifications.url)  # count there only
 
         async def watch(role: str, wire: Transport) -> None:
             while (left := deadline[0] - time.perf_counter()) > 0:
                 packet = await self._next(wire, lambda p: p.type == EVENT, left)
                 name, *args = packet.data if isinstance(packet.data, list) else [None]
-                carries = result.text in json.dumps(args)
+                payload = json.dumps(args)
+                carries = result.text in payload
+                if notified and name == notified and (role.endswith("-notify") or not separate) \
+                        and (carries or (result.conversation_id and
+                                         result.conversation_id in payload)):
+                    key = f"{role.removesuffix('-notify')}-notifications"
+                    result.deliveries[key] = result.deliveries.get(key, 0) + 1
+                    continue
+                if role.endswith("-notify"):
+                    continue
                 own = role in ("sender", "member")
                 if name == self.spec.message_event and own:
                     result.events_seen += 1

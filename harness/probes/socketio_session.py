@@ -66,6 +66,17 @@ class SocketSession(RoomSteps):
         path = "/" + self.spec.path.strip("/")
         self.polling_base = url + path if self.spec.url else path
 
+    def notification_session(self) -> SocketSession | None:
+        """A session on the separate notification server (`notifications.url`), or None."""
+        notifications = self.contract.notifications
+        if notifications is None or notifications.url is None:
+            return None
+        spec = self.spec.model_copy(update={"url": notifications.url,
+                                            "path": notifications.path,
+                                            "transports": ["polling", "websocket"]})
+        return SocketSession(self.contract.model_copy(update={"socketio": spec}),
+                             notifications.url, self.timeout_s)
+
     async def run(self, handshake: HttpAnswer | None, plan: SessionSpec, transport: str,
                   inputs: SessionInputs) -> SessionResult:
         """The session's steps over `transport`: "websocket" upgrades the handshake's session,

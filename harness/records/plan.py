@@ -87,12 +87,14 @@ class SessionSpec:
     second_member: bool = False
     listeners: tuple[str, ...] = ()
     probe_events: tuple[str, ...] = ()
+    separate_notifications: bool = False
 
     @property
     def requests(self) -> int:
         """Upper bound of requests: 1 upgrade over websocket; polling needs one POST + GET per
         step (plus the long-poll for the event)."""
-        others = int(self.second_member) + len(self.listeners)
+        others = int(self.second_member) + len(self.listeners) * \
+            (2 if self.separate_notifications else 1)
         if self.transport == "websocket-only":
             return 1
         after = int(bool(self.probe_events))  # one handshake: is the service still there?

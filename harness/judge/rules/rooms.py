@@ -55,6 +55,13 @@ def room_access_check(judge: Judge, check: Check) -> Result:
     session, outsider = found
     conversation = session.conversation_id
     received = session.deliveries.get("outsider", 0)
+    notified = session.deliveries.get("outsider-notifications", 0)
+    if notified:
+        event = judge.ctx.contract.notifications.event  # type: ignore[union-attr]
+        return judge.ctx.finding(Cause.ROOM_ACCESS_NOT_ENFORCED, f"the outsider (not a member) "
+                                 f"got {notified} {event!r} notification(s) of the run's message "
+                                 f"in conversation {conversation}",
+                                 evidence=evidence(session), socket=True)
     unconfirmed = judge.ctx.contract.socketio.join_confirm == "none"
     if outsider.joined and not unconfirmed:
         reply = safe_excerpt(repr(outsider.join_reply), 120)
@@ -99,6 +106,16 @@ def delivery_check(judge: Judge, check: Check) -> Result:
                                                              ("sender", "sender"),
                                                              ("member", "sender's 2nd socket"))
              if counts.get(role, 0) > 1]
+    notifications = judge.ctx.contract.notifications
+    if notifications is not None:
+        got = counts.get("peer-notifications", 0)
+        if got == 0:
+            return judge.ctx.finding(Cause.REALTIME_EVENT_MISSING, f"the peer received no "
+                                     f"{notifications.event!r} notification for the run's "
+                                     f"message {window}", evidence=evidence(session),
+                                     socket=True)
+        if got > 1:
+            twice.append(f"the peer's {notifications.event!r} notification {got}x")
     if twice:
         return judge.ctx.finding(Cause.DUPLICATE_DELIVERY, f"one message was delivered more than "
                                  f"once: {', '.join(twice)} {event!r} {window}",

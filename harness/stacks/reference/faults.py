@@ -58,6 +58,8 @@ FAULTS: dict[str, str] = {
                            "public with private_fields: [email])",
     "join-without-membership": "the Socket.IO join lets any user into any conversation's room",
     "double-emit": "every message event is emitted twice to the room",
+    "double-notify": "every message sends its notification:new twice to each other member "
+                     "(fixtures/contracts/notifications.yaml checks notifications)",
     "crash-on-wrong-type": "POST /api/conversations with participants of the wrong type "
                            "answers 500 (an uncaught TypeError)",
     "stack-in-json": "malformed JSON bodies get 400 {error, stack} with the Node stack trace "

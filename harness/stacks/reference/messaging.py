@@ -168,11 +168,12 @@ class MessagingService:
         message = await self.store.insert("messages", {
             "conversationId": conversation_id, "text": text, "sender": user,
         })
-        for other in conversation["participants"]:
-            if other != user:
-                await self.store.insert("notifications", {
-                    "user": other, "kind": "message", "conversationId": conversation_id,
-                    "messageId": message["id"]})
+        others = [other for other in conversation["participants"] if other != user]
+        for other in others:
+            await self.store.insert("notifications", {
+                "user": other, "kind": "message", "conversationId": conversation_id,
+                "messageId": message["id"]})
+        await self.realtime.notify(others, message)
         if not self.settings.has("message-via-socket"):
             await self.realtime.announce(message)
         return success_response(self.settings, "message", message, 201)

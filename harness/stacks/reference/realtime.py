@@ -19,6 +19,7 @@ log = logging.getLogger("reference.messaging")
 JOINED_EVENT = "conversation_joined"
 SEND_EVENT = "send_message"
 ERROR_EVENT = "error"
+NOTIFICATION_EVENT = "notification:new"
 
 
 class Realtime:
@@ -59,6 +60,15 @@ class Realtime:
         except HttpError as exc:
             raise socketio.exceptions.ConnectionRefusedError(self._refusal(exc)) from None
         await self.sio.save_session(sid, {"user": user})
+        await self.sio.enter_room(sid, f"user:{user}")
+
+    async def notify(self, users: list[str], message: dict[str, Any]) -> None:
+        """notification:new to each user's own room (double-notify: twice)."""
+        note = {"kind": "message", "conversationId": message["conversationId"],
+                "messageId": message["id"], "preview": message["text"][:80]}
+        for user in users:
+            for _ in range(2 if self.settings.has("double-notify") else 1):
+                await self.sio.emit(NOTIFICATION_EVENT, note, room=f"user:{user}")
 
     def _refusal(self, exc: HttpError) -> str:
         """The connect_error message: as jsonwebtoken words it under secret-mismatch."""
