@@ -111,7 +111,8 @@ def run(config: RunConfig, only: Iterable[str] | None = None,
 def _aborted(result: RunResult, abort: Abort) -> None:
     finding = abort.finding
     result.verdict, result.error = abort.verdict, finding.render()
-    result.root_causes = [RootCause(finding.cause, finding.message, finding.evidence)]
+    result.root_causes = [RootCause(finding.cause, finding.message, finding.evidence,
+                                    dependency=finding.dependency)]
 
 
 async def _report_progress(client: HttpProbeClient, plan: Plan, progress: Progress) -> None:

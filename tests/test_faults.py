@@ -32,7 +32,12 @@ FIRST_ROOT_CAUSE = {
     "no-message-event": "realtime-event-missing",
     "cors-reject": "socketio-cors-blocked",
     "create-never-responds": "no-response",
-    "db-down": "upstream-unreachable",
+    "db-down": "dependency-down",
+    "db-refused": "dependency-down",
+    "db-down-slow": "dependency-down",
+    "auth-db-error-401": "dependency-down",
+    "login-db-refused": "dependency-down",
+    "service-url-invalid": "upstream-unreachable",
     "secret-mismatch": "credentials-rejected",
     "mount-path-dropped": "route-not-found",
     "stack-in-json": "stack-trace-leak",
@@ -108,7 +113,35 @@ def test_a_database_outage_lists_the_address_its_500s_leak_after_it(
         run_engine: Callable[..., RunResult]) -> None:
     result = run_engine({"faults": ["db-down"]})
     causes = [root.cause.code for root in result.root_causes]
-    assert causes[0] == "upstream-unreachable" and "internal-detail-leak" in causes[1:]
+    assert causes[0] == "dependency-down" and "internal-detail-leak" in causes[1:]
+    assert result.root_causes[0].dependency == "mongodb"
+
+
+@pytest.mark.parametrize(("fault", "said"), [
+    ("db-refused", "connect ECONNREFUSED 127.0.0.1:27017"),
+    ("db-down-slow", "database.connected: false"),
+    ("auth-db-error-401", "database.connected: false"),
+    ("login-db-refused", "connect ECONNREFUSED 127.0.0.1:5432"),
+])
+def test_a_dead_dependency_is_named_with_the_value_that_says_so(
+        fault: str, said: str, run_engine: Callable[..., RunResult]) -> None:
+    result = run_engine({"faults": [fault], "timeout": 2.0} if fault == "db-down-slow"
+                        else {"faults": [fault]})
+    first = result.root_causes[0]
+    assert first.cause.code == "dependency-down", result.root_causes
+    assert first.dependency == ("postgres" if fault == "login-db-refused" else "mongodb")
+    assert said in first.summary + first.evidence
+    assert "SMOKE_PASSWORD" not in first.summary, "a dead database is not a wrong password"
+    document = build_document(result)
+    assert document["root_causes"][0]["dependency"] == first.dependency
+
+
+def test_an_invalid_service_url_is_quoted_with_its_setting(
+        run_engine: Callable[..., RunResult]) -> None:
+    result = run_engine({"faults": ["service-url-invalid"]})
+    first = result.root_causes[0]
+    assert first.cause.code == "upstream-unreachable"
+    assert "'Invalid URL'" in first.summary and "not a URL" in first.summary
 
 
 def test_port_mismatch_is_one_sentence_naming_both_ports(
@@ -126,7 +159,8 @@ def test_port_mismatch_is_one_sentence_naming_both_ports(
 def test_dependency_behind_auth_is_said(run_engine: Callable[..., RunResult]) -> None:
     result = run_engine({"faults": ["db-down"]})
     summary = result.root_causes[0].summary
-    assert "behind its auth check" in summary and "ECONNREFUSED" in summary
+    assert "mongodb is down" in summary and "MongoServerSelectionError" in summary
+    assert "not at its port" in summary, "the service answered: its port is not the problem"
 
 
 @pytest.mark.parametrize("variant", GREEN_VARIANTS)
@@ -189,7 +223,7 @@ def test_many_checks_not_tested_for_one_reason_are_one_terminal_line(
      "stack-trace-leak"),
     (["notifications-unavailable", "stack-trace-on-bad-json"], "stack-trace-leak",
      "generic-503-leak"),
-    (["db-down"], "upstream-unreachable", "internal-detail-leak"),
+    (["db-down"], "dependency-down", "internal-detail-leak"),
 ])
 def test_outages_that_explain_others_lead_then_security(
         faults: list[str], first: str, later: str,

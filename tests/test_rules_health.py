@@ -33,7 +33,7 @@ DOCUMENT = [
     ("express5-aggregate-contract-ok", None),    # {"ok": true}
     ("express5-aggregate-keyed-down", Cause.HEALTH_DOWN),   # "status": "degraded"
     ("express5-aggregate-list", Cause.HEALTH_DOWN),         # not an object
-    ("express5-500-db-down", Cause.HEALTH_DOWN),
+    ("express5-500-db-down", Cause.DEPENDENCY_DOWN),
     ("express5-503-messaging-unavailable", Cause.HEALTH_DOWN),
     ("reference-messaging-health-503", Cause.HEALTH_DOWN),
     ("express5-aggregate-contract-down", Cause.UPSTREAM_UNREACHABLE),   # ECONNREFUSED in it

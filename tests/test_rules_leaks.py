@@ -39,7 +39,7 @@ LEAKS = [
     ("reference-proxy-target-missing", Cause.PROXY_TARGET_MISSING),
     ("express5-503-messaging-unavailable", Cause.GENERIC_503_LEAK),
     ("reference-notifications-503", Cause.GENERIC_503_LEAK),
-    ("express5-500-db-down", Cause.GENERIC_503_LEAK),
+    ("express5-500-db-down", Cause.DEPENDENCY_DOWN),
     ("express5-bad-json-html-stack", Cause.STACK_TRACE_LEAK),
     ("express4-bad-json-html-stack", Cause.STACK_TRACE_LEAK),
     ("express5-bad-json-json-stack", Cause.STACK_TRACE_LEAK),

@@ -51,7 +51,7 @@ AUTH = [
     ("express5-503-websocket-config", Cause.SOCKETIO_PROXY_INTERCEPTS_REST),
     ("reference-notifications-503", Cause.GENERIC_503_LEAK),
     ("express5-503-messaging-unavailable", Cause.GENERIC_503_LEAK),
-    ("express5-500-db-down", Cause.GENERIC_503_LEAK),
+    ("express5-500-db-down", Cause.DEPENDENCY_DOWN),
     ("hpm3-504-econnrefused", Cause.UPSTREAM_UNREACHABLE),
     ("hpm3-502-invalid-upstream", Cause.UPSTREAM_UNREACHABLE),
     ("hpm3-504-socket-hang-up", Cause.UPSTREAM_UNREACHABLE),
@@ -99,7 +99,7 @@ BAD_BODY = [
     ("express5-text-plain-created", False, False, Cause.AUTH_NOT_ENFORCED),
     ("express5-404-html", True, False, Cause.ROUTE_NOT_FOUND),
     ("express-rate-limit-429-draft6", True, False, Cause.RATE_LIMITED),
-    ("express5-500-db-down", True, False, Cause.INTERNAL_DETAIL_LEAK),  # the more specific leak
+    ("express5-500-db-down", True, False, Cause.DEPENDENCY_DOWN),  # its database, named
     ("reference-proxy-everywhere-503", False, False, Cause.SOCKETIO_PROXY_INTERCEPTS_REST),
     ("hpm3-504-econnrefused", True, False, Cause.UPSTREAM_UNREACHABLE),
     ("ngrok-6024-browser-warning", True, False, Cause.NGROK_BROWSER_WARNING),
@@ -125,7 +125,7 @@ OWN = [
     ("express5-400-needs-query", Cause.CONTRACT_MISMATCH),
     ("express5-created-nested", Cause.CONTRACT_MISMATCH),
     ("express5-404-html", Cause.ROUTE_NOT_FOUND),
-    ("express5-500-db-down", Cause.GENERIC_503_LEAK),
+    ("express5-500-db-down", Cause.DEPENDENCY_DOWN),
     ("reference-conversations-precedence", Cause.SOCKETIO_PROXY_INTERCEPTS_REST),
     ("express-rate-limit-429-draft7", Cause.RATE_LIMITED),
     ("express5-redirect-302", Cause.REDIRECT),

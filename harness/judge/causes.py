@@ -38,6 +38,11 @@ class Cause(Enum):
                 "a probe was answered with a redirect instead of the route's own answer",
                 "serve the API at the URL you test (no redirect); credentials never follow "
                 "a redirect")
+    DEPENDENCY_DOWN = ("dependency-down", 19, "availability",
+                       "a service answers but its database, cache or broker does not",
+                       "bring the dependency back (is it running, on the host and port the "
+                       "service's connection string names?), then check the service's "
+                       "connection settings and its log")
     UPSTREAM_UNREACHABLE = ("upstream-unreachable", 20, "availability",
                             "the gateway cannot reach a service behind it",
                             "check the service is running and on the port the gateway's "
@@ -173,6 +178,10 @@ class Cause(Enum):
         unable to reach the service)."""
         if self is Cause.PROXY_TARGET_MISSING:
             return frozenset({Cause.SOCKETIO_PROXY_INTERCEPTS_REST, Cause.UPSTREAM_UNREACHABLE})
+        if self is Cause.DEPENDENCY_DOWN:
+            return frozenset({Cause.UPSTREAM_UNREACHABLE, Cause.GENERIC_503_LEAK,
+                              Cause.NO_RESPONSE, Cause.AGGREGATE_UNHEALTHY,
+                              Cause.CREDENTIALS_REJECTED, Cause.CONTRACT_MISMATCH})
         return frozenset()
 
     @property

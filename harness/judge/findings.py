@@ -17,6 +17,7 @@ class Finding:
     detail: str = ""
     reproduce: str = ""
     latency_ms: int | None = None
+    dependency: str | None = None
 
     @property
     def next_step(self) -> str:

@@ -218,3 +218,96 @@ def user_id(token: str, login: HttpAnswer | None, where: str | None) -> str | No
     found = next((claims[name] for name in ID_CLAIMS if isinstance(claims.get(name), (str, int))),
                  None)
     return str(found) if found is not None else first_scalar(body, LOGIN_USER_PATHS)
+
+
+DEPENDENCY_PORTS = {27017: "mongodb", 6379: "redis", 5432: "postgres", 3306: "mysql",
+                    5672: "rabbitmq", 9092: "kafka"}
+DEPENDENCY_ERRORS = (
+    ("mongodb", re.compile(r"Mongo(?:ServerSelection|Network|NetworkTimeout|Topology\w*)Error|"
+                           r"MongooseServerSelectionError|buffering timed out after \d+ ?ms")),
+    ("redis", re.compile(r"SocketClosedUnexpectedlyError|ClientClosedError|"
+                         r"ReconnectStrategyError|Redis connection (?:to \S+ )?failed")),
+    ("postgres", re.compile(r"SequelizeConnection\w*Error|the database system is starting up|"
+                            r"password authentication failed for user")),
+    ("mysql", re.compile(r"ER_ACCESS_DENIED_ERROR|PROTOCOL_CONNECTION_LOST")),
+    ("kafka", re.compile(r"KafkaJS\w*ConnectionError")),
+)
+_REFUSED = re.compile(r"(?:connect )?E(?:CONNREFUSED|HOSTUNREACH|TIMEDOUT)\s+"
+                      r"\[?([\w.:-]+?)\]?:(\d{2,5})\b")
+DEPENDENCY_KEYS = {"database": "unknown", "db": "unknown", "mongo": "mongodb",
+                   "mongodb": "mongodb", "redis": "redis", "cache": "redis",
+                   "postgres": "postgres", "postgresql": "postgres", "mysql": "mysql",
+                   "rabbitmq": "rabbitmq", "broker": "unknown", "kafka": "kafka"}
+DOWN_WORDS = frozenset({"down", "disconnected", "error", "unhealthy", "fail", "failed",
+                        "unavailable", "false"})
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """A database, cache or broker that a body or a health document says is down."""
+
+    name: str
+    said: str
+
+
+def dependency_in(text: str) -> Dependency | None:
+    """A dependency an error text names: a driver's error, or a refused connection to a
+    database's, cache's or broker's port (`connect ECONNREFUSED 127.0.0.1:27017`)."""
+    text = text.replace("\\/", "/")
+    for name, pattern in DEPENDENCY_ERRORS:
+        found = pattern.search(text)
+        if found:
+            return Dependency(name, found.group(0))
+    for found in _REFUSED.finditer(text):
+        name = DEPENDENCY_PORTS.get(int(found.group(2)))
+        if name:
+            return Dependency(name, found.group(0))
+    return None
+
+
+def dependency_in_health(body: Any, depth: int = 0) -> Dependency | None:
+    """A dependency a health document reports down: `database: {connected: false}`,
+    `redis: "disconnected"`, `mongo: {status: "down"}` (up to three levels down, as in an
+    aggregate's `services.messaging.database`)."""
+    if not isinstance(body, Mapping) or depth > 3:
+        return None
+    for scope in (body,):
+        for key, value in scope.items():
+            name = DEPENDENCY_KEYS.get(str(key).lower())
+            if name is None:
+                continue
+            said = _down(value)
+            if said:
+                hint = dependency_in(json.dumps(value)) if isinstance(value, Mapping) else None
+                kind = hint.name if hint else name
+                if kind == "unknown":
+                    kind = _storage_hint(body) or kind
+                return Dependency(kind, f"{key}{said}")
+    for value in body.values():
+        nested = dependency_in_health(value, depth + 1)
+        if nested is not None:
+            return nested
+    return None
+
+
+def _down(value: Any) -> str:
+    """What says the dependency is down (`.connected: false`, `: 'down'`), else ""."""
+    if isinstance(value, bool):
+        return "" if value else ": false"
+    if isinstance(value, str):
+        return f": {value!r}" if value.lower() in DOWN_WORDS else ""
+    if isinstance(value, Mapping):
+        for flag in ("connected", "ok", "healthy", "up", "ready"):
+            if value.get(flag) is False:
+                return f".{flag}: false"
+        status = value.get("status") or value.get("state")
+        if isinstance(status, str) and status.lower() in DOWN_WORDS:
+            return f".status: {status!r}"
+    return ""
+
+
+def _storage_hint(body: Mapping[str, Any]) -> str | None:
+    """Which database a document's `storage`/`type`/`driver` names (mongodb, postgres...)."""
+    text = json.dumps(body).lower()
+    return next((name for name in ("mongodb", "postgres", "mysql", "redis")
+                 if name in text or (name == "mongodb" and "mongo" in text)), None)

@@ -10,7 +10,13 @@ from urllib.parse import urlsplit
 from harness.contract.paths import url_port
 from harness.judge.causes import SEVERITIES, Cause
 from harness.judge.context import Context
-from harness.judge.normalise import aggregate, error_text, reported_services
+from harness.judge.normalise import (
+    aggregate,
+    dependency_in,
+    dependency_in_health,
+    error_text,
+    reported_services,
+)
 from harness.judge.outcomes import BLOCKED, FAILED, Outcome
 from harness.records.evidence import Evidence
 from harness.records.keys import AGGREGATE, DOCUMENT
@@ -24,12 +30,14 @@ class RootCause:
     checks: list[str] = field(default_factory=list)
     blocked: int = 0
     explains: int = 0
+    dependency: str | None = None
 
     def document(self) -> dict[str, object]:
         return {"cause": self.cause.code, "severity": self.cause.severity,
                 "rank": self.cause.rank, "summary": self.summary,
                 "evidence": self.evidence, "next_step": self.cause.next_step,
-                "checks": self.checks, "blocked": self.blocked, "explains": self.explains}
+                "checks": self.checks, "blocked": self.blocked, "explains": self.explains,
+                **({"dependency": self.dependency} if self.dependency else {})}
 
 
 def order(roots: list[RootCause]) -> list[RootCause]:
@@ -62,8 +70,43 @@ def rank_root_causes(outcomes: list[Outcome], ctx: Context,
         blocked = sum(blocked_by[key] for key in keys)
         roots.append(RootCause(cause, summarise(cause, members, outcomes, ctx, evidence),
                                first.evidence, keys, blocked,
-                               blocked + _sharing_routes(members, groups, evidence)))
-    return order(roots)
+                               blocked + _sharing_routes(members, groups, evidence),
+                               first.dependency))
+    reported = _reported_dependency(ctx, evidence, roots, groups)
+    return order([reported, *roots] if reported else roots)
+
+
+SYMPTOMS = Cause.DEPENDENCY_DOWN.explains_causes
+
+
+def _reported_dependency(ctx: Context, evidence: Evidence, roots: list[RootCause],
+                         groups: dict[Cause, list[Outcome]]) -> RootCause | None:
+    """A dependency the health documents report down, as the root cause of the symptoms
+    (5xx, timeouts, refused valid tokens) that name nothing themselves."""
+    if any(root.cause is Cause.DEPENDENCY_DOWN for root in roots):
+        return None
+    symptoms = [o for cause, members in groups.items() if cause in SYMPTOMS for o in members]
+    if not symptoms:
+        return None
+    for answer in evidence.answers.values():
+        if answer.request.suite != "health":
+            continue
+        down = dependency_in_health(answer.json())
+        if down is not None:
+            line = f"{answer.request.method} {answer.sent_path or answer.request.path}"
+            said = ctx.clean(f"{line} reports {down.said}")
+            routes = sorted({f"{o.check.id}" for o in symptoms})
+            shown = ", ".join(routes[:3]) + (f" and {len(routes) - 3} more"
+                                              if len(routes) > 3 else "")
+            summary = ctx.clean(f"the service's {down.name} is down: {line} reports "
+                                f"{down.said}, and {shown} fail with it; look at the "
+                                "service's database, cache or broker connection, not at its "
+                                "port")
+            blocked = sum(root.blocked for root in roots if root.cause in SYMPTOMS)
+            return RootCause(Cause.DEPENDENCY_DOWN, summary, said,
+                             [o.check.key for o in symptoms], blocked,
+                             len(symptoms) + blocked, down.name)
+    return None
 
 
 def _routes(members: list[Outcome], evidence: Evidence) -> set[str]:
@@ -92,6 +135,8 @@ def _sharing_routes(members: list[Outcome], groups: dict[Cause, list[Outcome]],
 def summarise(cause: Cause, members: list[Outcome], outcomes: list[Outcome], ctx: Context,
               evidence: Evidence) -> str:
     """One sentence for a root cause: a correlation when the evidence allows one."""
+    if cause is Cause.DEPENDENCY_DOWN:
+        return _dependency_sentence(members, ctx, evidence)
     behind_auth = _behind_auth(cause, members, outcomes, ctx, evidence)
     if behind_auth:
         return behind_auth
@@ -109,6 +154,25 @@ def summarise(cause: Cause, members: list[Outcome], outcomes: list[Outcome], ctx
     also = "".join(f"; also {m.finding.message}" for m in list(others.values())[:2]
                    if m.finding is not None)
     return f"{first.message}{more}{also}"
+
+
+def _dependency_sentence(members: list[Outcome], ctx: Context, evidence: Evidence) -> str:
+    """Which dependency, which routes and what they said, and that the gateway's 401s prove
+    nothing about the service (they come before it is asked)."""
+    first = members[0].finding
+    assert first is not None
+    answers = [evidence.answers.get(m.check.probes[0]) for m in members if m.check.probes]
+    routes = sorted({f"{a.request.method} {a.sent_path or a.request.path}" for a in answers
+                     if a is not None and a.status is not None})
+    said = dependency_in(" ".join(a.text[:4096] for a in answers if a is not None))
+    statuses = sorted({str(a.status) for a in answers if a is not None and a.status})
+    shown = ", ".join(routes[:3]) + (f" and {len(routes) - 3} more" if len(routes) > 3 else "")
+    quote = f" ({said.said!r})" if said else ""
+    where = f"{shown} answer{'s' if len(routes) == 1 else ''} {'/'.join(statuses)}{quote}" \
+        if routes else first.message
+    return ctx.clean(f"the service's {first.dependency or 'dependency'} is down: {where}; "
+                     "the service itself answers, so look at its database, cache or broker "
+                     "connection, not at its port")
 
 
 def _port_mismatch(ctx: Context, evidence: Evidence) -> str:
@@ -149,12 +213,27 @@ def _behind_auth(cause: Cause, members: list[Outcome], outcomes: list[Outcome], 
     if answer is None:
         return ""
     said = error_text(answer.json()) or answer.excerpt(120)
+    took = f" after {answer.elapsed_s:.1f} s" if answer.elapsed_s >= 1 else ""
+    quoted = f" ({said!r})" if said else ""
+    return ctx.clean(f"authenticated requests answer {answer.status or answer.error}{took}"
+                     f"{quoted} while unauthenticated ones are refused at once (by the gateway "
+                     "or the auth check, which proves nothing about the service): a database or "
+                     "another dependency of the service is likely down"
+                     f"{_down_services(ctx, evidence)}")
+
+
+def _down_services(ctx: Context, evidence: Evidence) -> str:
+    """What the aggregate reports down: the contract's required services first, the others
+    only as "also down, not required"."""
     agg = evidence.answers.get(AGGREGATE)
     states = aggregate(agg.json()) if agg is not None else None
-    down = [f"{s.name} ({s.error})" for s in (states or {}).values() if not s.ok]
-    dependency = f"; aggregate health reports {', '.join(down)} down" if down else ""
-    took = f" after {answer.elapsed_s:.1f} s" if answer.elapsed_s >= 1 else ""
-    return ctx.clean(f"the service fails behind its auth check: unauthenticated requests get "
-                     f"their 401 at once, authenticated ones answer "
-                     f"{answer.status or answer.error}{took} ({said!r}): a database or another "
-                     f"dependency is likely down{dependency}")
+    down = [state for state in (states or {}).values() if not state.ok]
+    if not down:
+        return ""
+    health = ctx.contract.health
+    required = set(health.required_services) if health and health.required_services else None
+    needed = [s for s in down if required is None or s.name in required]
+    others = [s.name for s in down if s not in needed]
+    said = ", ".join(f"{s.name} ({s.error})" for s in needed)
+    also = f"; also down, not required: {', '.join(others)}" if others else ""
+    return f"; aggregate health reports {said or 'no required service'} down{also}"

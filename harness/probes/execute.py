@@ -105,10 +105,13 @@ class Executor:
         self.evidence.first = self.evidence.answers.get(first.key) if first else None
         if self.config.credentials.token and self.evidence.token is None:
             self.evidence.token = self.config.credentials.token
-            check = next((r for r in self.plan.http if r.auth == "valid" and r.method == "GET"
-                          and "{" not in r.path), None)
-            if check is not None:
-                self.evidence.token_checked = await self.send(check)
+            checks = [r for r in self.plan.http if r.auth == "valid" and r.method == "GET"
+                      and "{" not in r.path][:2]
+            for check in checks:  # a second route only when the first refused the token
+                answer = await self.send(check)
+                self.evidence.token_checks.append(answer)
+                if answer.status not in (401, 403):
+                    break
         whoami = [r for r in self.plan.http if r.key.startswith("whoami:")
                   and (r.auth == "valid" and self.evidence.token or r.auth in self.evidence.tokens)]
         await asyncio.gather(*(self.send(r) for r in whoami))

@@ -92,4 +92,4 @@ class Evidence:
     identity_problems: dict[str, str] = field(default_factory=dict)
     texts: list[str] = field(default_factory=list)
     first: HttpAnswer | None = None
-    token_checked: HttpAnswer | None = None
+    token_checks: list[HttpAnswer] = field(default_factory=list)

@@ -6,10 +6,12 @@ import html
 import re
 from collections.abc import Collection
 from collections.abc import Mapping as MappingABC
+from dataclasses import replace
 
 from harness.judge.causes import Cause
 from harness.judge.context import Context, is_html
 from harness.judge.findings import Finding
+from harness.judge.normalise import Dependency, dependency_in
 from harness.records.http import HttpAnswer
 from harness.sanitize.escape import safe_excerpt
 
@@ -112,7 +114,15 @@ def leak(ctx: Context, answer: HttpAnswer, expected: str) -> Finding | None:
     if status == 101:
         return ctx.finding(Cause.CONTRACT_MISMATCH, f"{what} but switched protocols (101) on "
                            "a REST route", answer)
+    down = dependency_in(answer.text[:65536]) if status >= 500 else None
+    if down is not None:
+        return dependency_down(ctx, answer, down, what)
     text = answer.text[:65536].lower()
+    if status >= 500 and ("invalid url" in text or "err_invalid_url" in text):
+        return ctx.finding(Cause.UPSTREAM_UNREACHABLE, f"{what} but answered {status} 'Invalid "
+                           "URL': the gateway's URL for the service behind it is not a URL; "
+                           "fix that setting (e.g. http://messaging:5005) and restart the "
+                           "gateway", answer)
     if any(sig in text for sig in ctx.socketio_proxy):
         socket_path = ctx.contract.socketio.path.rstrip("/")
         if (answer.sent_path or answer.request.path).startswith(socket_path):
@@ -135,6 +145,13 @@ def leak(ctx: Context, answer: HttpAnswer, expected: str) -> Finding | None:
         kind = "an HTML error page" if is_html(answer) else f"a generic {status}"
         return ctx.finding(Cause.GENERIC_503_LEAK, f"{what} but answered {kind}", answer)
     return None
+
+
+def dependency_down(ctx: Context, answer: HttpAnswer, down: Dependency, what: str) -> Finding:
+    """The service answered, but its database, cache or broker did not."""
+    found = ctx.finding(Cause.DEPENDENCY_DOWN, f"{what} but the service answered "
+                        f"{answer.status}: its {down.name} is down ({down.said!r})", answer)
+    return replace(found, dependency=down.name)
 
 
 def unexpected(ctx: Context, answer: HttpAnswer, expected: str) -> Finding:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from harness.judge.causes import Cause
 from harness.judge.context import Context
 from harness.judge.findings import Finding
-from harness.judge.rules.leaks import leak, ngrok_code
+from harness.judge.normalise import dependency_in
+from harness.judge.rules.leaks import dependency_down, leak, ngrok_code
 from harness.judge.rules.rest import login
 from harness.records.evidence import Evidence, StartFailure
 from harness.records.http import HttpAnswer
@@ -41,10 +42,17 @@ def preflight(ctx: Context, evidence: Evidence) -> Abort | None:
     if first is not None and first.status == 429:
         return Abort(Verdict.INCONCLUSIVE, leak(ctx, first, "its own answer, not 429"))  # type: ignore[arg-type]
     answer = evidence.answers.get(LOGIN)
+    if answer is not None and answer.status is not None and answer.status >= 400:
+        down = dependency_in(answer.text[:65536])
+        if down is not None:  # the login's own database, not the password
+            what = f"{answer.request.method} {answer.sent_path or answer.request.path} " \
+                   "should answer 200 with a token"
+            return Abort(Verdict.FAIL, dependency_down(ctx, answer, down, what))
     if answer is not None and answer.status in (400, 401, 403):
         return Abort(Verdict.INCONCLUSIVE, login(ctx, answer, False))  # type: ignore[arg-type]
-    checked = evidence.token_checked
-    if config.credentials.token and checked is not None and checked.status in (401, 403):
+    checks = evidence.token_checks
+    if config.credentials.token and checks and all(c.status in (401, 403) for c in checks):
+        checked = checks[0]
         return Abort(Verdict.INCONCLUSIVE, ctx.finding(
             Cause.CREDENTIALS_REJECTED, f"{checked.request.request_line} refused SMOKE_TOKEN "
             f"({checked.status}): the token is expired, for another environment, or signed "

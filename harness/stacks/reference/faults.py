@@ -43,6 +43,19 @@ FAULTS: dict[str, str] = {
     "event-names-variant": "Socket.IO events are join_conversation and new_message",
     "db-down": "routes with a valid token answer 500 MongoServerSelectionError after 2 s; "
                "aggregate health (200) lists mongodb unhealthy",
+    "db-refused": "the database refuses connections: routes with a valid token answer 500 "
+                  "'connect ECONNREFUSED 127.0.0.1:27017' at once; the service's health says "
+                  "database.connected: false",
+    "db-down-slow": "routes with a valid token answer 500 only after 6 s (Mongoose's buffering "
+                    "timeout), beyond the 5 s default timeout; health says database.connected: "
+                    "false",
+    "auth-db-error-401": "the service's auth middleware maps a database error to 401 'Invalid "
+                         "token' on the conversation and message routes while login and "
+                         "notifications accept the token; health says database.connected: false",
+    "login-db-refused": "the login's database (PostgreSQL) refuses connections: the login "
+                        "answers 400 'connect ECONNREFUSED 127.0.0.1:5432'",
+    "service-url-invalid": "the gateway's messaging URL setting is not a URL ('messaging:5005'): "
+                           "its proxy and its aggregate say 'Invalid URL'",
     "secret-mismatch": "Socket.IO checks tokens with another secret than login signs with: a "
                        "valid token gets connect_error 'Authentication error: invalid signature'",
     "mount-path-dropped": "the gateway forwards conversations, messages and notifications "

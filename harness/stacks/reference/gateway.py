@@ -21,6 +21,9 @@ PROXY_TIMEOUT_S = 60.0
 MOUNTED_ROUTES = ("/api/conversations", "/api/messages", "/api/notifications")
 
 
+INVALID_URL = "messaging:5005"  # service-url-invalid: a host and port, no scheme
+
+
 class Gateway:
     """ASGI app; `messaging_url` is where it proxies, which a fault may make wrong.
 
@@ -28,7 +31,8 @@ class Gateway:
 
     def __init__(self, settings: ReferenceSettings, messaging_url: str) -> None:
         self.settings = settings
-        self.messaging_url = messaging_url.rstrip("/")
+        self.messaging_url = INVALID_URL if settings.has("service-url-invalid") else \
+            messaging_url.rstrip("/")
         self.reported_messaging_url = (STALE_MESSAGING_URL if settings.has("stale-service-map")
                                        else self.messaging_url)
         self._client: httpx.AsyncClient | None = None

@@ -40,6 +40,8 @@ async def probe_service(client: httpx.AsyncClient, url: str) -> dict[str, Any]:
             entry["error"] = f"Request failed with status code {response.status_code}"
     except httpx.TimeoutException:
         entry = {"ok": False, "error": f"timeout of {AGGREGATE_TIMEOUT_S * 1000:.0f}ms exceeded"}
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+        entry = {"ok": False, "error": "Invalid URL"}
     except httpx.HTTPError:
         where = urlsplit(url)
         entry = {"ok": False, "error": f"connect ECONNREFUSED {where.hostname}:{where.port}"}

@@ -25,7 +25,7 @@ from harness.stacks.reference.express import (
 from harness.stacks.reference.ratelimit import RateLimiter
 from harness.stacks.reference.realtime import Realtime
 from harness.stacks.reference.settings import SLOW_HEALTH_S, ReferenceSettings
-from harness.stacks.reference.storage import Store, UnreachableStore
+from harness.stacks.reference.storage import UNREACHABLE, Store, UnreachableStore
 
 log = logging.getLogger("reference.messaging")
 LOGIN_LIMIT = 5
@@ -40,8 +40,10 @@ class MessagingService:
 
     def __init__(self, settings: ReferenceSettings) -> None:
         self.settings = settings
-        self.store = UnreachableStore() if settings.has("db-down") else Store(
+        down = next((fault for fault in UNREACHABLE if settings.has(fault)), None)
+        self.store = UnreachableStore(down) if down else Store(
             settings.mongo_url, (settings.username, settings.peer_username))
+        self.database_down = down is not None or settings.has("auth-db-error-401")
         self.limiter = RateLimiter(settings.rate_limit, settings.rate_window_s,
                                    settings.redis_url)
         cors = (["https://only-allowed.example"] if settings.has("cors-reject")
@@ -102,9 +104,14 @@ class MessagingService:
             return JSONResponse({"status": "error", "error": "Service unavailable"}, 503)
         return JSONResponse({"status": "ok", "service": "messaging",
                              "storage": self.store.backend,
+                             "database": {"connected": not self.database_down},
                              "rateLimitStore": self.limiter.backend_name})
 
     def _user(self, request: Request) -> str:
+        if self.settings.has("auth-db-error-401") and \
+                request.url.path.startswith(("/api/conversations", "/api/messages")):
+            # the auth middleware looks the user up and maps the database's error to 401
+            raise HttpError(401, "Invalid token", code="INVALID_TOKEN")
         if self.settings.has("cookie-auth"):
             token = request.cookies.get(TOKEN_COOKIE) or None
         else:
@@ -117,6 +124,8 @@ class MessagingService:
                 "retry-after": str(LOGIN_WINDOW_S), "ratelimit-limit": str(LOGIN_LIMIT),
                 "ratelimit-remaining": "0", "ratelimit-reset": str(LOGIN_WINDOW_S)})
         body = await json_body(self.settings, request)
+        if self.settings.has("login-db-refused"):
+            raise HttpError(400, "connect ECONNREFUSED 127.0.0.1:5432")
         username, password = body.get("username"), body.get("password")
         if not isinstance(username, str) or self.settings.users.get(username) != password:
             raise HttpError(401, "Invalid credentials", code="INVALID_CREDENTIALS")

@@ -57,6 +57,14 @@ async def proxy_http(client: httpx.AsyncClient, base_url: str, scope: dict, rece
     headers.append(("x-forwarded-for", client_ip))
     try:
         response = await client.request(scope["method"], url, headers=headers, content=body)
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+        log.error("[HPM] Error occurred while proxying request %s: TypeError [ERR_INVALID_URL]: "
+                  "Invalid URL", scope["path"])
+        await send({"type": "http.response.start", "status": 500,
+                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body",
+                    "body": b'{"error":"Invalid URL","code":"ERR_INVALID_URL"}'})
+        return
     except httpx.HTTPError as exc:
         where = urlsplit(base_url)
         status = 502 if isinstance(exc, httpx.RemoteProtocolError) else 504

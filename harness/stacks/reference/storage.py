@@ -63,12 +63,21 @@ class Store:
         return await asyncio.to_thread(self._db[collection].find_one, query, {"_id": False})
 
 
-class UnreachableStore(Store):
-    """The db-down fault: every call fails after the driver's server selection gives up."""
+BUFFERING = "Operation `conversations.find()` buffering timed out after 10000ms"
+UNREACHABLE = {  # fault -> (seconds before the error, the error the Node driver would give)
+    "db-down": (SERVER_SELECTION_S, REFUSED),
+    "db-refused": (0.0, "connect ECONNREFUSED 127.0.0.1:27017"),
+    "db-down-slow": (6.0, BUFFERING),
+}
 
-    def __init__(self) -> None:
+
+class UnreachableStore(Store):
+    """The database faults: every call fails, at once or after the driver's own wait."""
+
+    def __init__(self, fault: str = "db-down") -> None:
         self.backend = "mongodb"
-        log.error("MongoDB connection error: %s", REFUSED)
+        self.delay_s, self.error = UNREACHABLE[fault]
+        log.error("MongoDB connection error: %s", self.error)
 
     async def insert(self, collection: str, document: dict[str, Any]) -> dict[str, Any]:
         return await self._refuse()
@@ -79,7 +88,6 @@ class UnreachableStore(Store):
     async def find_one(self, collection: str, query: dict[str, Any]) -> dict[str, Any] | None:
         return await self._refuse()
 
-    @staticmethod
-    async def _refuse() -> Any:
-        await asyncio.sleep(SERVER_SELECTION_S)
-        raise StorageUnavailable(REFUSED)
+    async def _refuse(self) -> Any:
+        await asyncio.sleep(self.delay_s)
+        raise StorageUnavailable(self.error)
