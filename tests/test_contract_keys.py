@@ -396,6 +396,25 @@ def test_message_via_is_rest_or_a_socket_event() -> None:
 
 # --- socketio.url ---------------------------------------------------------------------------
 
+def test_a_stopped_socket_service_behind_a_working_gateway_is_the_upstream(
+        tmp_path: Path) -> None:
+    """Its REST routes answer 504 and its own Socket.IO URL refuses: one root cause, the
+    service (never target-unreachable: the gateway answers)."""
+    with ReferenceStack(["socket-direct", "socket-service-down"]) as stack:
+        raw = yaml.safe_load((EXAMPLES / "socket-direct.yaml").read_text())
+        raw["socketio"]["url"] = stack.messaging_url
+        path = tmp_path / "direct.yaml"
+        path.write_text(yaml.safe_dump(raw))
+        env = {"SMOKE_USERNAME": stack.settings.username,
+               "SMOKE_PASSWORD": stack.settings.password}
+        result = run(resolve({"target_url": stack.url, "contract": str(path)}, env=env),
+                     say=lambda line: None)
+    causes = [root.cause.code for root in result.root_causes]
+    assert causes == ["upstream-unreachable"], causes
+    handshake = outcomes(result)["test_polling_handshake[polling]"]
+    assert handshake[1] == "upstream-unreachable" and "refused the connection" in handshake[2]
+
+
 @pytest.mark.parametrize("direct", [True, False])
 def test_socketio_url_when_the_gateway_does_not_proxy_it(tmp_path: Path, direct: bool) -> None:
     with ReferenceStack(["socket-direct"]) as stack:

@@ -53,7 +53,7 @@ NEEDS_THEIR_CONTRACT = {"join-confirm-event", "event-names-variant", "messages-n
                         "websocket-only-server",
                         "cookie-auth", "message-via-socket", "socket-direct",
                         "broadcast-skips-sender", "idor-user-route", "profile-leaks-email",
-                        "double-notify"}
+                        "double-notify", "socket-service-down"}
 
 
 def test_every_fault_has_an_expectation() -> None:

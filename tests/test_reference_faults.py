@@ -364,6 +364,7 @@ OBSERVATIONS: dict[str, tuple[Callable[[ReferenceStack], object], object]] = {
                                      _status(s, "GET", "/api/notifications", headers=bearer(s))),
                           (401, 200)),
     "login-db-refused": (lambda s: login(s).status_code, 400),
+    "socket-service-down": (lambda s: _status(s, "GET", "/api/messaging/health"), 504),
     "service-url-invalid": (lambda s: _json(s, "/api/messaging/health"),
                             {"error": "Invalid URL", "code": "ERR_INVALID_URL"}),
     "secret-mismatch": (observe_socketio_connect_with_token,

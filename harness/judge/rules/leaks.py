@@ -7,6 +7,7 @@ import re
 from collections.abc import Collection
 from collections.abc import Mapping as MappingABC
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 from harness.judge.causes import Cause
 from harness.judge.context import Context, is_html
@@ -83,10 +84,28 @@ def transport(ctx: Context, answer: HttpAnswer, what: str) -> Finding | None:
         return ctx.finding(Cause.CONTRACT_MISMATCH, f"{what}; it answered {answer.status} but "
                            f"the answer broke off ({answer.error_detail})", answer)
     if error in ("connect", "tls", "invalid-url"):
+        elsewhere = _other_origin(ctx, answer)
+        if elsewhere:  # the target answers; a service it sends clients to directly does not
+            return ctx.finding(Cause.UPSTREAM_UNREACHABLE, f"{what} but the service at "
+                               f"{elsewhere} refused the connection ({error}): the gateway "
+                               "answers, the service behind it (reached directly there) is "
+                               "down or not on that port", answer)
         return ctx.finding(Cause.TARGET_UNREACHABLE, f"{what} but the target could not be "
                            f"reached ({error})", answer)
     return ctx.finding(Cause.NO_RESPONSE, f"{what} but the connection ended without an HTTP "
                        f"answer ({answer.error_detail})", answer)
+
+
+def _other_origin(ctx: Context, answer: HttpAnswer) -> str:
+    """host:port of a request sent to another origin than the target (socketio.url, the
+    login's url), else ""."""
+    sent = answer.sent_path or answer.request.path
+    if not sent.startswith(("http://", "https://")):
+        return ""
+    there, target = urlsplit(sent), urlsplit(ctx.config.base_url)
+    if (there.scheme, there.netloc) == (target.scheme, target.netloc):
+        return ""
+    return there.netloc
 
 
 def leak(ctx: Context, answer: HttpAnswer, expected: str) -> Finding | None:

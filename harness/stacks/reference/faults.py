@@ -52,6 +52,9 @@ FAULTS: dict[str, str] = {
     "auth-db-error-401": "the service's auth middleware maps a database error to 401 'Invalid "
                          "token' on the conversation and message routes while login and "
                          "notifications accept the token; health says database.connected: false",
+    "socket-service-down": "the messaging service is stopped (its port refuses connections): "
+                           "the gateway's REST routes answer 504, and a client using its own "
+                           "Socket.IO URL (socketio.url, as with socket-direct) is refused",
     "login-db-refused": "the login's database (PostgreSQL) refuses connections: the login "
                         "answers 400 'connect ECONNREFUSED 127.0.0.1:5432'",
     "service-url-invalid": "the gateway's messaging URL setting is not a URL ('messaging:5005'): "

@@ -132,12 +132,16 @@ class ReferenceStack:
         gateway_sock, messaging_sock = bind(self.host, self.ports[0]), bind(self.host,
                                                                             self.ports[1])
         messaging_port = messaging_sock.getsockname()[1]
+        if self.settings.has("socket-service-down"):  # bound, never served: refused
+            messaging_sock.close()
+            messaging_port = unused_port(self.host)
         self.messaging_url = f"http://{self.host}:{messaging_port}"
         self.url = f"http://{self.host}:{gateway_sock.getsockname()[1]}"
         target = (f"http://{self.host}:{unused_port(self.host)}"
                   if self.settings.has("port-mismatch") else self.messaging_url)
         self._group = ServerGroup()
-        self._group.serve(self._group.run(build_messaging(self.settings)), messaging_sock)
+        if not self.settings.has("socket-service-down"):
+            self._group.serve(self._group.run(build_messaging(self.settings)), messaging_sock)
         self._gateway = Gateway(self.settings, target)
         self._group.serve(self._gateway, gateway_sock)
         self._group.wait_started()
