@@ -97,3 +97,17 @@ def test_identities_and_every_secret_they_hold() -> None:
     assert set(config.identities) == {"peer", "outsider"}
     assert config.identities["outsider"].kind == "login"
     assert {"run-token-1", "peer-token-2", "outsider-pw-3"} <= set(config.secrets)
+
+
+def test_a_service_log_may_name_its_service(tmp_path: Path) -> None:
+    log = tmp_path / "chat.log"
+    log.write_text("Chat Service is running: http://localhost:3002\n")
+    config = resolve({"target_url": "http://gw.test", "service_log": [f"messaging={log}",
+                                                                        str(log)]}, env={})
+    from harness.plan.health import log_scans
+
+    assert {(scan.service, scan.path) for scan in log_scans(config)} == {
+        ("messaging", str(log)), ("", str(log))}
+    with pytest.raises(ConfigError, match="no such file: messaging=/nowhere.log"):
+        resolve({"target_url": "http://gw.test", "service_log": ["messaging=/nowhere.log"]},
+                env={})

@@ -38,6 +38,7 @@ FIRST_ROOT_CAUSE = {
     "auth-db-error-401": "dependency-down",
     "login-db-refused": "dependency-down",
     "service-url-invalid": "upstream-unreachable",
+    "redis-down": "upstream-unreachable",
     "secret-mismatch": "credentials-rejected",
     "mount-path-dropped": "route-not-found",
     "stack-in-json": "stack-trace-leak",
@@ -264,3 +265,22 @@ def test_notifications_reach_the_peer_once_and_the_outsider_never(
     first = result.root_causes[0]
     assert first.cause.code == "duplicate-delivery", result.root_causes
     assert "notification:new' notification 2x" in first.summary
+
+
+def test_a_crashed_service_whose_log_says_redis_is_dependency_down(
+        run_engine: Callable[..., RunResult], tmp_path: Path) -> None:
+    from harness.stacks.reference import ReferenceStack
+
+    log = tmp_path / "chat.log"
+    with ReferenceStack(["redis-down"], log_path=log) as stack:
+        env = {"SMOKE_USERNAME": stack.settings.username,
+               "SMOKE_PASSWORD": stack.settings.password}
+        blind = run_engine({"target_url": stack.url}, env=env)
+        told = run_engine({"target_url": stack.url, "service_log": [f"messaging={log}"]},
+                          env=env)
+    assert blind.root_causes[0].cause.code == "upstream-unreachable"
+    first = told.root_causes[0]
+    assert (first.cause.code, first.dependency) == ("dependency-down", "redis")
+    assert "messaging" in first.summary and "SocketClosedUnexpectedlyError" in first.summary
+    crashed = [o for o in told.outcomes if o.check.id == "messaging-node-crash"]
+    assert crashed and crashed[0].outcome == "failed"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from fixtures import evidence
@@ -67,3 +69,18 @@ def test_many_hits_are_counted_not_all_quoted(ctx: Context) -> None:
     found = logs.log_warning(ctx, [hit] * 5, "m")
     assert found.message.count("handleUpgrade") == logs.LOG_LINES_SHOWN
     assert "(+2 more)" in found.message
+
+
+@pytest.mark.parametrize(("line", "port"), [
+    ("Messaging Service running on port 5005", 5005),
+    ("Chat Service is running: http://localhost:3002", 3002),
+    ("API gateway listening on http://127.0.0.1:4000, proxying to http://127.0.0.1:5005", 4000),
+    ("listening on 3002", 3002),
+    ("Server läuft auf http://localhost:3002", 3002),
+    ("connecting to redis://localhost:6379", None),
+])
+def test_start_lines_in_their_usual_forms(line: str, port: int | None) -> None:
+    from harness.contract.model import ServiceLogs
+
+    found = re.search(ServiceLogs().port_pattern, line)
+    assert (int(found.group(1)) if found else None) == port

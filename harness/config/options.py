@@ -83,7 +83,8 @@ OPTIONS: tuple[Option, ...] = (
            "port (default http://127.0.0.1:4040 with target `ngrok`)", "SMOKE_NGROK_API",
            metavar="URL"),
     Option(("--service-log",), "service_log", "scan a service log for known warnings, from its "
-           "last start (repeatable)", action="append", metavar="FILE"),
+           "last start: FILE or SERVICE=FILE (repeatable, one per service)", action="append",
+           metavar="[SERVICE=]FILE"),
     Option(("--report-json",), "report_json", "write the machine-readable report here",
            metavar="PATH", group="reports"),
     Option(("--signoff-report",), "signoff_report", "write the release sign-off page here "

@@ -184,6 +184,13 @@ def _split_base(url: str, base_path: str) -> tuple[str, str]:
     return origin, base
 
 
+def service_log(spec: str) -> tuple[str, str]:
+    """A --service-log value: `messaging=chat.log` -> ("messaging", "chat.log"); a bare path
+    has no service name."""
+    name, sep, path = spec.partition("=")
+    return (name, path) if sep and name and "/" not in name else ("", spec)
+
+
 def _base(base_path: str) -> str:
     return "/" + base_path.strip("/") if base_path.strip("/") else ""
 
@@ -221,7 +228,7 @@ def resolve(values: Mapping[str, Any], env: Mapping[str, str] | None = None) -> 
                             "SMOKE_PASSWORD)")
         url, base_path = _split_base(url, pick("base_path") or contract.base_path)
     logs = tuple(str(path) for path in values.get("service_log") or ())
-    missing = [path for path in logs if not Path(path).is_file()]
+    missing = [spec for spec in logs if not Path(service_log(spec)[1]).is_file()]
     if missing:
         raise ConfigError(f"--service-log: no such file: {', '.join(missing)}")
     services = pick("expect_service")

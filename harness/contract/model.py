@@ -74,6 +74,9 @@ class LogSignature(_Model):
     name: str
     pattern: str
     meaning: str
+    dependency: str | None = Field(None, description="the dependency a match says is down "
+                                   "(mongodb, redis, postgres, mysql, rabbitmq, kafka): a "
+                                   "match is then dependency-down, not a log warning")
 
     @field_validator("pattern")
     @classmethod
@@ -100,8 +103,22 @@ class ServiceLogs(_Model):
                      meaning="two websocket servers handle the same upgrade: websockets break"),
         LogSignature(name="hpm-missing-target", pattern=r'\[HPM\] Missing "target" option',
                      meaning="the gateway created a proxy without a target (an unset service URL)"),
+        LogSignature(name="node-crash",
+                     pattern=r"Unhandled '\w+' event|uncaughtException|UnhandledPromiseRejection|"
+                             r"Unhandled promise rejection",
+                     meaning="the Node process died of an uncaught error"),
+        LogSignature(name="mongodb-unreachable",
+                     pattern=r"Mongo(?:ServerSelection|Network|Topology\w*)Error|"
+                             r"MongooseServerSelectionError|ECONNREFUSED \S+:27017",
+                     meaning="the service cannot reach MongoDB", dependency="mongodb"),
+        LogSignature(name="redis-unreachable",
+                     pattern=r"SocketClosedUnexpectedlyError|ClientClosedError|"
+                             r"(?i:redis) (?:connection|client) (?:error|lost|closed)|"
+                             r"ECONNREFUSED \S+:6379",
+                     meaning="the service cannot reach Redis", dependency="redis"),
     ]
-    port_pattern: str = r"(?i)running on port (\d+)"
+    port_pattern: str = (r"(?i)(?:running|listening|started|ready|läuft|escuchando|écoute)\b"
+                         r"[^\n]*?(?:\bport\b\s*[:=]?\s*|https?://[\w.\[\]-]+:|\bon\s+:?)(\d{2,5})\b")
     start_marker: str | None = Field(None, description="a line that marks a service start "
                                      "(default: port_pattern); the scan reads the last start")
     start_preamble_lines: int = Field(20, ge=0, description="lines before the start line that "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.config import RunConfig
+from harness.config.resolve import service_log
 from harness.contract.paths import url_port
 from harness.records.http import HttpRequest
 from harness.records.keys import AGGREGATE, DOCUMENT, NGROK_SURVEY, PORT_CHECK
@@ -49,11 +50,12 @@ def health_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest]]:
         checks.append(Check("service-log", "service-log", (), needs=("service-log",),
                             priority=3))
     for scan in log_scans(config):
-        checks.append(Check(f"{scan.path.rsplit('/', 1)[-1]}-{scan.signature}", "service-log",
+        source = scan.service or scan.path.rsplit('/', 1)[-1]
+        checks.append(Check(f"{source}-{scan.signature}", "service-log",
                             (scan.key,), priority=3,
                             needs=("expected-port",) if scan.signature == PORT_CHECK else (),
                             params={"path": scan.path, "signature": scan.signature,
-                                    "ports": scan.ports}))
+                                    "ports": scan.ports, "service": scan.service}))
     if config.ngrok_api:
         checks.append(Check("agent", "tunnel", (NGROK_SURVEY,), priority=1))
     return checks, requests
@@ -62,8 +64,9 @@ def health_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest]]:
 def log_scans(config: RunConfig) -> list[LogScan]:
     """One scan per service log and signature, and one for the port it runs on."""
     ports = tuple(sorted(log_ports(config)))
-    return [LogScan(f"log:{path}:{name}", path, name, ports if name == PORT_CHECK else ())
-            for path in config.service_logs
+    return [LogScan(f"log:{path}:{name}", path, name, ports if name == PORT_CHECK else (),
+                    service)
+            for service, path in map(service_log, config.service_logs)
             for name in [*(s.name for s in config.contract.service_logs.signatures), PORT_CHECK]]
 
 

@@ -53,6 +53,7 @@ class LogScan:
     path: str
     signature: str
     ports: tuple[int, ...] = ()
+    service: str = ""
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from harness.judge.causes import Cause
 from harness.judge.context import Context
@@ -31,9 +32,14 @@ def service_log_check(judge: Judge, check: Check) -> Result:
     if hits is None:
         return NOT_SENT
     name = check.params["signature"]
+    service = check.params.get("service")
     if name != PORT_CHECK:
         signature = next(s for s in judge.ctx.contract.service_logs.signatures if s.name == name)
-        return log_warning(judge.ctx, hits, signature.meaning)
+        meaning = f"{service}: {signature.meaning}" if service else signature.meaning
+        found = log_warning(judge.ctx, hits, meaning)
+        if found is not None and signature.dependency:
+            return replace(found, cause=Cause.DEPENDENCY_DOWN, dependency=signature.dependency)
+        return found
     expected = " or ".join(str(port) for port in check.params["ports"])
     return log_warning(judge.ctx, hits,
                        f"a service runs on a port other than the expected {expected}")

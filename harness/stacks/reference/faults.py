@@ -55,6 +55,9 @@ FAULTS: dict[str, str] = {
     "socket-service-down": "the messaging service is stopped (its port refuses connections): "
                            "the gateway's REST routes answer 504, and a client using its own "
                            "Socket.IO URL (socketio.url, as with socket-direct) is refused",
+    "redis-down": "Redis is gone and the messaging service crashed with it (\"Unhandled "
+                  "'error' event ... SocketClosedUnexpectedlyError\" in its log): its port "
+                  "refuses, the gateway answers 504",
     "login-db-refused": "the login's database (PostgreSQL) refuses connections: the login "
                         "answers 400 'connect ECONNREFUSED 127.0.0.1:5432'",
     "service-url-invalid": "the gateway's messaging URL setting is not a URL ('messaging:5005'): "

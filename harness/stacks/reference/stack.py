@@ -20,6 +20,10 @@ from harness.stacks.reference.settings import ReferenceSettings
 
 log = logging.getLogger("reference")
 START_TIMEOUT_S = 15.0
+REDIS_CRASH = ("node:events:497\n      throw er; // Unhandled 'error' event\n"
+               "SocketClosedUnexpectedlyError: Socket closed unexpectedly\n"
+               "    at Socket.<anonymous> (/app/node_modules/@redis/client/dist/lib/client/"
+               "socket.js:194:118)")
 LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
 STACK_LOGGERS = ("reference", "uvicorn", "uvicorn.error", "engineio", "socketio", "engineio.server",
                  "socketio.server")
@@ -132,7 +136,8 @@ class ReferenceStack:
         gateway_sock, messaging_sock = bind(self.host, self.ports[0]), bind(self.host,
                                                                             self.ports[1])
         messaging_port = messaging_sock.getsockname()[1]
-        if self.settings.has("socket-service-down"):  # bound, never served: refused
+        down = self.settings.has("socket-service-down") or self.settings.has("redis-down")
+        if down:  # bound, never served: refused
             messaging_sock.close()
             messaging_port = unused_port(self.host)
         self.messaging_url = f"http://{self.host}:{messaging_port}"
@@ -140,13 +145,15 @@ class ReferenceStack:
         target = (f"http://{self.host}:{unused_port(self.host)}"
                   if self.settings.has("port-mismatch") else self.messaging_url)
         self._group = ServerGroup()
-        if not self.settings.has("socket-service-down"):
+        if not down:
             self._group.serve(self._group.run(build_messaging(self.settings)), messaging_sock)
         self._gateway = Gateway(self.settings, target)
         self._group.serve(self._gateway, gateway_sock)
         self._group.wait_started()
-        log.info("Messaging Service running on port %d", messaging_port)
         log.info("API gateway listening on %s, proxying to %s", self.url, target)
+        log.info("Messaging Service running on port %d", messaging_port)
+        if self.settings.has("redis-down"):  # the service's start, then its crash
+            log.error(REDIS_CRASH)
         return self
 
     def stop(self) -> None:
