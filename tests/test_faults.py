@@ -39,6 +39,7 @@ FIRST_ROOT_CAUSE = {
     "login-db-refused": "dependency-down",
     "service-url-invalid": "upstream-unreachable",
     "redis-down": "upstream-unreachable",
+    "messaging-target-unset": "proxy-target-missing",
     "secret-mismatch": "credentials-rejected",
     "mount-path-dropped": "route-not-found",
     "stack-in-json": "stack-trace-leak",
@@ -284,3 +285,11 @@ def test_a_crashed_service_whose_log_says_redis_is_dependency_down(
     assert "messaging" in first.summary and "SocketClosedUnexpectedlyError" in first.summary
     crashed = [o for o in told.outcomes if o.check.id == "messaging-node-crash"]
     assert crashed and crashed[0].outcome == "failed"
+
+
+def test_a_proxy_without_its_target_leads_the_unreachable_upstream_it_causes(
+        run_engine: Callable[..., RunResult]) -> None:
+    result = run_engine({"faults": ["messaging-target-unset"]})
+    causes = [root.cause.code for root in result.root_causes]
+    assert causes[:2] == ["proxy-target-missing", "upstream-unreachable"], causes
+    assert result.root_causes[0].explains >= len(result.root_causes[1].checks)

@@ -365,6 +365,8 @@ OBSERVATIONS: dict[str, tuple[Callable[[ReferenceStack], object], object]] = {
                           (401, 200)),
     "login-db-refused": (lambda s: login(s).status_code, 400),
     "socket-service-down": (lambda s: _status(s, "GET", "/api/messaging/health"), 504),
+    "messaging-target-unset": (lambda s: _json(s, "/api/health")["services"], {}),
+    "redis-down": (lambda s: _status(s, "GET", "/api/messaging/health"), 504),
     "service-url-invalid": (lambda s: _json(s, "/api/messaging/health"),
                             {"error": "Invalid URL", "code": "ERR_INVALID_URL"}),
     "secret-mismatch": (observe_socketio_connect_with_token,

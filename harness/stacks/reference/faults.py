@@ -13,6 +13,10 @@ FAULTS: dict[str, str] = {
     "socketio-proxy-everywhere": "the Socket.IO proxy is mounted on every path and answers 503 "
                                  "'WebSocket service configuration error'",
     "proxy-target-missing": "the gateway's Socket.IO proxy has no target: /socket.io answers 503",
+    "messaging-target-unset": "the gateway's messaging target is unset: its health lists no "
+                              "services, /socket.io answers 503 'WebSocket service "
+                              "configuration error', the REST proxy 502 'No upstream configured "
+                              "for messaging'",
     "conversations-precedence": "a fallback registered before /api/conversations answers 503 "
                                 "'WebSocket service configuration error' there only",
     "notifications-unavailable": "/api/notifications answers 503 'Messaging service unavailable'",

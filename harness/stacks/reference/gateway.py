@@ -21,6 +21,7 @@ PROXY_TIMEOUT_S = 60.0
 MOUNTED_ROUTES = ("/api/conversations", "/api/messages", "/api/notifications")
 
 
+NO_UPSTREAM = {"error": "No upstream configured for messaging"}
 INVALID_URL = "messaging:5005"  # service-url-invalid: a host and port, no scheme
 
 
@@ -93,6 +94,8 @@ class Gateway:
         elif path == "/api/messaging/health":
             await proxy_http(self.client, self.messaging_url, scope, receive, send,
                              upstream_path="/health")
+        elif path.startswith("/api/") and self.settings.has("messaging-target-unset"):
+            await send_json(send, 502, NO_UPSTREAM)
         elif path.startswith("/api/") or path.startswith("/socket.io"):
             await proxy_http(self.client, self.messaging_url, scope, receive, send,
                              upstream_path=self._upstream_path(path))
@@ -111,7 +114,8 @@ class Gateway:
         if has("socketio-proxy-everywhere") and path not in ("/api/health",
                                                              "/api/health/aggregate"):
             return CONFIG_ERROR
-        if has("proxy-target-missing") and path.startswith("/socket.io"):
+        if (has("proxy-target-missing") or has("messaging-target-unset")) and \
+                path.startswith("/socket.io"):
             return CONFIG_ERROR
         if has("conversations-precedence") and path.startswith("/api/conversations"):
             return CONFIG_ERROR

@@ -25,8 +25,10 @@ async def health_document(settings: ReferenceSettings, reported_messaging_url: s
     if settings.has("health-variant"):
         return {"status": "healthy", "service": "api-gateway", "services": SERVICE_NAMES,
                 "version": __version__}
+    services = {} if settings.has("messaging-target-unset") else \
+        {"messaging": reported_messaging_url}
     return {"status": "ok", "service": "api-gateway", "version": __version__,
-            "services": {"messaging": reported_messaging_url}}
+            "services": services}
 
 
 async def probe_service(client: httpx.AsyncClient, url: str) -> dict[str, Any]:
