@@ -111,3 +111,18 @@ def test_a_service_log_may_name_its_service(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such file: messaging=/nowhere.log"):
         resolve({"target_url": "http://gw.test", "service_log": ["messaging=/nowhere.log"]},
                 env={})
+
+
+def test_a_dependencys_own_log_is_not_held_to_the_services_port(tmp_path: Path) -> None:
+    redis = tmp_path / "redis.log"
+    redis.write_text("1:M * Running mode=standalone, port=6379.\n")
+    config = resolve({"target_url": "http://gw.test", "service_log": [str(redis),
+                                                                        f"cache={redis}"]},
+                     env={})
+    from harness.plan.health import log_scans
+    from harness.records.keys import PORT_CHECK
+
+    scans = log_scans(config)
+    assert scans and not any(scan.signature == PORT_CHECK and scan.service == ""
+                             for scan in scans), "redis.log keeps its own port"
+    assert any(scan.signature == PORT_CHECK and scan.service == "cache" for scan in scans)

@@ -67,7 +67,18 @@ def log_scans(config: RunConfig) -> list[LogScan]:
     return [LogScan(f"log:{path}:{name}", path, name, ports if name == PORT_CHECK else (),
                     service)
             for service, path in map(service_log, config.service_logs)
-            for name in [*(s.name for s in config.contract.service_logs.signatures), PORT_CHECK]]
+            for name in [*(s.name for s in config.contract.service_logs.signatures),
+                         *([] if _is_dependency(service, path) else [PORT_CHECK])]]
+
+
+DEPENDENCIES = ("mongo", "mongodb", "redis", "postgres", "postgresql", "mysql", "mariadb",
+                "rabbitmq", "kafka")
+
+
+def _is_dependency(service: str, path: str) -> bool:
+    """A database's, cache's or broker's own log: its port is its own, not the service's."""
+    name = (service or path.rsplit("/", 1)[-1].split(".", 1)[0]).lower()
+    return name in DEPENDENCIES
 
 
 def log_ports(config: RunConfig) -> set[int]:
