@@ -4,7 +4,7 @@ The options are the pytest plugin's own (harness.config.options); this module on
 positional URL and chooses how to run: directly (the default: the engine, then the reports),
 or through pytest when pytest's outputs are asked for (--junitxml, --alluredir, `-- ARGS`).
 
-May import: commands, config, contract, engine, process, pytest_run, reports, sanitize,
+May import: commands, config, contract, engine, history, process, pytest_run, reports, sanitize,
 __version__.
 """
 
@@ -19,6 +19,8 @@ from harness import __version__
 from harness.config import ConfigError, resolve
 from harness.config.options import GROUPS, OPTIONS
 from harness.contract import ContractError
+from harness.history import HistoryError
+from harness.reports.history import check_history
 
 PYTEST_OUTPUTS = ("junitxml", "alluredir")
 
@@ -29,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check a gateway + Socket.IO messaging platform against its contract. "
                     "Without a URL it runs against the embedded reference stack. Other "
                     "commands: `init URL` writes a starting contract, `schema` prints the "
-                    "contract's JSON Schema, `probe socketio URL` shows one Engine.IO exchange.",
+                    "contract's JSON Schema, `probe socketio URL` shows one Engine.IO exchange, "
+                    "`history [URL]` lists the runs this machine made.",
         epilog="Exit codes: 0 pass, 1 a contract failed, 2 inconclusive (rate limit, rejected "
                "credentials, interrupted) or error (unreachable, bad configuration). Arguments "
                "after -- go to pytest (e.g. -- -n 2 -k health).")
@@ -62,7 +65,7 @@ def _fail(message: str, report_json: str | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] in (["init"], ["schema"], ["probe"]):
+    if argv[:1] in (["init"], ["schema"], ["probe"], ["history"]):
         from harness.commands import run_command
 
         return run_command(argv)
@@ -79,7 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         values["target_url"] = options.url
     try:
         config = resolve(values)
-    except (ConfigError, ContractError) as exc:
+        check_history(config)
+    except (ConfigError, ContractError, HistoryError) as exc:
         return _fail(f"configuration error: {exc}", options.report_json)
     if options.show_plan:
         from harness.reports.plan_text import show_plan

@@ -8,7 +8,7 @@ failed with its finding, skipped when blocked or not tested, xfailed for a known
 Options come from harness.config.options, declared once; the CLI hands its resolved
 configuration over as the plugin named `smoke-cli`.
 
-May import: config, contract, pytest_state, reports.
+May import: config, contract, history, pytest_state, reports.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from xdist import is_xdist_worker
 from harness.config import ConfigError, resolve
 from harness.config.options import OPTIONS, flags_for_pytest
 from harness.contract import ContractError
+from harness.history import HistoryError
 from harness.pytest_state import WORKER_KEY, CheckCase, SmokeState
+from harness.reports.history import check_history
 
 HANDOVER = "smoke-cli"
 
@@ -61,7 +63,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     try:
         run_config = handed.run_config if handed is not None else resolve(
             {option.dest: config.getoption(option.dest) for option in OPTIONS})
-    except (ConfigError, ContractError) as exc:
+        check_history(run_config)
+    except (ConfigError, ContractError, HistoryError) as exc:
         pytest.exit(f"smoke-harness configuration error: {exc}", returncode=2)
     state = config.stash[STATE] = SmokeState.planning(
         run_config, verbose=handed is not None and handed.verbose)

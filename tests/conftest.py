@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,6 +19,9 @@ from harness.config import resolve
 from harness.engine import RunResult, run
 from harness.judge.kinds import shown_key
 from harness.stacks.reference import ReferenceStack
+
+# The harness's own runs go to a history of their own, never the developer's.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="smoke-tests-state-")
 
 REPORT_KEYS = {"verdict", "target", "started_at", "duration_s", "requests_sent", "root_causes",
                "not_tested", "checks"}

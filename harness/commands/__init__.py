@@ -1,9 +1,10 @@
 """Commands beside the run: `init` (a starting contract for a live target), `schema` (the
-contract's JSON Schema) and `probe socketio` (one raw Engine.IO exchange, for reproducing).
+contract's JSON Schema), `probe socketio` (one raw Engine.IO exchange, for reproducing) and
+`history` (the runs this machine made).
 They send through the same probe client as a run and read answers in the judge's normal form;
 they never give a verdict.
 
-May import: config, contract, judge, probes, records, sanitize.
+May import: config, contract, history, judge, probes, records, sanitize.
 """
 
 from __future__ import annotations
@@ -20,6 +21,16 @@ def run_command(argv: Sequence[str]) -> int:
 
         return print_schema()
     parser = argparse.ArgumentParser(prog=f"python -m harness {name}")
+    if name == "history":
+        parser.add_argument("url", nargs="?", help="only the runs against this target (a URL, "
+                            "or embedded, hermetic, compose:FILE)")
+        parser.add_argument("--history", metavar="PATH", help="the history database (default: "
+                            "$XDG_STATE_HOME/smoke-harness/history.sqlite)")
+        parser.add_argument("--limit", type=int, default=20, metavar="N")
+        options = parser.parse_args(rest)
+        from harness.commands.history import list_runs
+
+        return list_runs(options.url, options.history, options.limit)
     if name == "init":
         parser.add_argument("url", help="the live gateway to describe")
         parser.add_argument("-o", "--output", metavar="FILE",

@@ -104,10 +104,16 @@ OPTIONS: tuple[Option, ...] = (
     Option(("--start-timeout",), "start_timeout", "bound on starting a hermetic or compose "
            "stack, every service awaited (default 120 s)", type=float, metavar="SECONDS",
            group="stacks"),
+    Option(("--history",), "history", "the run history database (default: "
+           "$XDG_STATE_HOME/smoke-harness/history.sqlite); every run is appended",
+           "SMOKE_HISTORY", metavar="PATH", group="history"),
+    Option(("--no-history",), "no_history", "do not append this run to the history",
+           action="store_true", group="history"),
 )
 
 GROUPS = {"target": "target and contract", "plan": "what the run sends",
-          "reports": "reports", "stacks": "stacks (embedded, hermetic, compose)"}
+          "reports": "reports", "stacks": "stacks (embedded, hermetic, compose)",
+          "history": "run history"}
 
 
 def flags_for_pytest(option: Option) -> tuple[str, ...]:

@@ -71,6 +71,8 @@ class RunConfig:
     report_json: str | None = None
     signoff_report: str | None = None
     baseline: str | None = None
+    history: str | None = None
+    keep_history: bool = True
     warnings: tuple[str, ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)
 
@@ -88,6 +90,16 @@ class RunConfig:
     @property
     def contract_sha256(self) -> str:
         return hashlib.sha256(self.contract_path.read_bytes()).hexdigest()
+
+    @property
+    def target_key(self) -> str:
+        """What makes two runs runs of the same target: the URL, or the kind of stack the run
+        started (every embedded stack gets a new port), or the compose file."""
+        if self.stack in ("embedded", "hermetic"):
+            return self.stack
+        if self.stack == "compose":
+            return f"compose:{self.compose.get('compose_file')}"
+        return self.url or self.stack
 
     def with_target(self, url: str, **changes: Any) -> RunConfig:
         return replace(self, url=url, **changes)
@@ -239,6 +251,8 @@ def resolve(values: Mapping[str, Any], env: Mapping[str, str] | None = None) -> 
     if max_requests is not None and max_requests < 1:
         raise ConfigError("--max-requests must be at least 1")
     suites = tuple(name for chunk in values.get("suite") or [] for name in chunk) or SUITES
+    if values.get("no_history") and values.get("history"):
+        raise ConfigError("--history and --no-history: choose one")
     return RunConfig(
         url=url or None, contract=contract, contract_path=contract_path, base_path=base_path,
         credentials=credentials_from(env, "SMOKE_"),
@@ -257,6 +271,8 @@ def resolve(values: Mapping[str, Any], env: Mapping[str, str] | None = None) -> 
         start_timeout_s=float(values.get("start_timeout") or 120.0),
         report_json=values.get("report_json"), signoff_report=values.get("signoff_report"),
         baseline=values.get("baseline"), warnings=tuple(warnings),
+        history=str(pick("history")) if pick("history") else None,
+        keep_history=not values.get("no_history"),
         options={key: (url if key in ("target_url", "url") else value)
                  for key, value in values.items()
                  if _given(value) and key not in ("show_plan", "verbose")},

@@ -12,6 +12,7 @@ from harness.judge.verdict import EXIT_CODES
 from harness.reports.baseline import load_baseline
 from harness.reports.document import build_document, write_json
 from harness.reports.github import write_github_outputs
+from harness.reports.history import record_history
 from harness.reports.signoff import write_signoff
 from harness.reports.terminal import render, use_colour
 
@@ -24,6 +25,7 @@ def write_reports(config: RunConfig, doc: dict[str, Any], stream: TextIO | None 
         baseline = load_baseline(config.baseline) if config.baseline else None
         write_signoff(config.signoff_report, doc, baseline)
     write_github_outputs(doc, os.environ, stream=stream)
+    record_history(config, doc, lambda line: print(f"smoke-harness: {line}", file=sys.stderr))
 
 
 def present(result: RunResult, stream: TextIO | None = None, *, verbose: bool = False,
