@@ -130,15 +130,9 @@ def _hermetic(config: RunConfig, say: Callable[[str], object]) -> PreparedStack:
         identities={**identities, **config.identities},
         expected_services=config.expected_services or stack.expected_services,
         origin=config.origin or EMBEDDED_ORIGIN,
-        service_logs=(*config.service_logs, *getattr(stack, "planned_log_files", ())))
-    label = f"hermetic containers {stack.project}"
-
-    def start(prepared: PreparedStack) -> StartedStack:
-        _start(stack, label)
-        return StartedStack(prepared.config.with_target(stack.url),
-                            f"{stack.url} (hermetic containers)", stack, list(stack.notes))
-
-    return PreparedStack(provided, label, stack, start)
+        service_logs=(*config.service_logs, *stack.planned_log_files))
+    return _containers(provided, f"hermetic containers {stack.project}", stack,
+                       "hermetic containers")
 
 
 def _compose(config: RunConfig, say: Callable[[str], object]) -> PreparedStack:
@@ -148,14 +142,17 @@ def _compose(config: RunConfig, say: Callable[[str], object]) -> PreparedStack:
     stack = ComposeStack(compose["compose_file"], compose["compose_gateway"],
                          compose.get("compose_port"), say=say,
                          start_timeout_s=config.start_timeout_s)
-    provided = replace(config, service_logs=(*config.service_logs,
-                                             *getattr(stack, "planned_log_files", ())))
+    provided = replace(config, service_logs=(*config.service_logs, *stack.planned_log_files))
     label = f"compose project {stack.project}"
+    return _containers(provided, label, stack, label)
 
+
+def _containers(provided: RunConfig, label: str, stack: Any, shown: str) -> PreparedStack:
+    """A container stack, prepared: `start` brings it up and points the config at it."""
     def start(prepared: PreparedStack) -> StartedStack:
         _start(stack, label)
-        return StartedStack(prepared.config.with_target(stack.url),
-                            f"{stack.url} ({label})", stack, list(stack.notes))
+        return StartedStack(prepared.config.with_target(stack.url), f"{stack.url} ({shown})",
+                            stack, list(stack.notes))
 
     return PreparedStack(provided, label, stack, start)
 
