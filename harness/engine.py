@@ -153,6 +153,9 @@ async def _probe_and_judge(result: RunResult, progress: Progress | None = None,
             if waited.last is not None:
                 raise Aborted(never_healthy(ctx, waited.last, config.wait_until_healthy))
         await executor.preflight()
+        for token in (evidence.token, *evidence.tokens.values()):
+            if token:  # a login's token may be opaque (a session id): masked like a secret
+                result.redactor.add(token)
         abort = preflight(ctx, evidence)
         if abort is not None:
             raise Aborted(abort)
