@@ -25,7 +25,8 @@ class Echo(BaseHTTPRequestHandler):
         if self.path == "/api/auth/login":
             status, body = 200, {"token": TOKEN}
         else:
-            status, body = 500, {"error": "echo", "headers": dict(self.headers)}
+            seen = (self.headers.get("authorization") or "").partition(" ")[2]
+            status, body = 500, {"error": "echo", "seen": seen}
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("content-type", "application/json")
