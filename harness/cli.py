@@ -51,7 +51,9 @@ def _fail(message: str, report_json: str | None) -> int:
 
     print(f"smoke-harness: {escape_control(message)}", file=sys.stderr)
     print("VERDICT: ERROR (exit 2)", file=sys.stderr)
-    if report_json:
+    from harness.reports.outputs import unwritable
+
+    if report_json and unwritable(report_json) is None:
         from harness.reports.document import write_json
 
         write_json(report_json, {"verdict": "error", "error": escape_control(message),
@@ -77,14 +79,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fail("configuration error: give the URL once (positional or --target-url)",
                          options.report_json)
         values["target_url"] = options.url
+    from harness.engine import plan_run
+    from harness.reports.outputs import check_outputs
+
     try:
         config = resolve(values)
+        if not options.show_plan:
+            check_outputs(config, values)
+        planned = plan_run(config, _say)
     except (ConfigError, ContractError) as exc:
         return _fail(f"configuration error: {exc}", options.report_json)
     if options.show_plan:
         from harness.reports.plan_text import show_plan
 
-        print(show_plan(config))
+        print(show_plan(config, planned))
         return 0
     for warning in config.warnings:
         print(f"smoke-harness: warning: {warning}", file=sys.stderr)
@@ -96,8 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if passthrough or any(values.get(name) for name in PYTEST_OUTPUTS):
         from harness.pytest_run import run_through_pytest
 
-        return run_through_pytest(config, values, passthrough)
-    return run_direct(config, verbose=options.verbose)
+        return run_through_pytest(config, values, passthrough, planned)
+    return run_direct(config, verbose=options.verbose, planned=planned)
 
 
 XDIST_OPTIONS = ("-n", "--numprocesses", "--dist", "--maxprocesses", "--tx", "-d")
@@ -122,14 +130,16 @@ def without_xdist(args: Sequence[str]) -> tuple[list[str], list[str]]:
     return kept, dropped
 
 
-def run_direct(config: Any, verbose: bool = False) -> int:
-    """The engine, then the reports; SIGTERM/SIGHUP end the run like Ctrl-C."""
+def _say(line: str) -> None:
+    print(f"smoke-harness: {line}", file=sys.stderr, flush=True)
+
+
+def run_direct(config: Any, verbose: bool = False, planned: Any = None) -> int:
+    """The engine (on the plan `main` made), then the reports; SIGTERM/SIGHUP end the run like
+    Ctrl-C."""
     from harness.engine import run
     from harness.process.signals import interrupts_as_keyboard_interrupt
     from harness.reports.present import present
-
-    def say(line: str) -> None:
-        print(f"smoke-harness: {line}", file=sys.stderr, flush=True)
 
     def progress(sent: dict[str, int], planned: dict[str, int]) -> None:
         parts = [f"{suite} {sent.get(suite, 0)}/{total}"
@@ -139,7 +149,8 @@ def run_direct(config: Any, verbose: bool = False) -> int:
 
     on_tty = sys.stderr.isatty()
     with interrupts_as_keyboard_interrupt():
-        result = run(config, say=say, progress=progress if on_tty else None)
+        result = run(config, say=_say, progress=progress if on_tty else None,
+                     planned=planned)
     if on_tty:
         sys.stderr.write("\r\x1b[K")
     try:

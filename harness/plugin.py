@@ -22,6 +22,7 @@ from harness.config import ConfigError, resolve
 from harness.config.options import OPTIONS, flags_for_pytest
 from harness.contract import ContractError
 from harness.pytest_state import WORKER_KEY, CheckCase, SmokeState
+from harness.reports.outputs import check_outputs
 
 HANDOVER = "smoke-cli"
 
@@ -61,10 +62,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     try:
         run_config = handed.run_config if handed is not None else resolve(
             {option.dest: config.getoption(option.dest) for option in OPTIONS})
+        check_outputs(run_config, {"junitxml": config.getoption("xmlpath", None)})
+        state = SmokeState.planning(run_config, verbose=handed is not None and handed.verbose,
+                                    planned=handed.planned if handed is not None else None)
     except (ConfigError, ContractError) as exc:
         pytest.exit(f"smoke-harness configuration error: {exc}", returncode=2)
-    state = config.stash[STATE] = SmokeState.planning(
-        run_config, verbose=handed is not None and handed.verbose)
+    config.stash[STATE] = state
     if handed is not None:
         handed.state = state
     if _distributing(config):

@@ -64,11 +64,13 @@ class SmokeState:
         self._written = False
 
     @classmethod
-    def planning(cls, run_config: RunConfig, verbose: bool = False) -> SmokeState:
-        """The controller's state: the run's one plan, made before anything starts."""
+    def planning(cls, run_config: RunConfig, verbose: bool = False,
+                 planned: tuple[PreparedStack, Plan] | None = None) -> SmokeState:
+        """The controller's state: the run's one plan (the CLI's, else made here), made before
+        anything starts."""
         from harness.engine import plan_run
 
-        planned = plan_run(run_config, _say)
+        planned = planned or plan_run(run_config, _say)
         return cls([CheckCase.of(check) for check in planned[1].checks], run_config, planned,
                    verbose)
 

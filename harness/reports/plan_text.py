@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from harness.config import RunConfig
 from harness.judge.kinds import node_id
 from harness.records.keys import AUTH_VARIANT_FAILED
 
 
-def show_plan(config: RunConfig) -> str:
-    """The run's one plan, made as the run makes it: from what its stack will provide."""
+def show_plan(config: RunConfig, planned: Any = None) -> str:
+    """The run's one plan (`planned`, else made as the run makes it: from what its stack will
+    provide)."""
     from harness.engine import plan_run
 
-    prepared, plan = plan_run(config, lambda _line: None)
+    prepared, plan = planned or plan_run(config, lambda _line: None)
     where = config.url + config.base_path if config.url else f"http://({prepared.label})"
     per_suite = ", ".join(f"{suite} {n}" for suite, n in sorted(plan.by_suite().items()))
     lines = [f"plan against {where}: {len(plan.checks)} checks, "

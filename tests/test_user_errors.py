@@ -1,0 +1,54 @@
+"""User errors: one clear line on stderr and exit 2, found before anything starts or is sent."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import HarnessRun
+
+
+def one_line_error(run: HarnessRun) -> str:
+    """The run ended with one error line (and the verdict line), no traceback, nothing sent."""
+    assert run.code == 2, run.output
+    assert "Traceback" not in run.output, run.output
+    lines = run.stderr.strip().splitlines()
+    assert lines[-1] == "VERDICT: ERROR (exit 2)", run.stderr
+    assert len(lines) == 2, run.stderr
+    assert "embedded reference stack" not in run.output, "nothing starts"
+    return lines[0]
+
+
+def test_unknown_fault_lists_the_known_names_once(run_harness: Callable[..., HarnessRun]) -> None:
+    for extra in ((), ("--hermetic",)):
+        line = one_line_error(run_harness("--fault", "nope", *extra))
+        assert "unknown fault(s): nope" in line and line.count("dual-upgrade") == 1
+
+
+def test_output_path_under_a_file_is_refused_before_the_run(
+        run_harness: Callable[..., HarnessRun], tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    for flag in ("--report-json", "--signoff-report", "--junitxml"):
+        run = run_harness(flag, str(blocker / "out" / "report"), timeout=30)
+        line = one_line_error(run)
+        assert flag in line and "is a file, not a folder" in line
+    run = run_harness("--alluredir", str(blocker))
+    assert "--alluredir" in one_line_error(run)
+
+
+def test_missing_folder_of_an_output_is_made(tmp_path: Path) -> None:
+    from harness.reports.outputs import unwritable
+
+    assert unwritable(str(tmp_path / "new" / "deeper" / "r.json")) is None
+    assert unwritable(str(tmp_path)) == f"{tmp_path} is a directory"
+
+
+def test_baseline_that_is_missing_or_not_a_report_is_one_line(
+        run_harness: Callable[..., HarnessRun], tmp_path: Path) -> None:
+    line = one_line_error(run_harness("--baseline", str(tmp_path / "none.json")))
+    assert "--baseline" in line and "cannot read it" in line
+    (tmp_path / "other.json").write_text(json.dumps({"hello": 1}))
+    line = one_line_error(run_harness("--baseline", str(tmp_path / "other.json")))
+    assert "not a smoke-harness JSON report" in line
