@@ -52,3 +52,20 @@ def test_baseline_that_is_missing_or_not_a_report_is_one_line(
     (tmp_path / "other.json").write_text(json.dumps({"hello": 1}))
     line = one_line_error(run_harness("--baseline", str(tmp_path / "other.json")))
     assert "not a smoke-harness JSON report" in line
+
+
+def test_baseline_without_signoff_shows_the_changes(run_harness: Callable[..., HarnessRun],
+                                                    tmp_path: Path) -> None:
+    first = run_harness()
+    assert first.report is not None and first.code == 0, first.output
+    before = dict(first.report)
+    fixed = before["checks"][0]["id"]
+    before["checks"] = [{**before["checks"][0], "outcome": "failed"}, *before["checks"][1:]]
+    before["verdict"] = "fail"
+    (tmp_path / "before.json").write_text(json.dumps(before))
+    run = run_harness("--baseline", str(tmp_path / "before.json"))
+    assert run.code == 0 and run.report is not None, run.output
+    assert run.report["baseline"]["fixed"] == [fixed]
+    assert run.report["baseline"]["newly_failing"] == []
+    assert "since the baseline" in run.stdout and "(FAIL" in run.stdout
+    assert f"fixed: 1 ({fixed.split('::', 1)[-1]})" in run.stdout

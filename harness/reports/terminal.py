@@ -45,6 +45,24 @@ def _not_tested(items: list[dict[str, Any]], verbose: bool) -> list[str]:
             for reason, count in by_reason.most_common()]
 
 
+def _since_baseline(baseline: dict[str, Any], verbose: bool) -> list[str]:
+    """The changes since `--baseline`: one line per kind of change, its checks named."""
+    lines = [f"since the baseline {baseline['file']} ({baseline['previous_verdict'].upper()}"
+             f"{', ' + baseline['previous_started_at'] if baseline['previous_started_at'] else ''}"
+             "):"]
+    for key, label in (("newly_failing", "newly failing"), ("fixed", "fixed"),
+                       ("unverified", "failed before, not verified now"),
+                       ("still_failing", "still failing")):
+        ids = [check.split("::", 1)[-1] for check in baseline[key]]
+        shown = ids if verbose else ids[:CHECKS_SHOWN]
+        more = f" ... and {len(ids) - len(shown)} more" if len(ids) > len(shown) else ""
+        if ids:
+            lines.append(f"   {label}: {len(ids)} ({', '.join(shown)}{more})")
+    if len(lines) == 1:
+        lines.append("   no change")
+    return lines
+
+
 def render(doc: dict[str, Any], *, verbose: bool = False, colour: bool = False) -> str:
     lines: list[str] = []
     if doc.get("error"):
@@ -80,6 +98,9 @@ def render(doc: dict[str, Any], *, verbose: bool = False, colour: bool = False) 
     if doc["not_tested"]:
         lines.append("")
         lines.extend(_not_tested(doc["not_tested"], verbose))
+    if doc.get("baseline"):
+        lines.append("")
+        lines.extend(_since_baseline(doc["baseline"], verbose))
     lines.append("")
     suites: dict[str, Counter[str]] = defaultdict(Counter)
     for check in doc["checks"]:
