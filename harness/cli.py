@@ -11,9 +11,10 @@ __version__.
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from harness import __version__
 from harness.config import ConfigError, resolve
@@ -23,8 +24,26 @@ from harness.contract import ContractError
 PYTEST_OUTPUTS = ("junitxml", "alluredir")
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, whose errors are one line (a mistyped option names the closest one) and
+    exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments: "):
+            message = "; ".join(self.unknown_option(arg)
+                                for arg in message.split(": ", 1)[1].split())
+        raise SystemExit(_fail(message, None))
+
+    def unknown_option(self, arg: str) -> str:
+        flag = arg.split("=", 1)[0]
+        close = difflib.get_close_matches(flag, self._option_string_actions, n=1, cutoff=0.75)
+        hint = f": did you mean {close[0]}?" if close and flag.startswith("-") else \
+            " (python -m harness --help lists the options)"
+        return f"unrecognized argument {arg}{hint}"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="python -m harness",
         description="Check a gateway + Socket.IO messaging platform against its contract. "
                     "Without a URL it runs against the embedded reference stack. Other "

@@ -69,3 +69,17 @@ def test_baseline_without_signoff_shows_the_changes(run_harness: Callable[..., H
     assert run.report["baseline"]["newly_failing"] == []
     assert "since the baseline" in run.stdout and "(FAIL" in run.stdout
     assert f"fixed: 1 ({fixed.split('::', 1)[-1]})" in run.stdout
+
+
+def test_unknown_suite_names_the_suites(run_harness: Callable[..., HarnessRun]) -> None:
+    line = one_line_error(run_harness("--suite", "rest,bogus"))
+    assert line.endswith("unknown suite 'bogus'; the suites are rest, socket, health"), line
+
+
+def test_mistyped_option_names_the_closest(run_harness: Callable[..., HarnessRun]) -> None:
+    line = one_line_error(run_harness("--targt-url", "http://127.0.0.1:9"))
+    assert "unrecognized argument --targt-url: did you mean --target-url?" in line, line
+    line = one_line_error(run_harness("--report-jsn=x.json"))
+    assert "did you mean --report-json?" in line, line
+    line = one_line_error(run_harness("--zzz"))
+    assert "did you mean" not in line and "--help" in line, line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from argparse import ArgumentTypeError
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,7 +41,8 @@ def _suites(value: str) -> list[str]:
     names = [name.strip() for name in value.split(",") if name.strip()]
     unknown = [name for name in names if name not in SUITES]
     if unknown:
-        raise ValueError(f"unknown suite {unknown[0]!r}")
+        raise ArgumentTypeError(f"unknown suite {unknown[0]!r}; the suites are "
+                                f"{', '.join(SUITES)}")
     return names
 
 
