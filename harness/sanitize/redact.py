@@ -34,8 +34,9 @@ _JWT = re.compile(r"eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*")
 _ENV_REF = r"(?!(?:bearer\s+|basic\s+)?\$\{?SMOKE_[A-Z_]+\}?)"  # "$SMOKE_TOKEN" is no secret
 _BEARER = re.compile(rf"(?i)\b(bearer|basic)\s+{_ENV_REF}[^\s\"',;\\]+")
 _KEY = r"(?:password|passwd|token|secret|authorization|cookie|api[_-]?key)"
+_NOT_A_VALUE = r"(?!required variable\b)"  # compose: "...PASSWORD: required variable ..."
 _KEYED = re.compile(
-    rf"(?i)((?:\\?[\"'])?{_KEY}(?:\\?[\"'])?\s*[:=]\s*){_ENV_REF}"
+    rf"(?i)((?:\\?[\"'])?{_KEY}(?:\\?[\"'])?\s*[:=]\s*){_ENV_REF}{_NOT_A_VALUE}"
     r"(\\\"(?:[^\"\\]|\\[^\"])*\\\"|\"(?:[^\"\\]|\\.)*\"|'[^']*'|[^\s,;}&\\]+)"
 )
 _B64_RUN = re.compile(r"[A-Za-z0-9+/_-]{6,}={0,2}")
