@@ -52,8 +52,8 @@ class Context:
 
     def finding(self, cause: Cause, message: str, answer: HttpAnswer | None = None,
                 evidence: str = "", socket: bool = False) -> Finding:
-        if answer is None:
-            return Finding(cause, self.clean(message), self.clean(evidence),
+        if answer is None:  # what was seen is then the message itself: never empty
+            return Finding(cause, self.clean(message), self.clean(evidence or message),
                            reproduce=self.socket_reproduce() if socket else "")
         return Finding(cause, self.clean(message), self.evidence(answer), self.exchange(answer),
                        self.reproduce(answer), answer.latency_ms)

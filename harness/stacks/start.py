@@ -59,9 +59,12 @@ class PreparedStack:
 def prepare_stack(config: RunConfig, say: Callable[[str], object] = print) -> PreparedStack:
     """The embedded reference stack, hermetic containers, a compose project, the ngrok
     agent's URL or the URL itself, with what each will provide; nothing starts. Unknown
-    fault names are a ConfigError."""
+    fault names are a ConfigError, and so is an `--ngrok-api` given where no agent answers
+    (the agent is read here, before anything is sent to the target)."""
     if config.stack in ("embedded", "hermetic"):
         _check_faults(config.faults)
+    if config.ngrok_api and config.stack != "ngrok":
+        _check_agent(config.ngrok_api, config.timeout_s)
     if config.stack == "url":
         assert config.url is not None
         return PreparedStack(config, config.url)
@@ -82,6 +85,15 @@ def _check_faults(faults: tuple[str, ...]) -> None:
         parse_faults(faults)
     except ValueError as exc:
         raise ConfigError(f"--fault: {exc}") from None
+
+
+def _check_agent(api: str, timeout_s: float) -> None:
+    from harness.probes.ngrok_agent import NgrokAgentError, fetch_tunnels
+
+    try:
+        fetch_tunnels(api, timeout_s)
+    except NgrokAgentError as exc:
+        raise ConfigError(f"--ngrok-api {api}: {exc}") from None
 
 
 def _start_ngrok(prepared: PreparedStack) -> StartedStack:
