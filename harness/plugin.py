@@ -25,6 +25,7 @@ from harness.pytest_state import WORKER_KEY, CheckCase, SmokeState
 from harness.reports.outputs import check_outputs
 
 HANDOVER = "smoke-cli"
+RUN_TEST = "smoke-harness::run"
 
 STATE = pytest.StashKey[SmokeState]()
 MARKERS = ("writes: creates data on the target (not sent with --read-only)",
@@ -87,14 +88,39 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         for case in cases], indirect=True)
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A suite test with no planned check (e.g. --thorough only) is deselected, not skipped."""
+class RunNotJudged(Exception):
+    """The run could not judge the contract (error or inconclusive): the message says why."""
+
+
+class RunItem(pytest.Item):
+    """`smoke-harness::run`: the run itself as a test, so CI sees red when the run is an
+    error or inconclusive (every check then skipped): a test error naming the cause."""
+
+    def setup(self) -> None:
+        why = self.config.stash[STATE].unjudged()
+        if why:
+            raise RunNotJudged(why)
+
+    def runtest(self) -> None:
+        return None
+
+    def reportinfo(self) -> tuple[Any, int | None, str]:
+        return self.path, None, RUN_TEST
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> None:
+    """A suite test with no planned check (e.g. --thorough only) is deselected, not skipped;
+    `smoke-harness::run` is added last (after -k and -m, so it always shows)."""
     unplanned = [item for item in items if "smoke_check" in getattr(item, "fixturenames", ())
                  and not isinstance(getattr(getattr(item, "callspec", None), "params", {})
                                     .get("smoke_check"), CheckCase)]
     if unplanned:
         config.hook.pytest_deselected(items=unplanned)
         items[:] = [item for item in items if item not in unplanned]
+    if any("smoke_check" in getattr(item, "fixturenames", ()) for item in items):
+        items.append(RunItem.from_parent(session, name="run", nodeid=RUN_TEST))
 
 
 @pytest.hookimpl(trylast=True)
@@ -153,9 +179,14 @@ def verify(case: CheckCase) -> None:
 
 @pytest.hookimpl(hookwrapper=True, trylast=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """Failed checks show their finding (already redacted), not a Python traceback."""
+    """Failed checks show their finding (already redacted), not a Python traceback; an
+    unjudged run shows why."""
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
+    if isinstance(item, RunItem) and call.excinfo is not None and \
+            isinstance(call.excinfo.value, RunNotJudged):
+        report.longrepr = str(call.excinfo.value)
+        return
     case = getattr(item, "callspec", None) and item.callspec.params.get("smoke_check")
     if not isinstance(case, CheckCase) or report.when != "call":
         return

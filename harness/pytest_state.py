@@ -61,6 +61,7 @@ class SmokeState:
         self.result: Any = None
         self.document: dict[str, Any] | None = None
         self.printed = False
+        self.shared_unjudged: str | None = None  # a worker's: the controller's unjudged()
         self._written = False
 
     @classmethod
@@ -77,7 +78,9 @@ class SmokeState:
     @classmethod
     def from_worker(cls, shared: dict[str, Any]) -> SmokeState:
         """A worker's state: the controller's judged cases."""
-        return cls([CheckCase(**case) for case in shared["cases"]])
+        state = cls([CheckCase(**case) for case in shared["cases"]])
+        state.shared_unjudged = shared.get("unjudged")
+        return state
 
     def judged(self, case: CheckCase) -> CheckCase:
         """The case with its judged outcome; a case the plan does not hold is an error."""
@@ -123,7 +126,21 @@ class SmokeState:
                 "contract": self.result.config.contract.name})
 
     def for_workers(self) -> dict[str, Any]:
-        return {"cases": [asdict(case) for case in self.cases]}
+        return {"cases": [asdict(case) for case in self.cases], "unjudged": self.unjudged()}
+
+    def unjudged(self) -> str | None:
+        """Why the run could not judge the contract (an error or inconclusive verdict), naming
+        its cause; None when it could (pass, fail) or has not run."""
+        if self.document is None:
+            return self.shared_unjudged
+        doc = self.document
+        if doc["verdict"] not in ("error", "inconclusive"):
+            return None
+        roots = doc["root_causes"]
+        why = f"[{roots[0]['cause']}] {roots[0]['summary']}" if roots else \
+            doc.get("error", "").split("\n")[0] or \
+            "; ".join(sorted({item["reason"] for item in doc["not_tested"]})) or "no check ran"
+        return f"the run is {doc['verdict'].upper()}: {why}"
 
     def write_reports(self) -> None:
         if self._written or self.result is None or self.document is None:
