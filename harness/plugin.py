@@ -13,6 +13,7 @@ May import: config, contract, pytest_state, reports.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from harness.config.options import OPTIONS, flags_for_pytest
 from harness.contract import ContractError
 from harness.pytest_state import WORKER_KEY, CheckCase, SmokeState
 from harness.reports.outputs import check_outputs
+from harness.reports.terminal import terminal_width
 
 HANDOVER = "smoke-cli"
 RUN_TEST = "smoke-harness::run"
@@ -202,7 +204,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int) -> None:
     if state is None or state.result is None:
         return
     terminalreporter.write_sep("=", "smoke verdict")
-    for line in state.summary(colour=terminalreporter.hasmarkup).splitlines():
+    for line in state.summary(colour=terminalreporter.hasmarkup,
+                              width=terminal_width(sys.stdout)).splitlines():
         terminalreporter.write_line(line)
     state.printed = True
 

@@ -150,11 +150,11 @@ class SmokeState:
         self._written = True
         write_reports(self.result.config, self.document)
 
-    def summary(self, colour: bool) -> str:
+    def summary(self, colour: bool, width: int | None = None) -> str:
         from harness.reports.terminal import render
 
         assert self.document is not None
-        return render(self.document, verbose=self.verbose, colour=colour)
+        return render(self.document, verbose=self.verbose, colour=colour, width=width)
 
     def exit_code(self) -> int:
         return self.result.verdict.exit_code if self.result is not None else 0
