@@ -138,10 +138,7 @@ async def _probe_and_judge(result: RunResult, progress: Progress | None = None,
     ctx = Context(config, result.redactor)
     client = HttpProbeClient(config.base_url, timeout_s=config.timeout_s,
                              max_requests=config.max_requests)
-    plan = result.plan
-    if config.max_requests is not None:
-        plan = _announce(fit(plan, config.max_requests,
-                             f"did not fit --max-requests {config.max_requests}"), plan, say)
+    plan = _announce(within_max_requests(config, result.plan), result.plan, say)
     executor = Executor(config, plan, client, _readers(config))
     evidence = executor.evidence
     try:
@@ -189,6 +186,15 @@ async def _probe_and_judge(result: RunResult, progress: Progress | None = None,
     result.verdict = verdict_of(outcomes)
     document = evidence.answers.get(DOCUMENT)
     result.version = version(document.json()) if document is not None else None
+
+
+def within_max_requests(config: RunConfig, plan: Plan) -> Plan:
+    """The plan that runs under --max-requests: its most important checks, every request of
+    the budget used (follow-ups only if room is left)."""
+    if config.max_requests is None:
+        return plan
+    return fit(plan, config.max_requests, f"did not fit --max-requests {config.max_requests}",
+               reserve=0)
 
 
 def _announce(fitted: Plan, planned: Plan, say: Callable[[str], object], sent: int = 0) -> Plan:
@@ -239,4 +245,4 @@ def _room(executor: Executor) -> int:
     return room
 
 
-__all__ = ["RunResult", "outcome_counts", "plan_run", "run"]
+__all__ = ["RunResult", "outcome_counts", "plan_run", "run", "within_max_requests"]

@@ -12,13 +12,16 @@ from harness.records.keys import AUTH_VARIANT_FAILED
 def show_plan(config: RunConfig, planned: Any = None) -> str:
     """The run's one plan (`planned`, else made as the run makes it: from what its stack will
     provide)."""
-    from harness.engine import plan_run
+    from harness.engine import plan_run, within_max_requests
 
-    prepared, plan = planned or plan_run(config, lambda _line: None)
+    prepared, whole = planned or plan_run(config, lambda _line: None)
+    plan = within_max_requests(config, whole)
     where = config.url + config.base_path if config.url else f"http://({prepared.label})"
     per_suite = ", ".join(f"{suite} {n}" for suite, n in sorted(plan.by_suite().items()))
+    budget = f" within --max-requests {config.max_requests} (the whole plan: " \
+        f"{whole.request_count})" if plan is not whole else ""
     lines = [f"plan against {where}: {len(plan.checks)} checks, "
-             f"{plan.request_count} requests ({per_suite})"]
+             f"{plan.request_count} requests ({per_suite}){budget}"]
     lines.append("")
     lines.append("requests, in the order they are sent:")
     for number, request in enumerate(plan.http, start=1):
