@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,19 +40,51 @@ def test_colour_follows_pytest_s_rules(env: dict[str, str], tty: bool, colour: b
         os.close(side)
 
 
-def test_the_cli_colours_and_wraps_as_told(run_harness: Callable[..., HarnessRun]) -> None:
+def on_a_terminal(*args: str, env: dict[str, str]) -> str:
+    """`python -m harness ARGS` with its stdout on a pseudo-terminal; what it printed there."""
+    main, side = os.openpty()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SMOKE_", "PYTEST_"))}
+    clean.pop("COLUMNS", None)
+    proc = subprocess.Popen([sys.executable, "-m", "harness", *args], stdout=side,
+                            stderr=subprocess.DEVNULL, env={**clean, **env},
+                            cwd=Path(__file__).parent.parent)
+    os.close(side)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the other side closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    proc.wait(timeout=60)
+    os.close(main)
+    return b"".join(chunks).decode().replace("\r\n", "\n")
+
+
+def test_the_cli_colours_and_wraps_on_a_terminal() -> None:
     url = f"http://127.0.0.1:{unused_port()}"
-    forced = run_harness(url, "--timeout", "1", env={"FORCE_COLOR": "1", "COLUMNS": "50"})
-    assert "\x1b[1;31mERROR\x1b[0m" in forced.stdout
-    for line in forced.stdout.splitlines():
+    shown = on_a_terminal(url, "--timeout", "1", env={"COLUMNS": "50"})
+    assert "\x1b[1;31mERROR\x1b[0m" in shown, shown
+    for line in shown.splitlines():
         if not line.lstrip().startswith("reproduce:"):
             assert len(ESCAPE.sub("", line)) <= 50, line
-    reproduce = [line for line in forced.stdout.splitlines() if "reproduce:" in line]
+    reproduce = [line for line in shown.splitlines() if "reproduce:" in line]
     assert reproduce and reproduce[0].rstrip().endswith("'ngrok-skip-browser-warning: 1'")
-    plain = run_harness(url, "--timeout", "1", env={"FORCE_COLOR": "1", "NO_COLOR": "1",
-                                                      "COLUMNS": "300"})
-    assert "\x1b[" not in plain.stdout
-    assert "1 request sent" in plain.stdout and "1 requests" not in plain.stdout
+    plain = on_a_terminal(url, "--timeout", "1", env={"NO_COLOR": "1", "COLUMNS": "300"})
+    assert "\x1b[" not in plain
+    assert "1 request sent" in plain and "1 requests" not in plain
+
+
+def test_a_pipe_is_neither_coloured_nor_wrapped(run_harness: Callable[..., HarnessRun]) -> None:
+    run = run_harness(f"http://127.0.0.1:{unused_port()}", "--timeout", "1",
+                      env={"COLUMNS": "40"})
+    last = run.stdout.strip().splitlines()[-1]
+    assert last.startswith("VERDICT: ERROR") and last.endswith("1 request sent"), run.stdout
+    forced = run_harness(f"http://127.0.0.1:{unused_port()}", "--timeout", "1",
+                         env={"FORCE_COLOR": "1"})
+    assert "\x1b[1;31mERROR\x1b[0m" in forced.stdout
 
 
 def _doc(reasons: list[str], checks: int = 1) -> dict[str, Any]:
@@ -78,9 +113,3 @@ def test_one_is_singular() -> None:
     assert "1 of 1 check passed" in text and "(1 check)" in text
     assert "(1 request)" in text and "1 request sent" in text
     assert "checks)" not in text and "1 requests" not in text
-
-
-def test_a_pipe_is_not_wrapped(run_harness: Callable[..., HarnessRun]) -> None:
-    run = run_harness(f"http://127.0.0.1:{unused_port()}", "--timeout", "1")
-    assert run.stdout.strip().splitlines()[-1].startswith("VERDICT: ERROR")
-    assert run.stdout.strip().splitlines()[-1].endswith("1 request sent")

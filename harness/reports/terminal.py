@@ -32,13 +32,11 @@ def use_colour(stream: TextIO, env: Mapping[str, str] | None = None) -> bool:
     return hasattr(stream, "isatty") and stream.isatty() and env.get("TERM") != "dumb"
 
 
-def terminal_width(stream: TextIO, env: Mapping[str, str] | None = None) -> int | None:
-    """The width to wrap to: the terminal's (shutil.get_terminal_size, COLUMNS first) when
-    `stream` is a terminal or COLUMNS is set; None (no wrapping) for a pipe or a CI log, whose
-    readers grep whole lines."""
-    env = os.environ if env is None else env
+def terminal_width(stream: TextIO) -> int | None:
+    """The width to wrap to on a terminal (shutil.get_terminal_size: COLUMNS first, then the
+    terminal's); None (no wrapping) for a pipe or a CI log, whose readers grep whole lines."""
     tty = hasattr(stream, "isatty") and stream.isatty()
-    return shutil.get_terminal_size().columns if tty or env.get("COLUMNS") else None
+    return shutil.get_terminal_size().columns if tty else None
 
 
 def plural(n: int, word: str) -> str:
