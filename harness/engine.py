@@ -207,7 +207,8 @@ def _announce(fitted: Plan, planned: Plan, say: Callable[[str], object], sent: i
         more = max(0, fitted.request_count - sent)
         count = f"{more} {'more ' if sent else ''}request{'s' if more != 1 else ''}"
         already = f" ({sent} already sent)" if sent else ""
-        say(f"the plan needs {planned.request_count} requests; {dropped} checks {why}: running "
+        checks = f"{dropped} check{'s' if dropped != 1 else ''}"
+        say(f"the plan needs {planned.request_count} requests; {checks} {why}: running "
             f"the most important ones in {count}{already}")
     return fitted
 
@@ -220,7 +221,7 @@ def _fit_budget(executor: Executor, plan: Plan) -> Plan:
         return plan
     sent = frozenset(executor.evidence.answers)
     return fit(plan, budget.remaining, f"did not fit the target's rate limit "
-               f"({budget.remaining} requests left"
+               f"({budget.remaining} request{'s' if budget.remaining != 1 else ''} left"
                f"{f', reset in {budget.reset_s} s' if budget.reset_s else ''})", sent)
 
 

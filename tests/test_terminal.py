@@ -113,3 +113,12 @@ def test_one_is_singular() -> None:
     assert "1 of 1 check passed" in text and "(1 check)" in text
     assert "(1 request)" in text and "1 request sent" in text
     assert "checks)" not in text and "1 requests" not in text
+
+
+def test_plan_and_budget_notes_are_singular_for_one(
+        run_harness: Callable[..., HarnessRun]) -> None:
+    shown = run_harness("--max-requests", "1", "--plan")
+    assert "checks, 1 request (health 1) within --max-requests 1" in shown.stdout, shown.stdout
+    run = run_harness(f"http://127.0.0.1:{unused_port()}", "--max-requests", "1",
+                      "--timeout", "1")
+    assert "1 requests" not in run.output and "1 checks" not in run.output, run.output
