@@ -48,7 +48,7 @@ def test_missing_folder_of_an_output_is_made(tmp_path: Path) -> None:
 def test_baseline_that_is_missing_or_not_a_report_is_one_line(
         run_harness: Callable[..., HarnessRun], tmp_path: Path) -> None:
     line = one_line_error(run_harness("--baseline", str(tmp_path / "none.json")))
-    assert "--baseline" in line and "cannot read it" in line
+    assert f"--baseline {tmp_path / 'none.json'}: cannot read it" in line, line
     (tmp_path / "other.json").write_text(json.dumps({"hello": 1}))
     line = one_line_error(run_harness("--baseline", str(tmp_path / "other.json")))
     assert "not a smoke-harness JSON report" in line

@@ -45,4 +45,4 @@ def check_outputs(config: RunConfig, options: dict[str, Any] | None = None) -> N
         try:
             load_baseline(config.baseline)
         except ValueError as exc:
-            raise ConfigError(f"--baseline: {exc}") from None
+            raise ConfigError(f"--{exc}") from None  # "--baseline PATH: why"
