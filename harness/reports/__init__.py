@@ -3,7 +3,8 @@
 Owns the JSON document (`document`: the interface every other report reads), the terminal
 summary (`terminal`), the plan as text (`plan_text`, for --plan), the sign-off page (`signoff`,
 Jinja2 templates), baseline comparison (`baseline`), the latency chart (`latency_svg`), GitHub
-Actions outputs (`github`) and Allure labels (`allure`). Sends nothing.
+Actions outputs (`github`), Allure labels (`allure`), and the output paths and baseline checked
+before a run starts (`outputs`). Sends nothing.
 
 May import: config, engine, judge, records, sanitize, __version__.
 """
