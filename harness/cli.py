@@ -11,9 +11,10 @@ __version__.
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from harness import __version__
 from harness.config import ConfigError, resolve
@@ -25,8 +26,26 @@ from harness.reports.history import check_history
 PYTEST_OUTPUTS = ("junitxml", "alluredir")
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, whose errors are one line (a mistyped option names the closest one) and
+    exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments: "):
+            message = "; ".join(self.unknown_option(arg)
+                                for arg in message.split(": ", 1)[1].split())
+        raise SystemExit(_fail(message, None))
+
+    def unknown_option(self, arg: str) -> str:
+        flag = arg.split("=", 1)[0]
+        close = difflib.get_close_matches(flag, self._option_string_actions, n=1, cutoff=0.75)
+        hint = f": did you mean {close[0]}?" if close and flag.startswith("-") else \
+            " (python -m harness --help lists the options)"
+        return f"unrecognized argument {arg}{hint}"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="python -m harness",
         description="Check a gateway + Socket.IO messaging platform against its contract. "
                     "Without a URL it runs against the embedded reference stack. Other "
@@ -54,7 +73,9 @@ def _fail(message: str, report_json: str | None) -> int:
 
     print(f"smoke-harness: {escape_control(message)}", file=sys.stderr)
     print("VERDICT: ERROR (exit 2)", file=sys.stderr)
-    if report_json:
+    from harness.reports.outputs import unwritable
+
+    if report_json and unwritable(report_json) is None:
         from harness.reports.document import write_json
 
         write_json(report_json, {"verdict": "error", "error": escape_control(message),
@@ -80,15 +101,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fail("configuration error: give the URL once (positional or --target-url)",
                          options.report_json)
         values["target_url"] = options.url
+    from harness.engine import plan_run
+    from harness.reports.outputs import check_outputs
+
     try:
         config = resolve(values)
         check_history(config)
+        if not options.show_plan:
+            check_outputs(config, values)
+        planned = plan_run(config, _say)
     except (ConfigError, ContractError, HistoryError) as exc:
         return _fail(f"configuration error: {exc}", options.report_json)
     if options.show_plan:
         from harness.reports.plan_text import show_plan
 
-        print(show_plan(config))
+        print(show_plan(config, planned))
         return 0
     for warning in config.warnings:
         print(f"smoke-harness: warning: {warning}", file=sys.stderr)
@@ -100,8 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if passthrough or any(values.get(name) for name in PYTEST_OUTPUTS):
         from harness.pytest_run import run_through_pytest
 
-        return run_through_pytest(config, values, passthrough)
-    return run_direct(config, verbose=options.verbose)
+        return run_through_pytest(config, values, passthrough, planned)
+    return run_direct(config, verbose=options.verbose, planned=planned)
 
 
 XDIST_OPTIONS = ("-n", "--numprocesses", "--dist", "--maxprocesses", "--tx", "-d")
@@ -126,14 +153,16 @@ def without_xdist(args: Sequence[str]) -> tuple[list[str], list[str]]:
     return kept, dropped
 
 
-def run_direct(config: Any, verbose: bool = False) -> int:
-    """The engine, then the reports; SIGTERM/SIGHUP end the run like Ctrl-C."""
+def _say(line: str) -> None:
+    print(f"smoke-harness: {line}", file=sys.stderr, flush=True)
+
+
+def run_direct(config: Any, verbose: bool = False, planned: Any = None) -> int:
+    """The engine (on the plan `main` made), then the reports; SIGTERM/SIGHUP end the run like
+    Ctrl-C."""
     from harness.engine import run
     from harness.process.signals import interrupts_as_keyboard_interrupt
     from harness.reports.present import present
-
-    def say(line: str) -> None:
-        print(f"smoke-harness: {line}", file=sys.stderr, flush=True)
 
     def progress(sent: dict[str, int], planned: dict[str, int]) -> None:
         parts = [f"{suite} {sent.get(suite, 0)}/{total}"
@@ -143,7 +172,8 @@ def run_direct(config: Any, verbose: bool = False) -> int:
 
     on_tty = sys.stderr.isatty()
     with interrupts_as_keyboard_interrupt():
-        result = run(config, say=say, progress=progress if on_tty else None)
+        result = run(config, say=_say, progress=progress if on_tty else None,
+                     planned=planned)
     if on_tty:
         sys.stderr.write("\r\x1b[K")
     try:

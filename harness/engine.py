@@ -139,10 +139,7 @@ async def _probe_and_judge(result: RunResult, progress: Progress | None = None,
     ctx = Context(config, result.redactor)
     client = HttpProbeClient(config.base_url, timeout_s=config.timeout_s,
                              max_requests=config.max_requests)
-    plan = result.plan
-    if config.max_requests is not None:
-        plan = _announce(fit(plan, config.max_requests,
-                             f"did not fit --max-requests {config.max_requests}"), plan, say)
+    plan = _announce(within_max_requests(config, result.plan), result.plan, say)
     executor = Executor(config, plan, client, _readers(config))
     evidence = executor.evidence
     try:
@@ -195,6 +192,15 @@ async def _probe_and_judge(result: RunResult, progress: Progress | None = None,
     result.version = version(document.json()) if document is not None else None
 
 
+def within_max_requests(config: RunConfig, plan: Plan) -> Plan:
+    """The plan that runs under --max-requests: its most important checks, every request of
+    the budget used (follow-ups only if room is left)."""
+    if config.max_requests is None:
+        return plan
+    return fit(plan, config.max_requests, f"did not fit --max-requests {config.max_requests}",
+               reserve=0)
+
+
 def _announce(fitted: Plan, planned: Plan, say: Callable[[str], object], sent: int = 0) -> Plan:
     """Say, before the bulk is sent, what a request budget leaves out (`sent`: requests the
     run has already made, which the fitted plan's count includes)."""
@@ -205,7 +211,8 @@ def _announce(fitted: Plan, planned: Plan, say: Callable[[str], object], sent: i
         more = max(0, fitted.request_count - sent)
         count = f"{more} {'more ' if sent else ''}request{'s' if more != 1 else ''}"
         already = f" ({sent} already sent)" if sent else ""
-        say(f"the plan needs {planned.request_count} requests; {dropped} checks {why}: running "
+        checks = f"{dropped} check{'s' if dropped != 1 else ''}"
+        say(f"the plan needs {planned.request_count} requests; {checks} {why}: running "
             f"the most important ones in {count}{already}")
     return fitted
 
@@ -218,7 +225,7 @@ def _fit_budget(executor: Executor, plan: Plan) -> Plan:
         return plan
     sent = frozenset(executor.evidence.answers)
     return fit(plan, budget.remaining, f"did not fit the target's rate limit "
-               f"({budget.remaining} requests left"
+               f"({budget.remaining} request{'s' if budget.remaining != 1 else ''} left"
                f"{f', reset in {budget.reset_s} s' if budget.reset_s else ''})", sent)
 
 
@@ -243,4 +250,4 @@ def _room(executor: Executor) -> int:
     return room
 
 
-__all__ = ["RunResult", "outcome_counts", "plan_run", "run"]
+__all__ = ["RunResult", "outcome_counts", "plan_run", "run", "within_max_requests"]

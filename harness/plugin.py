@@ -13,6 +13,7 @@ May import: config, contract, history, pytest_state, reports.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -24,8 +25,11 @@ from harness.contract import ContractError
 from harness.history import HistoryError
 from harness.pytest_state import WORKER_KEY, CheckCase, SmokeState
 from harness.reports.history import check_history
+from harness.reports.outputs import check_outputs
+from harness.reports.terminal import terminal_width
 
 HANDOVER = "smoke-cli"
+RUN_TEST = "smoke-harness::run"
 
 STATE = pytest.StashKey[SmokeState]()
 MARKERS = ("writes: creates data on the target (not sent with --read-only)",
@@ -64,10 +68,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         run_config = handed.run_config if handed is not None else resolve(
             {option.dest: config.getoption(option.dest) for option in OPTIONS})
         check_history(run_config)
+        check_outputs(run_config, {"junitxml": config.getoption("xmlpath", None)})
+        state = SmokeState.planning(run_config, verbose=handed is not None and handed.verbose,
+                                    planned=handed.planned if handed is not None else None)
     except (ConfigError, ContractError, HistoryError) as exc:
         pytest.exit(f"smoke-harness configuration error: {exc}", returncode=2)
-    state = config.stash[STATE] = SmokeState.planning(
-        run_config, verbose=handed is not None and handed.verbose)
+    config.stash[STATE] = state
     if handed is not None:
         handed.state = state
     if _distributing(config):
@@ -87,14 +93,39 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         for case in cases], indirect=True)
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A suite test with no planned check (e.g. --thorough only) is deselected, not skipped."""
+class RunNotJudged(Exception):
+    """The run could not judge the contract (error or inconclusive): the message says why."""
+
+
+class RunItem(pytest.Item):
+    """`smoke-harness::run`: the run itself as a test, so CI sees red when the run is an
+    error or inconclusive (every check then skipped): a test error naming the cause."""
+
+    def setup(self) -> None:
+        why = self.config.stash[STATE].unjudged()
+        if why:
+            raise RunNotJudged(why)
+
+    def runtest(self) -> None:
+        return None
+
+    def reportinfo(self) -> tuple[Any, int | None, str]:
+        return self.path, None, RUN_TEST
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> None:
+    """A suite test with no planned check (e.g. --thorough only) is deselected, not skipped;
+    `smoke-harness::run` is added last (after -k and -m, so it always shows)."""
     unplanned = [item for item in items if "smoke_check" in getattr(item, "fixturenames", ())
                  and not isinstance(getattr(getattr(item, "callspec", None), "params", {})
                                     .get("smoke_check"), CheckCase)]
     if unplanned:
         config.hook.pytest_deselected(items=unplanned)
         items[:] = [item for item in items if item not in unplanned]
+    if any("smoke_check" in getattr(item, "fixturenames", ()) for item in items):
+        items.append(RunItem.from_parent(session, name="run", nodeid=RUN_TEST))
 
 
 @pytest.hookimpl(trylast=True)
@@ -153,9 +184,14 @@ def verify(case: CheckCase) -> None:
 
 @pytest.hookimpl(hookwrapper=True, trylast=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """Failed checks show their finding (already redacted), not a Python traceback."""
+    """Failed checks show their finding (already redacted), not a Python traceback; an
+    unjudged run shows why."""
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
+    if isinstance(item, RunItem) and call.excinfo is not None and \
+            isinstance(call.excinfo.value, RunNotJudged):
+        report.longrepr = str(call.excinfo.value)
+        return
     case = getattr(item, "callspec", None) and item.callspec.params.get("smoke_check")
     if not isinstance(case, CheckCase) or report.when != "call":
         return
@@ -171,7 +207,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int) -> None:
     if state is None or state.result is None:
         return
     terminalreporter.write_sep("=", "smoke verdict")
-    for line in state.summary(colour=terminalreporter.hasmarkup).splitlines():
+    for line in state.summary(colour=terminalreporter.hasmarkup,
+                              width=terminal_width(sys.stdout)).splitlines():
         terminalreporter.write_line(line)
     state.printed = True
 

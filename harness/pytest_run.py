@@ -23,11 +23,12 @@ class HandOver:
     """The CLI's resolved configuration, for the plugin in this process: registered under the
     name `smoke-cli` (pluggy names a plugin object by its `__name__`)."""
 
-    def __init__(self, run_config: RunConfig, verbose: bool) -> None:
+    def __init__(self, run_config: RunConfig, verbose: bool, planned: Any = None) -> None:
         from harness.plugin import HANDOVER
 
         self.__name__ = HANDOVER
         self.run_config = run_config
+        self.planned = planned
         self.verbose = verbose
         self.state: Any = None
 
@@ -47,10 +48,10 @@ def pytest_args(config: RunConfig, values: dict[str, Any], passthrough: Sequence
 
 
 def run_through_pytest(config: RunConfig, values: dict[str, Any],
-                       passthrough: Sequence[str]) -> int:
+                       passthrough: Sequence[str], planned: Any = None) -> int:
     import pytest
 
-    handed = HandOver(config, bool(values.get("verbose")))
+    handed = HandOver(config, bool(values.get("verbose")), planned)
     code = int(pytest.main(pytest_args(config, values, passthrough), plugins=[handed]))
     state = handed.state
     if state is None or state.result is None:

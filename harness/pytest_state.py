@@ -61,21 +61,26 @@ class SmokeState:
         self.result: Any = None
         self.document: dict[str, Any] | None = None
         self.printed = False
+        self.shared_unjudged: str | None = None  # a worker's: the controller's unjudged()
         self._written = False
 
     @classmethod
-    def planning(cls, run_config: RunConfig, verbose: bool = False) -> SmokeState:
-        """The controller's state: the run's one plan, made before anything starts."""
+    def planning(cls, run_config: RunConfig, verbose: bool = False,
+                 planned: tuple[PreparedStack, Plan] | None = None) -> SmokeState:
+        """The controller's state: the run's one plan (the CLI's, else made here), made before
+        anything starts."""
         from harness.engine import plan_run
 
-        planned = plan_run(run_config, _say)
+        planned = planned or plan_run(run_config, _say)
         return cls([CheckCase.of(check) for check in planned[1].checks], run_config, planned,
                    verbose)
 
     @classmethod
     def from_worker(cls, shared: dict[str, Any]) -> SmokeState:
         """A worker's state: the controller's judged cases."""
-        return cls([CheckCase(**case) for case in shared["cases"]])
+        state = cls([CheckCase(**case) for case in shared["cases"]])
+        state.shared_unjudged = shared.get("unjudged")
+        return state
 
     def judged(self, case: CheckCase) -> CheckCase:
         """The case with its judged outcome; a case the plan does not hold is an error."""
@@ -121,7 +126,21 @@ class SmokeState:
                 "contract": self.result.config.contract.name})
 
     def for_workers(self) -> dict[str, Any]:
-        return {"cases": [asdict(case) for case in self.cases]}
+        return {"cases": [asdict(case) for case in self.cases], "unjudged": self.unjudged()}
+
+    def unjudged(self) -> str | None:
+        """Why the run could not judge the contract (an error or inconclusive verdict), naming
+        its cause; None when it could (pass, fail) or has not run."""
+        if self.document is None:
+            return self.shared_unjudged
+        doc = self.document
+        if doc["verdict"] not in ("error", "inconclusive"):
+            return None
+        roots = doc["root_causes"]
+        why = f"[{roots[0]['cause']}] {roots[0]['summary']}" if roots else \
+            doc.get("error", "").split("\n")[0] or \
+            "; ".join(sorted({item["reason"] for item in doc["not_tested"]})) or "no check ran"
+        return f"the run is {doc['verdict'].upper()}: {why}"
 
     def write_reports(self) -> None:
         if self._written or self.result is None or self.document is None:
@@ -131,11 +150,11 @@ class SmokeState:
         self._written = True
         write_reports(self.result.config, self.document)
 
-    def summary(self, colour: bool) -> str:
+    def summary(self, colour: bool, width: int | None = None) -> str:
         from harness.reports.terminal import render
 
         assert self.document is not None
-        return render(self.document, verbose=self.verbose, colour=colour)
+        return render(self.document, verbose=self.verbose, colour=colour, width=width)
 
     def exit_code(self) -> int:
         return self.result.verdict.exit_code if self.result is not None else 0

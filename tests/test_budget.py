@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 import pytest
 
 from harness.config.resolve import resolve
 from harness.plan.budget import RESERVE, fit
 from harness.plan.build import build_plan
 from harness.records.plan import Plan
+from tests.conftest import HarnessRun
 
 
 @pytest.fixture(scope="module")
@@ -43,3 +47,34 @@ def test_the_probes_already_sent_stay_in_the_plan(plan: Plan) -> None:
     sent = sent_first(plan, 2)
     fitted = fit(plan, 0, "did not fit", sent)
     assert sent <= {request.key for request in fitted.http}
+
+
+def test_max_requests_runs_the_documented_priorities_socket_included(
+        run_harness: Callable[..., HarnessRun]) -> None:
+    """--max-requests 10 against the embedded stack: health, 401 on every route, the
+    handshake, the upgrade and auth on connect, in exactly 10 requests."""
+    shown = run_harness("--max-requests", "10", "--plan")
+    assert "10 requests" in shown.stdout.splitlines()[0], shown.stdout
+    listed = [line for line in shown.stdout.splitlines() if re.match(r"\s+\d+\. ", line)]
+    assert len(listed) == 10 and "Socket.IO session" in listed[-1], listed
+
+    run = run_harness("--max-requests", "10")
+    assert run.report is not None and run.report["requests_sent"] == 10, run.output
+    outcomes = {check["id"].split("::", 1)[1]: check["outcome"] for check in run.report["checks"]}
+    for case in ("test_health_document[gateway]", "test_polling_handshake[polling]",
+                 "test_upgrade_from_polling[websocket]", "test_connect_refused[no-token]",
+                 "test_connect_refused[forged-token]", "test_connect_with_token[websocket-token]"):
+        assert outcomes[case] == "passed", (case, outcomes[case])
+    no_token = [case for case in outcomes if case.startswith("test_rejects[")
+                and case.endswith("-no-token]")]
+    assert no_token and all(outcomes[case] == "passed" for case in no_token)
+
+
+def test_a_kept_session_costs_only_what_its_kept_checks_read(plan: Plan) -> None:
+    fitted = fit(plan, 10, "did not fit", reserve=0)
+    assert fitted.request_count == 10
+    session = fitted.sessions[0]
+    assert session.refusals and session.connect and not session.listeners
+    assert not session.realtime and session.requests == 1
+    assert all(c.key not in fitted.left_out for c in plan.checks if c.priority == 0), \
+        "the mission's invariants (priority 0) come first"

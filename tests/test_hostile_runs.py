@@ -182,10 +182,16 @@ def test_hostile_target(runs: Runs, case: tuple[str, str]) -> None:
     if expected_code != 0:
         assert causes, f"exit {expected_code} but no cause named\n{tail}"
     junit = ElementTree.parse(out / "junit.xml")
-    junit_failed = sum(1 for case in junit.iter("testcase")
-                       if case.find("failure") is not None or case.find("error") is not None)
+    red: dict[str | None, list[str | None]] = {}
+    for case in junit.iter("testcase"):
+        if case.find("failure") is not None or case.find("error") is not None:
+            red.setdefault(case.get("classname"), []).append(case.get("name"))
+    run_red = red.pop("smoke-harness", [])
+    junit_failed = sum(map(len, red.values()))
     assert junit_failed == len(failed), \
         f"JUnit has {junit_failed} failing test cases, the report {len(failed)} failed checks"
+    assert run_red == (["run"] if report["verdict"] in ("error", "inconclusive") else []), \
+        f"smoke-harness::run must be red exactly when the run is {report['verdict']}"
 
     # Nothing secret and nothing raw, in any output.
     secrets = {"password": PASSWORD, "JWT secret": JWT_SECRET}

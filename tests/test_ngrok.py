@@ -72,3 +72,21 @@ def test_a_tunnel_to_nothing_is_named(run_harness: Callable[..., HarnessRun]) ->
         run = run_harness(edge, "--timeout", "2")
     assert run.code == 1, run.output
     assert run.root_cause == "ngrok-upstream-refused"
+
+
+def test_an_ngrok_api_given_where_no_agent_answers_is_a_configuration_error(
+        run_harness: Callable[..., HarnessRun]) -> None:
+    run = run_harness("http://127.0.0.1:9", "--ngrok-api", f"http://127.0.0.1:{unused_port()}")
+    assert run.code == 2 and "Traceback" not in run.output
+    first, verdict = run.stderr.strip().splitlines()
+    assert first.startswith("smoke-harness: configuration error: --ngrok-api") and \
+        "no ngrok agent answers" in first, first
+    assert "target-unreachable" not in run.output, "nothing was sent to the target"
+
+
+def test_an_agent_without_tunnels_is_named_with_evidence(
+        run_engine: Callable[..., RunResult]) -> None:
+    with serve(200, json.dumps({"tunnels": []}), {"content-type": "application/json"}) as agent:
+        result = run_engine({"ngrok_api": agent})
+    root = next(r for r in result.root_causes if r.cause.code == "ngrok-tunnel-offline")
+    assert "has no tunnel" in root.evidence, root

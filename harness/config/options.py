@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from argparse import ArgumentTypeError
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,7 +41,8 @@ def _suites(value: str) -> list[str]:
     names = [name.strip() for name in value.split(",") if name.strip()]
     unknown = [name for name in names if name not in SUITES]
     if unknown:
-        raise ValueError(f"unknown suite {unknown[0]!r}")
+        raise ArgumentTypeError(f"unknown suite {unknown[0]!r}; the suites are "
+                                f"{', '.join(SUITES)}")
     return names
 
 
@@ -89,8 +91,8 @@ OPTIONS: tuple[Option, ...] = (
            metavar="PATH", group="reports"),
     Option(("--signoff-report",), "signoff_report", "write the release sign-off page here "
            "(HTML; Markdown for *.md)", metavar="PATH", group="reports"),
-    Option(("--baseline",), "baseline", "a previous --report-json: the sign-off page says what "
-           "changed since", metavar="PATH", group="reports"),
+    Option(("--baseline",), "baseline", "a previous --report-json: the summary, the JSON report "
+           "and the sign-off page say what changed since", metavar="PATH", group="reports"),
     Option(("--fault",), "faults", "embedded or --hermetic stack only: switch on a named fault "
            "(repeatable)", action="append", metavar="NAME", group="stacks"),
     Option(("--hermetic",), "hermetic", "run against the platform started in throwaway Docker "

@@ -52,8 +52,8 @@ class Context:
 
     def finding(self, cause: Cause, message: str, answer: HttpAnswer | None = None,
                 evidence: str = "", socket: bool = False) -> Finding:
-        if answer is None:
-            return Finding(cause, self.clean(message), self.clean(evidence),
+        if answer is None:  # what was seen is then the message itself: never empty
+            return Finding(cause, self.clean(message), self.clean(evidence or message),
                            reproduce=self.socket_reproduce() if socket else "")
         return Finding(cause, self.clean(message), self.evidence(answer), self.exchange(answer),
                        self.reproduce(answer), answer.latency_ms)
@@ -105,14 +105,17 @@ class Context:
         request = answer.request
         path = answer.sent_path or request.path
         url = path if path.startswith(("http://", "https://")) else self.config.base_url + path
+        def arg(text: str) -> str:  # redacted first, then quoted: the quotes stay whole
+            return shlex.quote(self.clean(text))
+
         parts = ["curl", "-sS", "-i", "--max-time", f"{self.config.timeout_s:g}"]
         if request.method != "GET":
             parts += ["-X", request.method]
-        parts.append(shlex.quote(url))
-        parts += ["-H", shlex.quote("ngrok-skip-browser-warning: 1")]
+        parts.append(arg(url))
+        parts += ["-H", arg("ngrok-skip-browser-warning: 1")]
         for name, value in request.headers:
-            parts += ["-H", shlex.quote(f"{name}: {value}")]
-        if request.auth:
+            parts += ["-H", arg(f"{name}: {value}")]
+        if request.auth:  # only a variable's name: double quotes, so the shell expands it
             variable = TOKEN_VARIABLES[request.auth]
             cookie = self.contract.auth.cookie_name
             header = f"cookie: {cookie}=${variable}" if cookie else \
@@ -122,8 +125,8 @@ class Context:
             if len(request.body) > 2048:
                 parts += ["--data-binary", f"@<(head -c {len(request.body)} /dev/zero)"]
             else:
-                parts += ["--data-binary", shlex.quote(request.body.decode("utf-8", "replace"))]
-        return self.clean(" ".join(parts))
+                parts += ["--data-binary", arg(request.body.decode("utf-8", "replace"))]
+        return " ".join(parts)
 
 
 def is_html(answer: HttpAnswer) -> bool:

@@ -1,40 +1,79 @@
-"""Fitting a plan into a request budget: the mission's invariants first, the rest if room."""
+"""Fitting a plan into a request budget: the mission's invariants first, the rest if room.
+
+A Socket.IO session costs what its kept checks need of it: upgrade and the refusals cost one
+request over websocket, the listeners, the second member and the bad events only when the
+checks that read them are kept, so the handshake, upgrade and auth on connect fit a small
+budget without the realtime round trip.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 from harness.records.outcome import NotTested, Why
-from harness.records.plan import Plan
+from harness.records.plan import Check, Plan, SessionSpec
 
 RESERVE = 2  # requests kept back for follow-ups (a re-handshake, a quiet re-measurement)
+ROOM_ROLES = {"room-access": "outsider", "delivery": "peer"}  # the listener each check reads
+NEEDS_ROOM = frozenset({"realtime", *ROOM_ROLES})
+NEEDS_CONNECT = frozenset({"connect", "bad-event", *NEEDS_ROOM})
 
 
-def fit(plan: Plan, available: int, why: str, already_sent: frozenset[str] = frozenset()) -> Plan:
+def trimmed(session: SessionSpec, checks: Iterable[Check]) -> SessionSpec:
+    """`session` with only the steps `checks` (the kept checks on it) read."""
+    checks = list(checks)
+    kinds = {check.kind for check in checks}
+    variants = {check.params.get("variant") for check in checks if check.kind == "connect-refused"}
+    realtime = session.realtime and bool(kinds & NEEDS_ROOM)
+    connect = session.connect and bool(kinds & NEEDS_CONNECT)
+    roles = {ROOM_ROLES[kind] for kind in kinds if kind in ROOM_ROLES}
+    return replace(session, refusals=tuple(v for v in session.refusals if v in variants),
+                   connect=connect, realtime=realtime,
+                   second_member=session.second_member and realtime,
+                   listeners=tuple(r for r in session.listeners if r in roles) if realtime
+                   else (),
+                   probe_events=session.probe_events if connect and "bad-event" in kinds
+                   else ())
+
+
+def fit(plan: Plan, available: int, why: str, already_sent: frozenset[str] = frozenset(),
+        reserve: int = RESERVE) -> Plan:
     """The highest-priority checks whose probes fit in `available` more requests (keeping
-    `RESERVE` back when not all fit); the others are left out with `why`. Probes already sent
-    cost nothing."""
+    `reserve` back when not all fit); the others are left out with `why`. Probes already sent
+    cost nothing; a session costs what its kept checks need of it."""
     if plan.request_count - len(already_sent) <= available:
         return plan
-    room = max(0, available - RESERVE)
+    room = max(0, available - reserve)
     chosen: set[str] = set(already_sent)
-    keep: list[str] = []
-    cost = {r.key: 1 for r in plan.http}
-    cost.update({s.key: s.requests for s in plan.sessions})
-    handshake = {s.key: s.handshake for s in plan.sessions}
+    keep: list[Check] = []
+    sessions = {s.key: s for s in plan.sessions}
+    on_session: dict[str, list[Check]] = {key: [] for key in sessions}
     order = sorted((c for c in plan.checks if c.key not in plan.left_out),
                    key=lambda c: (c.priority, plan.checks.index(c)))
+
+    def session_cost(key: str, checks: list[Check]) -> int:
+        return trimmed(sessions[key], checks).requests if checks else 0
+
     for check in order:
-        probes = set(check.probes) | {handshake[p] for p in check.probes if p in handshake}
-        extra = sum(cost.get(p, 0) for p in probes - chosen)
+        own = set(check.probes)
+        handshakes = {sessions[p].handshake for p in own if p in sessions} - {""}
+        extra = sum(1 for p in (own | handshakes) - chosen - sessions.keys()
+                    if plan.request(p) is not None)
+        extra += sum(session_cost(p, [*on_session[p], check]) - session_cost(p, on_session[p])
+                     for p in own & sessions.keys())
         if extra <= room:
             room -= extra
-            chosen |= probes
-            keep.append(check.key)
+            chosen |= own | handshakes
+            keep.append(check)
+            for key in own & sessions.keys():
+                on_session[key].append(check)
+    kept = {check.key for check in keep}
     left_out = dict(plan.left_out)
     for check in plan.checks:
-        if check.key not in keep and check.key not in left_out:
+        if check.key not in kept and check.key not in left_out:
             left_out[check.key] = NotTested(why, Why.BUDGET)
     http = tuple(r for r in plan.http if r.key in chosen or r.key in already_sent)
-    sessions = tuple(s for s in plan.sessions if s.key in chosen)
-    return replace(plan, http=http, sessions=sessions, left_out=left_out)
+    kept_sessions = tuple(trimmed(s, on_session[s.key]) for s in plan.sessions
+                          if on_session[s.key])
+    return replace(plan, http=http, sessions=kept_sessions, left_out=left_out)

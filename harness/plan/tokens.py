@@ -39,24 +39,31 @@ def expired_token(secret: str) -> str:
 
 @dataclass(frozen=True)
 class TokenVariant:
-    """One kind of bad credentials; `value` builds the token (None: send none)."""
+    """One kind of bad credentials; `value` builds the token (None: send none).
+
+    `raw_header` builds an Authorization header that is wrong by its shape (another scheme, the
+    scheme alone); under a cookie scheme, `raw_cookie` is that variant's cookie value instead
+    (a wrong one, an empty one), so the variant still sends a credential."""
 
     name: str
     description: str
     value: Callable[[str | None], str | None]
     needs_secret: bool = False
     raw_header: Callable[[str], str] | None = None
+    raw_cookie: str | None = None
 
     def headers(self, scheme: str, jwt_secret: str | None) -> dict[str, str]:
         """The request headers for this variant under `scheme` (Bearer or cookie:<name>)."""
         if scheme.startswith("cookie:"):
-            token = self.value(jwt_secret)
-            return {"cookie": f"{scheme.split(':', 1)[1]}={token}"} if token else {}
+            token = self.value(jwt_secret) if self.raw_cookie is None else self.raw_cookie
+            return {"cookie": f"{scheme.split(':', 1)[1]}={token}"} if token is not None else {}
         if self.raw_header is not None:
             return {"authorization": self.raw_header(scheme)}
         token = self.value(jwt_secret)
         return {"authorization": f"{scheme} {token}"} if token is not None else {}
 
+
+BASIC_CREDENTIALS = base64.b64encode(b"smoke:smoke").decode()
 
 TOKEN_VARIANTS = (
     TokenVariant("no-token", "no credentials", lambda secret: None),
@@ -67,7 +74,8 @@ TOKEN_VARIANTS = (
     TokenVariant("expired", "an expired JWT signed with the real key",
                  lambda secret: expired_token(secret or ""), needs_secret=True),
     TokenVariant("wrong-scheme", "Basic-auth credentials (wrong scheme)", lambda secret: None,
-                 raw_header=lambda scheme: "Basic " + base64.b64encode(b"smoke:smoke").decode()),
+                 raw_header=lambda scheme: f"Basic {BASIC_CREDENTIALS}",
+                 raw_cookie=BASIC_CREDENTIALS),
     TokenVariant("empty-bearer", "the scheme with no token after it", lambda secret: None,
-                 raw_header=lambda scheme: scheme),
+                 raw_header=lambda scheme: scheme, raw_cookie=""),
 )

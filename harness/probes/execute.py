@@ -90,10 +90,13 @@ class Executor:
         return await self.send(request) if request is not None else None
 
     async def preflight(self) -> None:
-        """The health document (or the first probe) and the login, before anything else;
-        with SMOKE_TOKEN, one authorized GET to see whether the target accepts it."""
+        """The health document (or the first probe), then the logins, before anything else (none
+        the target's announced rate limit cannot afford); with SMOKE_TOKEN, one authorized GET
+        to see whether the target accepts it."""
         first = self.plan.request(DOCUMENT) or (self.plan.http[0] if self.plan.http else None)
-        jobs = [self.send(first)] if first is not None else []
+        if first is not None:  # alone: its answer says what the target's rate limit has left
+            await self.send(first)
+        jobs = []
         if self.plan.request(LOGIN) is not None:
             jobs.append(self._login())
         for role, people in self.config.identities.items():

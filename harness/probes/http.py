@@ -144,9 +144,13 @@ class HttpProbeClient:
         return sum(self.sent.values())
 
     def count(self, suite: str, n: int = 1) -> None:
-        """Count requests sent outside this client (websocket upgrades, polling)."""
+        """Count requests about to be sent (this client's, websocket upgrades, polling); none
+        beyond --max-requests or what the target's rate limit says is left."""
         if self.max_requests is not None and self.requests_sent + n > self.max_requests:
             raise RequestBudgetSpent(f"--max-requests {self.max_requests} reached")
+        if not self.budget.spend(n):
+            raise RequestBudgetSpent(f"the target's rate limit has {self.budget.left} "
+                                     "request(s) left for this run")
         self.sent[suite] += n
 
     def fill(self, path: str) -> str:
@@ -215,6 +219,8 @@ class HttpProbeClient:
                 await asyncio.wait_for(self._read_body(response, decoder), limit + 0.5)
             finally:
                 answer.body, answer.truncated = bytes(decoder.out), decoder.truncated
+            if answer.status == 429:
+                self.budget.rate_limited(answer.headers, answer.json())
             if decoder.truncated:
                 answer.error = "oversized"
                 answer.error_detail = f"the body is larger than the read cap " \

@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from harness.records.http import retry_after_in_body
 
 _PARAM = re.compile(r"\b(limit|remaining|reset|r|t|q|w)\s*=\s*(\d+)")
 
@@ -56,11 +59,12 @@ def read_budget(headers: Mapping[str, str]) -> Budget:
     return Budget(limit, remaining, reset, retry_after(headers))
 
 
-def retry_after(headers: Mapping[str, str]) -> float | None:
-    """Retry-After in seconds (an HTTP date counts as unknown)."""
+def retry_after(headers: Mapping[str, str], body: Any = None) -> float | None:
+    """Retry-After in seconds (an HTTP date counts as unknown), else the JSON body's
+    `retryAfter`/`retry_after`."""
     value = headers.get("retry-after", "").strip()
     try:
-        return float(value) if value else None
+        return float(value) if value else retry_after_in_body(body)
     except ValueError:
         return None
 
@@ -76,7 +80,23 @@ class BudgetTracker:
     def __init__(self) -> None:
         self.first: Budget | None = None
         self.last: Budget | None = None
+        self.left: int | None = None  # the run's policy's last remaining, less what went since
+        self.retry_after_s: float | None = None
         self._login: Budget | None = None
+
+    def spend(self, n: int = 1) -> bool:
+        """Whether `n` more requests fit what the target said is left (then they are counted
+        as spent); True while it has said nothing."""
+        if self.left is None:
+            return True
+        if self.left < n:
+            return False
+        self.left -= n
+        return True
+
+    def rate_limited(self, headers: Mapping[str, str], body: Any) -> None:
+        """A 429: note when it says to retry (its Retry-After, else its JSON body's)."""
+        self.retry_after_s = retry_after(headers, body) or self.retry_after_s
 
     def see(self, headers: Mapping[str, str], login: bool = False) -> None:
         """Note an answer's budget. The login's answer counts only when it shares the run's
@@ -89,6 +109,7 @@ class BudgetTracker:
             return
         if self.first is None:
             self.first = self.last = budget
+            self.left = budget.remaining
             if self._login is not None:
                 self.see_same_policy(self._login)
             return
@@ -101,9 +122,13 @@ class BudgetTracker:
             return
         if (budget.remaining or 0) <= (self.last.remaining or 0):  # type: ignore[union-attr]
             self.last = budget
+        if budget.remaining is not None:
+            self.left = budget.remaining if self.left is None else \
+                min(self.left, budget.remaining)
 
-    def document(self) -> dict[str, int | None] | None:
+    def document(self) -> dict[str, int | float | None] | None:
         if self.first is None or self.last is None:
             return None
         return {"limit": self.first.limit, "remaining_before": self.first.remaining,
-                "remaining_after": self.last.remaining, "reset_s": self.last.reset_s}
+                "remaining_after": self.last.remaining, "reset_s": self.last.reset_s,
+                "retry_after_s": self.retry_after_s}

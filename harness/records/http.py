@@ -90,12 +90,43 @@ class HttpAnswer:
             return None
 
     @property
+    def retry_after(self) -> str:
+        """When to retry, as the target said it: the Retry-After header, else the JSON body's
+        `retryAfter`/`retry_after` (top level or under `error`), else "not given"."""
+        if self.headers.get("retry-after", "").strip():
+            return self.headers["retry-after"].strip()
+        seconds = retry_after_in_body(self.json())
+        return f"{seconds:g} s (in the body)" if seconds is not None else "not given"
+
+    @property
     def latency_ms(self) -> int:
         seconds = self.quiet_elapsed_s if self.quiet_elapsed_s is not None else self.elapsed_s
         return round(seconds * 1000)
 
     def excerpt(self, limit: int = 160) -> str:
         return safe_excerpt(self.body, limit)
+
+
+RETRY_AFTER_KEYS = ("retryAfter", "retry_after", "retryAfterSeconds", "retry_after_s")
+
+
+def retry_after_in_body(body: Any) -> float | None:
+    """Seconds to wait from a 429's JSON body: `{"retryAfter": 900}`, `{"retry_after": "900"}`,
+    or the same under `error`; None when it says nothing usable."""
+    for scope in (body, body.get("error") if isinstance(body, dict) else None):
+        if not isinstance(scope, dict):
+            continue
+        for key in RETRY_AFTER_KEYS:
+            value = scope.get(key)
+            if isinstance(value, bool):
+                continue
+            try:
+                seconds = float(value) if isinstance(value, (int, float, str)) else None
+            except ValueError:
+                seconds = None
+            if seconds is not None and 0 <= seconds < 10**7:
+                return seconds
+    return None
 
 
 def _nesting(body: bytes) -> int:

@@ -11,6 +11,7 @@ from harness import __version__
 from harness.judge.kinds import kind, node_id, report_id
 from harness.judge.outcomes import KNOWN, NOT_TESTED, PASSED, Outcome
 from harness.judge.result import RunResult
+from harness.reports.baseline import compare, load_baseline
 from harness.reports.github import ci_context
 from harness.sanitize.escape import escape_control
 
@@ -69,7 +70,19 @@ def build_document(result: RunResult, latencies: dict[str, int] | None = None) -
         document["waited_s"] = round(result.waited_s, 3)
     if result.containers is not None:
         document["containers"] = result.containers
+    if config.baseline:
+        document["baseline"] = baseline_document(document, config.baseline)
     return sanitised(document, result)
+
+
+def baseline_document(document: dict[str, Any], path: str) -> dict[str, Any]:
+    """What changed since the `--baseline` report: check ids newly failing, fixed, still
+    failing and no longer verified, with the baseline's verdict and start."""
+    diff = compare(document, load_baseline(path))
+    return {"file": path, "previous_verdict": diff.previous_verdict,
+            "previous_started_at": diff.previous_started_at,
+            "newly_failing": diff.newly_failing, "fixed": diff.fixed,
+            "still_failing": diff.still_failing, "unverified": diff.unverified}
 
 
 def sanitised(value: Any, result: RunResult) -> Any:

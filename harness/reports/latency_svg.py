@@ -46,9 +46,11 @@ def latency_chart(checks: list[dict]) -> str:
     step = _step(timed[0]["latency_ms"])
     scale_max = step * math.ceil(max(timed[0]["latency_ms"], 1) / step)
     height = TOP + ROW_H * len(timed) + 6
+    plural = "s" if len(timed) != 1 else ""
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="latency" viewBox="0 0 {WIDTH} {height}"'
-        f' width="100%" role="img" aria-label="latency of {len(timed)} checks, slowest first"'
+        f' width="100%" role="img" aria-label="latency of {len(timed)} check{plural}, slowest '
+        'first"'
         ' font-family="ui-monospace,Menlo,Consolas,monospace" font-size="11">',
     ]
     ticks = int(round(scale_max / step))

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from harness.config import RunConfig
 from harness.judge.kinds import node_id
 from harness.records.keys import AUTH_VARIANT_FAILED
+from harness.reports.terminal import plural
 
 
-def show_plan(config: RunConfig) -> str:
-    """The run's one plan, made as the run makes it: from what its stack will provide."""
-    from harness.engine import plan_run
+def show_plan(config: RunConfig, planned: Any = None) -> str:
+    """The run's one plan (`planned`, else made as the run makes it: from what its stack will
+    provide)."""
+    from harness.engine import plan_run, within_max_requests
 
-    prepared, plan = plan_run(config, lambda _line: None)
+    prepared, whole = planned or plan_run(config, lambda _line: None)
+    plan = within_max_requests(config, whole)
     where = config.url + config.base_path if config.url else f"http://({prepared.label})"
     per_suite = ", ".join(f"{suite} {n}" for suite, n in sorted(plan.by_suite().items()))
-    lines = [f"plan against {where}: {len(plan.checks)} checks, "
-             f"{plan.request_count} requests ({per_suite})"]
+    budget = f" within --max-requests {config.max_requests} (the whole plan: " \
+        f"{whole.request_count})" if plan is not whole else ""
+    lines = [f"plan against {where}: {plural(len(plan.checks), 'check')}, "
+             f"{plural(plan.request_count, 'request')} ({per_suite}){budget}"]
     lines.append("")
     lines.append("requests, in the order they are sent:")
     for number, request in enumerate(plan.http, start=1):
@@ -30,9 +37,8 @@ def show_plan(config: RunConfig) -> str:
             steps.append("CONNECT with the token")
         if session.realtime:
             steps += ["join", "post", f"await {config.contract.socketio.message_event}"]
-        plural = "s" if session.requests != 1 else ""
         lines.append(f"  {number:>3}. Socket.IO session over {session.transport} "
-                     f"({session.requests} request{plural}): {', '.join(steps)}")
+                     f"({plural(session.requests, 'request')}): {', '.join(steps)}")
     lines.append("")
     lines.append("checks:")
     for check in plan.checks:

@@ -14,7 +14,7 @@ from harness.reports.document import build_document, write_json
 from harness.reports.github import write_github_outputs
 from harness.reports.history import record_history
 from harness.reports.signoff import write_signoff
-from harness.reports.terminal import render, use_colour
+from harness.reports.terminal import render, terminal_width, use_colour
 
 
 def write_reports(config: RunConfig, doc: dict[str, Any], stream: TextIO | None = None) -> None:
@@ -34,5 +34,6 @@ def present(result: RunResult, stream: TextIO | None = None, *, verbose: bool = 
     stream = stream or sys.stdout
     doc = document or build_document(result)
     write_reports(result.config, doc, stream)
-    print(render(doc, verbose=verbose, colour=use_colour(stream)), file=stream, flush=True)
+    print(render(doc, verbose=verbose, colour=use_colour(stream),
+                 width=terminal_width(stream)), file=stream, flush=True)
     return EXIT_CODES[doc["verdict"]]

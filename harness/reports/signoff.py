@@ -224,6 +224,7 @@ def _environment(markdown: bool) -> Environment:
         env = Environment(autoescape=select_autoescape(default=True), **common)
         env.filters["url"] = safe_url
     env.filters["label"] = check_label
+    env.filters["plural"] = _plural
     return env
 
 

@@ -1,22 +1,63 @@
 """The terminal summary people read: the likely root cause first, a verdict line last.
 
 A total failure fits a screen: each root cause shows a few of its checks (all with -v);
-everything else is in the reports. Colour only on a terminal, and never with NO_COLOR.
+everything else is in the reports. Colour as pytest decides it (`use_colour`); lines wrap to the
+terminal's width.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import textwrap
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from typing import Any, TextIO
 
 CHECKS_SHOWN = 3
+REASONS_SHOWN = 3
 COLOURS = {"pass": "32", "fail": "31", "inconclusive": "33", "error": "31"}
 
 
-def use_colour(stream: TextIO, env: dict[str, str] | None = None) -> bool:
-    env = dict(os.environ) if env is None else env
-    return "NO_COLOR" not in env and hasattr(stream, "isatty") and stream.isatty()
+def use_colour(stream: TextIO, env: Mapping[str, str] | None = None) -> bool:
+    """pytest's rules: PY_COLORS=1 on, PY_COLORS=0 off, NO_COLOR (non-empty) off, FORCE_COLOR
+    (non-empty) on, TERM=dumb off, else whether `stream` is a terminal."""
+    env = os.environ if env is None else env
+    if env.get("PY_COLORS") in ("0", "1"):
+        return env["PY_COLORS"] == "1"
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR"):
+        return True
+    return hasattr(stream, "isatty") and stream.isatty() and env.get("TERM") != "dumb"
+
+
+def terminal_width(stream: TextIO) -> int | None:
+    """The width to wrap to on a terminal (shutil.get_terminal_size: COLUMNS first, then the
+    terminal's); None (no wrapping) for a pipe or a CI log, whose readers grep whole lines."""
+    tty = hasattr(stream, "isatty") and stream.isatty()
+    return shutil.get_terminal_size().columns if tty else None
+
+
+def plural(n: int, word: str) -> str:
+    """`1 check`, `2 checks`."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def wrap(lines: list[str], width: int | None) -> list[str]:
+    """Each line wrapped to `width`, continuations indented under its text; reproduce lines
+    stay whole (they are pasted)."""
+    if not width:
+        return lines
+    wrapped: list[str] = []
+    for line in lines:
+        indent = " " * (len(line) - len(line.lstrip()) + 2)
+        if len(line) <= width or line.lstrip().startswith("reproduce:"):
+            wrapped.append(line)
+        else:
+            wrapped.extend(textwrap.wrap(line, width, subsequent_indent=indent,
+                                         break_on_hyphens=False, break_long_words=False))
+    return wrapped
 
 
 def counts_phrase(doc: dict[str, Any]) -> str:
@@ -24,13 +65,16 @@ def counts_phrase(doc: dict[str, Any]) -> str:
     checks = doc["checks"]
     by = Counter(check["outcome"] for check in checks)
     total = len(checks)
-    parts = [f"{by['passed']} of {total} checks passed"]
+    parts = [f"{by['passed']} of {plural(total, 'check')} passed"]
     for outcome in ("failed", "blocked", "known-issue"):
         if by[outcome]:
             parts.append(f"{by[outcome]} {outcome.replace('-', ' ')}")
     reasons = Counter(item["reason"].split(" (")[0].split(":")[0] for item in doc["not_tested"])
     if reasons:
-        why = ", ".join(reason for reason, _ in reasons.most_common(3))
+        named = [reason for reason, _ in reasons.most_common()]
+        shown = named if len(named) <= REASONS_SHOWN + 1 else named[:REASONS_SHOWN]
+        more = len(named) - len(shown)
+        why = ", ".join(shown) + (f" ... and {plural(more, 'more reason')}" if more else "")
         parts.append(f"{sum(reasons.values())} not tested: {why}")
     return "; ".join(parts)
 
@@ -41,14 +85,35 @@ def _not_tested(items: list[dict[str, Any]], verbose: bool) -> list[str]:
         return [f"not tested: {item['check'].split('::', 1)[-1]}: {item['reason']}"
                 for item in items]
     by_reason = Counter(item["reason"] for item in items)
-    return [f"not tested: {count} check{'s' if count > 1 else ''}: {reason}"
+    return [f"not tested: {plural(count, 'check')}: {reason}"
             for reason, count in by_reason.most_common()]
 
 
-def render(doc: dict[str, Any], *, verbose: bool = False, colour: bool = False) -> str:
+def _since_baseline(baseline: dict[str, Any], verbose: bool) -> list[str]:
+    """The changes since `--baseline`: one line per kind of change, its checks named."""
+    lines = [f"since the baseline {baseline['file']} ({baseline['previous_verdict'].upper()}"
+             f"{', ' + baseline['previous_started_at'] if baseline['previous_started_at'] else ''}"
+             "):"]
+    for key, label in (("newly_failing", "newly failing"), ("fixed", "fixed"),
+                       ("unverified", "failed before, not verified now"),
+                       ("still_failing", "still failing")):
+        ids = [check.split("::", 1)[-1] for check in baseline[key]]
+        shown = ids if verbose else ids[:CHECKS_SHOWN]
+        more = f" ... and {len(ids) - len(shown)} more" if len(ids) > len(shown) else ""
+        if ids:
+            lines.append(f"   {label}: {len(ids)} ({', '.join(shown)}{more})")
+    if len(lines) == 1:
+        lines.append("   no change")
+    return lines
+
+
+def render(doc: dict[str, Any], *, verbose: bool = False, colour: bool = False,
+           width: int | None = None) -> str:
+    """The summary; with `width`, every line but the reproduce lines wrapped to it."""
     lines: list[str] = []
     if doc.get("error"):
-        return "\n".join([doc["error"], "", verdict_line(doc, colour)])
+        return "\n".join([*wrap(doc["error"].split("\n"), width), "",
+                          *wrap([verdict_line(doc, colour)], width)])
     roots = doc["root_causes"]
     if roots:
         lines.append(f"Most likely: {roots[0]['summary']}")
@@ -56,7 +121,8 @@ def render(doc: dict[str, Any], *, verbose: bool = False, colour: bool = False) 
     by_id = {check["id"]: check for check in doc["checks"]}
     for number, root in enumerate(roots, start=1):
         blocked = f", {root['blocked']} blocked" if root["blocked"] else ""
-        lines.append(f"{number}. {root['cause']} ({len(root['checks'])} checks{blocked}): "
+        lines.append(f"{number}. {root['cause']} ({plural(len(root['checks']), 'check')}"
+                     f"{blocked}): "
                      f"{root['summary'] if number > 1 else root['evidence']}")
         shown = root["checks"] if verbose else root["checks"][:CHECKS_SHOWN]
         for check_id in shown:
@@ -80,6 +146,9 @@ def render(doc: dict[str, Any], *, verbose: bool = False, colour: bool = False) 
     if doc["not_tested"]:
         lines.append("")
         lines.extend(_not_tested(doc["not_tested"], verbose))
+    if doc.get("baseline"):
+        lines.append("")
+        lines.extend(_since_baseline(doc["baseline"], verbose))
     lines.append("")
     suites: dict[str, Counter[str]] = defaultdict(Counter)
     for check in doc["checks"]:
@@ -87,10 +156,10 @@ def render(doc: dict[str, Any], *, verbose: bool = False, colour: bool = False) 
     for suite in sorted(suites):
         counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(suites[suite].items()))
         sent = doc.get("requests_by_suite", {}).get(suite, 0)
-        lines.append(f"  {suite:<8} {counts} ({sent} requests)")
+        lines.append(f"  {suite:<8} {counts} ({plural(sent, 'request')})")
     lines.append("")
     lines.append(verdict_line(doc, colour))
-    return "\n".join(lines)
+    return "\n".join(wrap(lines, width))
 
 
 def verdict_line(doc: dict[str, Any], colour: bool = False) -> str:
@@ -102,5 +171,4 @@ def verdict_line(doc: dict[str, Any], colour: bool = False) -> str:
     word = f"\x1b[1;{COLOURS[doc['verdict']]}m{verdict}\x1b[0m" if colour else verdict
     counts = counts_phrase(doc) if doc["checks"] else "no check ran"
     return (f"VERDICT: {word} ({counts}) in {doc['duration_s']:.2f} s against {doc['target']}; "
-            f"{doc['requests_sent']} request{'' if doc['requests_sent'] == 1 else 's'} "
-            f"sent{limit}")
+            f"{plural(doc['requests_sent'], 'request')} sent{limit}")

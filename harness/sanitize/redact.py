@@ -31,12 +31,16 @@ SENSITIVE_HEADERS = frozenset({
 })
 
 _JWT = re.compile(r"eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*")
-_ENV_REF = r"(?!(?:bearer\s+|basic\s+)?\$\{?SMOKE_[A-Z_]+\}?)"  # "$SMOKE_TOKEN" is no secret
+# "$SMOKE_TOKEN" (also as a cookie's value: "token=$SMOKE_TOKEN") is no secret
+_ENV_REF = r"(?!(?:bearer\s+|basic\s+|[\w.-]+=)?\$\{?SMOKE_[A-Z_]+\}?)"
 _BEARER = re.compile(rf"(?i)\b(bearer|basic)\s+{_ENV_REF}[^\s\"',;\\]+")
 _KEY = r"(?:password|passwd|token|secret|authorization|cookie|api[_-]?key)"
+_NOT_A_VALUE = r"(?!required variable\b)"  # compose: "...PASSWORD: required variable ..."
 _KEYED = re.compile(
-    rf"(?i)((?:\\?[\"'])?{_KEY}(?:\\?[\"'])?\s*[:=]\s*){_ENV_REF}"
-    r"(\\\"(?:[^\"\\]|\\[^\"])*\\\"|\"(?:[^\"\\]|\\.)*\"|'[^']*'|[^\s,;}&\\]+)"
+    rf"(?i)((?:\\?[\"'])?{_KEY}(?:\\?[\"'])?\s*[:=]\s*){_ENV_REF}{_NOT_A_VALUE}"
+    # an unquoted value ends before a closing quote ("-H 'cookie: t=v'" keeps its quote)
+    r"(\\\"(?:[^\"\\]|\\[^\"])*\\\"|\"(?:[^\"\\]|\\.)*\"|'[^']*'"
+    r"|[^\s,;}&\\]+?(?=['\"]?(?:[\s,;}&\\]|$)))"
 )
 _B64_RUN = re.compile(r"[A-Za-z0-9+/_-]{6,}={0,2}")
 _PCT = re.compile(r"%[0-9A-F]{2}")

@@ -19,7 +19,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from harness.config import ConfigError
 from harness.stacks.docker import HermeticError
+
+# what `docker compose config` says for an unset `${VAR?message}` / `${VAR:?message}`
+_UNSET = re.compile(r"required variable (?P<name>\w+) is missing a value(?::\s*(?P<why>.*))?")
 
 
 def compose_cli_reason() -> str | None:
@@ -65,6 +69,9 @@ class ComposeFile:
     def read(self) -> dict[str, Any]:
         result = self.run("config", "--format", "json", timeout=60)
         if result.returncode != 0:
+            unset = unset_variable(result.stderr)
+            if unset:
+                raise ConfigError(f"compose file {self.path}: {unset}")
             raise HermeticError(f"compose file {self.path} is not usable: "
                                 f"{result.stderr.strip()[-600:]}")
         self.config = json.loads(result.stdout)
@@ -151,6 +158,18 @@ class ComposeFile:
         self.override = directory / "smoke-override.json"
         self.override.write_text(json.dumps(override))
         return self.override
+
+
+def unset_variable(stderr: str) -> str | None:
+    """What `docker compose config` said when a variable the file requires is unset (its
+    `${VAR?message}` or `${VAR:?message}`), as a sentence naming the variable; else None."""
+    match = _UNSET.search(stderr)
+    if match is None:
+        return None
+    why = (match.group("why") or "").strip()
+    return (f"the variable {match.group('name')} is not set (the file requires it"
+            f"{': ' + why if why else ''}); set it in the environment or give it a default "
+            "in the file")
 
 
 def published_ports(spec: dict[str, Any]) -> list[tuple[int, str]]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from harness.config import Credentials, RunConfig
+from harness.config import ConfigError, Credentials, RunConfig
 from harness.stacks.errors import StackStartError
 
 EMBEDDED_ORIGIN = "http://localhost:3000"  # the browser app the reference stack serves
@@ -58,7 +58,13 @@ class PreparedStack:
 
 def prepare_stack(config: RunConfig, say: Callable[[str], object] = print) -> PreparedStack:
     """The embedded reference stack, hermetic containers, a compose project, the ngrok
-    agent's URL or the URL itself, with what each will provide; nothing starts."""
+    agent's URL or the URL itself, with what each will provide; nothing starts. Unknown
+    fault names are a ConfigError, and so is an `--ngrok-api` given where no agent answers
+    (the agent is read here, before anything is sent to the target)."""
+    if config.stack in ("embedded", "hermetic"):
+        _check_faults(config.faults)
+    if config.ngrok_api and config.stack != "ngrok":
+        _check_agent(config.ngrok_api, config.timeout_s)
     if config.stack == "url":
         assert config.url is not None
         return PreparedStack(config, config.url)
@@ -70,6 +76,24 @@ def prepare_stack(config: RunConfig, say: Callable[[str], object] = print) -> Pr
     if config.stack == "hermetic":
         return _hermetic(config, say)
     return _compose(config, say)
+
+
+def _check_faults(faults: tuple[str, ...]) -> None:
+    from harness.stacks.reference.faults import parse_faults
+
+    try:
+        parse_faults(faults)
+    except ValueError as exc:
+        raise ConfigError(f"--fault: {exc}") from None
+
+
+def _check_agent(api: str, timeout_s: float) -> None:
+    from harness.probes.ngrok_agent import NgrokAgentError, fetch_tunnels
+
+    try:
+        fetch_tunnels(api, timeout_s)
+    except NgrokAgentError as exc:
+        raise ConfigError(f"--ngrok-api {api}: {exc}") from None
 
 
 def _start_ngrok(prepared: PreparedStack) -> StartedStack:

@@ -123,9 +123,8 @@ def leak(ctx: Context, answer: HttpAnswer, expected: str) -> Finding | None:
         return broken
     status = answer.status or 0
     if status == 429:
-        retry = answer.headers.get("retry-after", "not given")
         return ctx.finding(Cause.RATE_LIMITED, f"{what} but the target rate-limited the harness "
-                           f"(Retry-After: {retry})", answer)
+                           f"(Retry-After: {answer.retry_after})", answer)
     if 300 <= status < 400:
         location = safe_excerpt(answer.headers.get("location", "nowhere"), 200)
         return ctx.finding(Cause.REDIRECT, f"{what} but redirected ({status}) to {location}; "

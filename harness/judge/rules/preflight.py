@@ -64,8 +64,7 @@ def token_problem(evidence: Evidence) -> str:
     """Why the run has no token, as the not-tested reason of the checks that needed one."""
     answer = evidence.answers.get(LOGIN)
     if answer is not None and answer.status == 429:
-        return (f"the login was rate-limited: 429, Retry-After "
-                f"{answer.headers.get('retry-after', 'not given')}")
+        return f"the login was rate-limited: 429, Retry-After {answer.retry_after}"
     return evidence.token_problem
 
 

@@ -1,0 +1,48 @@
+"""The run's output paths and its baseline, checked before anything starts or is sent."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from harness.config import ConfigError, RunConfig
+from harness.reports.baseline import load_baseline
+
+
+def unwritable(path: str, directory: bool = False) -> str | None:
+    """Why `path` cannot be written (None when it can): a missing folder is fine, it is made."""
+    target = Path(path)
+    if target.exists() and target.is_dir() != directory:
+        return f"{path} is {'a file' if directory else 'a directory'}"
+    parent = target if directory else target.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{parent} is a file, not a folder"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"{parent} is not writable"
+    if target.exists() and not os.access(target, os.W_OK):
+        return f"{path} is not writable"
+    return None
+
+
+def check_outputs(config: RunConfig, options: dict[str, Any] | None = None) -> None:
+    """Every output path writable and the baseline a JSON report; ConfigError (one line)
+    otherwise. `options` may add pytest's outputs (`junitxml` file, `alluredir` folder)."""
+    options = options or {}
+    paths: Iterable[tuple[str, str | None, bool]] = (
+        ("--report-json", config.report_json, False),
+        ("--signoff-report", config.signoff_report, False),
+        ("--junitxml", options.get("junitxml"), False),
+        ("--alluredir", options.get("alluredir"), True))
+    for flag, path, directory in paths:
+        why = unwritable(str(path), directory) if path else None
+        if why:
+            raise ConfigError(f"{flag} {path}: cannot write there: {why}")
+    if config.baseline:
+        try:
+            load_baseline(config.baseline)
+        except ValueError as exc:
+            raise ConfigError(f"--{exc}") from None  # "--baseline PATH: why"
