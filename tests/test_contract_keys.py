@@ -11,6 +11,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 from pydantic import BaseModel
@@ -636,3 +637,25 @@ def test_user_ids_come_from_where_the_contract_says(tmp_path: Path, where: str |
     assert "/api/users/smoke-outsider/notifications" in result.root_causes[0].summary
     asked = any(r.key.startswith("whoami:") for r in result.plan.http)
     assert asked == (where or "").startswith("GET ")
+
+
+def test_without_a_health_route_the_token_is_set_before_anything_needs_it(
+        tmp_path: Path) -> None:
+    """health: null with SMOKE_TOKEN: the first probe is one that needs no credential, so no
+    create goes out with an empty token and comes back as a false credentials-rejected."""
+    log = tmp_path / "messaging.log"
+    log.write_text("Messaging Service running on port 5005\n")
+    with ReferenceStack() as stack:
+        token = httpx.post(f"{stack.url}/api/auth/login", json={
+            "username": stack.settings.username,
+            "password": stack.settings.password}, timeout=5).json()["token"]
+        result = run(resolve({"target_url": stack.url,
+                              "contract": str(EXAMPLES / "no-health.yaml"),
+                              "service_log": [f"messaging={log}"]},
+                             env={"SMOKE_TOKEN": token}), say=lambda line: None)
+    assert result.verdict == "pass", not_passed(result)
+    assert outcome(result, CREATE) == "passed"
+    logs = [o for o in result.outcomes if o.check.kind == "service-log"]
+    assert [o.outcome for o in logs if o.outcome != "passed"] == ["not-tested"], \
+        "--service-log is not dropped (only the port check waits for an expected port)"
+    assert len(logs) > 5

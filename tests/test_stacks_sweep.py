@@ -106,9 +106,11 @@ def test_a_live_run_whose_pid_is_not_visible_is_left_alone() -> None:
     finally:
         lease.release()
     time.sleep(3 + 1.5)  # released: no more renewals, the lease runs out
+    present = leftovers(live)  # another run on this daemon (a parallel test) may sweep it first
     said = []
-    swept = sweep_stale(said.append)
-    assert any(f"run {live} (its lease expired" in line for line in said), said
+    sweep_stale(said.append)
+    if present:
+        assert any(f"run {live} (its lease expired" in line for line in said), said
     assert leftovers(live) == []
     assert leftovers(older), "left until its expiry"
     assert remove_run(older) == [f"volume smoke-{older}-data"]

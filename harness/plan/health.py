@@ -25,7 +25,7 @@ def health_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest]]:
     document = document_request(config)
     if health is None or document is None:
         return [Check("gateway", "health-document", (), needs=(NO_HEALTH_ROUTE,),
-                      priority=0, params={"budget_ms": 0})], []
+                      priority=0, params={"budget_ms": 0}), *_beside_health(config)], []
     checks = [Check("gateway", "health-document", (DOCUMENT,), priority=0,
                     params={"budget_ms": health.budget_ms(health.route or "")})]
     requests = [document]
@@ -46,6 +46,12 @@ def health_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest]]:
                                     "budget_ms": health.budget_ms(alias.path)}))
     checks.append(Check("service-map", "service-map", (DOCUMENT,),
                         needs=("expected-services",), priority=2))
+    return checks + _beside_health(config), requests
+
+
+def _beside_health(config: RunConfig) -> list[Check]:
+    """The service logs and the ngrok agent: checked with or without a health route."""
+    checks: list[Check] = []
     if not config.service_logs:
         checks.append(Check("service-log", "service-log", (), needs=("service-log",),
                             priority=3))
@@ -58,7 +64,7 @@ def health_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest]]:
                                     "ports": scan.ports, "service": scan.service}))
     if config.ngrok_api:
         checks.append(Check("agent", "tunnel", (NGROK_SURVEY,), priority=1))
-    return checks, requests
+    return checks
 
 
 def log_scans(config: RunConfig) -> list[LogScan]:

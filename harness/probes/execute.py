@@ -90,10 +90,14 @@ class Executor:
         return await self.send(request) if request is not None else None
 
     async def preflight(self) -> None:
-        """The health document (or the first probe), then the logins, before anything else (none
-        the target's announced rate limit cannot afford); with SMOKE_TOKEN, one authorized GET
-        to see whether the target accepts it."""
-        first = self.plan.request(DOCUMENT) or (self.plan.http[0] if self.plan.http else None)
+        """The health document (or the first probe that needs no credential), then the logins,
+        before anything else (none the target's announced rate limit cannot afford); with
+        SMOKE_TOKEN, one authorized GET to see whether the target accepts it (a second when the
+        first refuses it)."""
+        if self.config.credentials.token:  # before anything that needs it is sent
+            self.evidence.token = self.config.credentials.token
+        first = self.plan.request(DOCUMENT) or next(
+            (r for r in self.plan.http if r.auth is None and not r.key.startswith(LOGIN)), None)
         if first is not None:  # alone: its answer says what the target's rate limit has left
             await self.send(first)
         jobs = []
@@ -106,8 +110,7 @@ class Executor:
                 jobs.append(self._login_as(role))
         await asyncio.gather(*jobs)
         self.evidence.first = self.evidence.answers.get(first.key) if first else None
-        if self.config.credentials.token and self.evidence.token is None:
-            self.evidence.token = self.config.credentials.token
+        if self.config.credentials.token:
             checks = [r for r in self.plan.http if r.auth == "valid" and r.method == "GET"
                       and "{" not in r.path][:2]
             for check in checks:  # a second route only when the first refused the token
