@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -105,6 +106,23 @@ def make_runner(tmp_path: Path) -> Callable[..., HarnessRun]:
 @pytest.fixture
 def run_harness(tmp_path: Path) -> Callable[..., HarnessRun]:
     return make_runner(tmp_path)
+
+
+@pytest.fixture
+def closed_port() -> Iterator[Callable[[], int]]:
+    """Ports that refuse connections for the whole test: bound, never listening, so no other
+    test (another xdist worker's stack) can take them meanwhile."""
+    held: list[socket.socket] = []
+
+    def port() -> int:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        held.append(sock)
+        return sock.getsockname()[1]
+
+    yield port
+    for sock in held:
+        sock.close()
 
 
 @pytest.fixture

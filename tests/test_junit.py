@@ -3,20 +3,22 @@ naming the cause, and every skipped check says why. The real CLI against a close
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
 from junitparser import Error, JUnitXml, Skipped
 
-from harness.stacks.reference.stack import unused_port
 from tests.conftest import HarnessRun
 
 
 def test_an_unreachable_target_is_red_in_junit(run_harness: Callable[..., HarnessRun],
                                                tmp_path: Path) -> None:
     junit = tmp_path / "junit.xml"
-    run = run_harness(f"http://127.0.0.1:{unused_port()}", "--timeout", "1",
-                      "--junitxml", str(junit))
+    with socket.socket() as closed:  # bound, never listening: refused, and no one else's
+        closed.bind(("127.0.0.1", 0))
+        run = run_harness(f"http://127.0.0.1:{closed.getsockname()[1]}", "--timeout", "1",
+                          "--junitxml", str(junit))
     assert run.code == 2, run.output
     suite = next(iter(JUnitXml.fromfile(str(junit))))
     assert suite.errors == 1 and suite.failures == 0, (suite.errors, suite.failures)

@@ -11,7 +11,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from harness.engine import RunResult
 from harness.judge.kinds import shown_key
-from harness.stacks.reference.stack import unused_port
 from tests.conftest import HarnessRun
 
 
@@ -42,8 +41,9 @@ def serve(status: int, body: str, headers: dict[str, str]) -> Iterator[str]:
         server.shutdown()
 
 
-def test_tunnel_to_a_port_where_nothing_listens(run_engine: Callable[..., RunResult]) -> None:
-    dead = unused_port()
+def test_tunnel_to_a_port_where_nothing_listens(run_engine: Callable[..., RunResult],
+                                                closed_port: Callable[[], int]) -> None:
+    dead = closed_port()
     tunnels = {"tunnels": [{"name": "api", "public_url": "https://x.ngrok-free.app",
                             "config": {"addr": f"http://localhost:{dead}"}}]}
     with serve(200, json.dumps(tunnels), {"content-type": "application/json"}) as agent:
@@ -75,8 +75,8 @@ def test_a_tunnel_to_nothing_is_named(run_harness: Callable[..., HarnessRun]) ->
 
 
 def test_an_ngrok_api_given_where_no_agent_answers_is_a_configuration_error(
-        run_harness: Callable[..., HarnessRun]) -> None:
-    run = run_harness("http://127.0.0.1:9", "--ngrok-api", f"http://127.0.0.1:{unused_port()}")
+        run_harness: Callable[..., HarnessRun], closed_port: Callable[[], int]) -> None:
+    run = run_harness("http://127.0.0.1:9", "--ngrok-api", f"http://127.0.0.1:{closed_port()}")
     assert run.code == 2 and "Traceback" not in run.output
     first, verdict = run.stderr.strip().splitlines()
     assert first.startswith("smoke-harness: configuration error: --ngrok-api") and \

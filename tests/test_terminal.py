@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from harness.reports.terminal import counts_phrase, render, use_colour
-from harness.stacks.reference.stack import unused_port
 from tests.conftest import HarnessRun
 
 ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
@@ -63,8 +62,8 @@ def on_a_terminal(*args: str, env: dict[str, str]) -> str:
     return b"".join(chunks).decode().replace("\r\n", "\n")
 
 
-def test_the_cli_colours_and_wraps_on_a_terminal() -> None:
-    url = f"http://127.0.0.1:{unused_port()}"
+def test_the_cli_colours_and_wraps_on_a_terminal(closed_port: Callable[[], int]) -> None:
+    url = f"http://127.0.0.1:{closed_port()}"
     shown = on_a_terminal(url, "--timeout", "1", env={"COLUMNS": "50"})
     assert "\x1b[1;31mERROR\x1b[0m" in shown, shown
     for line in shown.splitlines():
@@ -77,12 +76,13 @@ def test_the_cli_colours_and_wraps_on_a_terminal() -> None:
     assert "1 request sent" in plain and "1 requests" not in plain
 
 
-def test_a_pipe_is_neither_coloured_nor_wrapped(run_harness: Callable[..., HarnessRun]) -> None:
-    run = run_harness(f"http://127.0.0.1:{unused_port()}", "--timeout", "1",
+def test_a_pipe_is_neither_coloured_nor_wrapped(run_harness: Callable[..., HarnessRun],
+                                                closed_port: Callable[[], int]) -> None:
+    run = run_harness(f"http://127.0.0.1:{closed_port()}", "--timeout", "1",
                       env={"COLUMNS": "40"})
     last = run.stdout.strip().splitlines()[-1]
     assert last.startswith("VERDICT: ERROR") and last.endswith("1 request sent"), run.stdout
-    forced = run_harness(f"http://127.0.0.1:{unused_port()}", "--timeout", "1",
+    forced = run_harness(f"http://127.0.0.1:{closed_port()}", "--timeout", "1",
                          env={"FORCE_COLOR": "1"})
     assert "\x1b[1;31mERROR\x1b[0m" in forced.stdout
 
@@ -116,9 +116,9 @@ def test_one_is_singular() -> None:
 
 
 def test_plan_and_budget_notes_are_singular_for_one(
-        run_harness: Callable[..., HarnessRun]) -> None:
+        run_harness: Callable[..., HarnessRun], closed_port: Callable[[], int]) -> None:
     shown = run_harness("--max-requests", "1", "--plan")
     assert "checks, 1 request (health 1) within --max-requests 1" in shown.stdout, shown.stdout
-    run = run_harness(f"http://127.0.0.1:{unused_port()}", "--max-requests", "1",
+    run = run_harness(f"http://127.0.0.1:{closed_port()}", "--max-requests", "1",
                       "--timeout", "1")
     assert "1 requests" not in run.output and "1 checks" not in run.output, run.output
