@@ -112,22 +112,56 @@ def secret_forms(secret: str) -> set[str]:
     return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
 
 
+ESCAPE_DEPTH = 3  # a secret in our JSON body, in the target's JSON string, in a repr, in HTML
+
+
+def _escapers() -> tuple[Callable[[str], str], ...]:
+    """One layer of escaping each: the ways a text is quoted on its way back to us."""
+    def json_ascii(text: str) -> str:
+        return json.dumps(text)[1:-1]
+
+    def json_raw(text: str) -> str:
+        return json.dumps(text, ensure_ascii=False)[1:-1]
+
+    def json_slashes(text: str) -> str:
+        return json_ascii(text).replace("/", "\\/")
+
+    def json_upper(text: str) -> str:
+        return _UESC.sub(lambda m: m.group(0)[:2] + m.group(0)[2:].upper(), json_ascii(text))
+
+    def python_repr(text: str) -> str:
+        return repr(text)[1:-1]
+
+    def html_quoted(text: str) -> str:
+        return html.escape(text)
+
+    def html_plain(text: str) -> str:
+        return html.escape(text, quote=False)
+
+    def url(text: str) -> str:
+        return quote(text, safe="", errors="surrogatepass")
+
+    def url_plus(text: str) -> str:
+        return quote_plus(text, safe="", errors="surrogatepass")
+
+    def url_lower(text: str) -> str:
+        return _PCT.sub(lambda m: m.group(0).lower(), url(text))
+
+    return (json_ascii, json_raw, json_slashes, json_upper, python_repr, html_quoted,
+            html_plain, url, url_plus, url_lower)
+
+
 def _text_forms(secret: str) -> Iterator[str]:
-    """The textual (non-base64) forms: raw, JSON-escaped, URL-encoded, HTML-escaped."""
-    yield secret
-    for ensure_ascii in (True, False):
-        escaped = json.dumps(secret, ensure_ascii=ensure_ascii)[1:-1]
-        yield escaped
-        yield escaped.replace("/", "\\/")
-        yield _UESC.sub(lambda m: m.group(0)[:2] + m.group(0)[2:].upper(), escaped)
-        for outer_ascii in (True, False):  # a JSON body echoed inside a JSON string
-            yield json.dumps(escaped, ensure_ascii=outer_ascii)[1:-1]
-    for encoder in (quote, quote_plus):
-        encoded = encoder(secret, safe="", errors="surrogatepass")
-        yield encoded
-        yield _PCT.sub(lambda m: m.group(0).lower(), encoded)
-    yield html.escape(secret)
-    yield html.escape(secret, quote=False)
+    """The textual (non-base64) forms: the secret escaped up to `ESCAPE_DEPTH` times, in any
+    order, by JSON (ASCII or not, `\\/`, upper-case `\\u`), Python's repr, HTML and URL
+    encoding: a password in our JSON body, echoed in the target's JSON error, shown by repr in
+    the report, on an HTML page."""
+    forms = {secret}
+    layer = {secret}
+    for _ in range(ESCAPE_DEPTH):
+        layer = {escape(text) for text in layer for escape in _escapers()} - forms
+        forms |= layer
+    yield from forms
 
 
 def _aligned_fragments(encoded: bytes, encode: Callable[[bytes], bytes]) -> Iterator[str]:
