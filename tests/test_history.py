@@ -84,3 +84,19 @@ def test_concurrent_runs_never_corrupt_it(tmp_path: Path) -> None:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 160
         assert db.execute("SELECT COUNT(*) FROM checks").fetchone()[0] == 160 * 50
+
+
+def test_baseline_last_compares_with_the_last_run_of_this_contract_and_target(
+        run_harness: Callable[..., HarnessRun], tmp_path: Path) -> None:
+    history = tmp_path / "history.sqlite"
+    first = run_harness("--history", str(history), "--baseline", "last")
+    assert first.code == 0 and first.report is not None
+    assert any("no earlier run" in note for note in first.report["notes"]), first.report["notes"]
+    second = run_harness("--history", str(history), "--baseline", "last",
+                         "--fault", "double-emit")
+    assert second.report is not None and "baseline" in second.report, second.output
+    assert second.report["baseline"]["previous_verdict"] == "pass"
+    assert any("test_delivered_once" in check
+               for check in second.report["baseline"]["newly_failing"])
+    refused = run_harness("--no-history", "--baseline", "last")
+    assert refused.code == 2 and "--baseline last" in refused.stderr

@@ -91,8 +91,10 @@ OPTIONS: tuple[Option, ...] = (
            metavar="PATH", group="reports"),
     Option(("--signoff-report",), "signoff_report", "write the release sign-off page here "
            "(HTML; Markdown for *.md)", metavar="PATH", group="reports"),
-    Option(("--baseline",), "baseline", "a previous --report-json: the summary, the JSON report "
-           "and the sign-off page say what changed since", metavar="PATH", group="reports"),
+    Option(("--baseline",), "baseline", "a previous --report-json, or `last` (the last run of "
+           "this contract against this target in the run history): the summary, the JSON "
+           "report and the sign-off page say what changed since", metavar="PATH|last",
+           group="reports"),
     Option(("--fault",), "faults", "embedded or --hermetic stack only: switch on a named fault "
            "(repeatable)", action="append", metavar="NAME", group="stacks"),
     Option(("--hermetic",), "hermetic", "run against the platform started in throwaway Docker "

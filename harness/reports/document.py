@@ -11,8 +11,9 @@ from harness import __version__
 from harness.judge.kinds import kind, node_id, report_id
 from harness.judge.outcomes import KNOWN, NOT_TESTED, PASSED, Outcome
 from harness.judge.result import RunResult
-from harness.reports.baseline import compare, load_baseline
+from harness.reports.baseline import compare
 from harness.reports.github import ci_context
+from harness.reports.history import LAST, baseline_of, no_previous_run
 from harness.sanitize.escape import escape_control
 
 
@@ -70,16 +71,21 @@ def build_document(result: RunResult, latencies: dict[str, int] | None = None) -
         document["waited_s"] = round(result.waited_s, 3)
     if result.containers is not None:
         document["containers"] = result.containers
-    if config.baseline:
-        document["baseline"] = baseline_document(document, config.baseline)
+    previous = baseline_of(config)
+    if previous is not None:
+        document["baseline"] = baseline_document(document, previous, str(config.baseline))
+    elif config.baseline == LAST:
+        document["notes"] = [*document["notes"], no_previous_run(config)]
     return sanitised(document, result)
 
 
-def baseline_document(document: dict[str, Any], path: str) -> dict[str, Any]:
-    """What changed since the `--baseline` report: check ids newly failing, fixed, still
-    failing and no longer verified, with the baseline's verdict and start."""
-    diff = compare(document, load_baseline(path))
-    return {"file": path, "previous_verdict": diff.previous_verdict,
+def baseline_document(document: dict[str, Any], previous: dict[str, Any],
+                      source: str) -> dict[str, Any]:
+    """What changed since the baseline report (a --baseline file, or `last`: the history's):
+    check ids newly failing, fixed, still failing and no longer verified, with the
+    baseline's verdict and start."""
+    diff = compare(document, previous)
+    return {"file": source, "previous_verdict": diff.previous_verdict,
             "previous_started_at": diff.previous_started_at,
             "newly_failing": diff.newly_failing, "fixed": diff.fixed,
             "still_failing": diff.still_failing, "unverified": diff.unverified}

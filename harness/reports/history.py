@@ -35,3 +35,29 @@ def record_history(config: RunConfig, doc: dict[str, Any],
     except HistoryError as exc:
         warn(f"warning: {exc}; this run is not in the history (--no-history to say so)")
         return None
+
+
+LAST = "last"
+
+
+def baseline_of(config: RunConfig) -> dict[str, Any] | None:
+    """The baseline report: --baseline FILE, or with `--baseline last` the last run of this
+    contract (same `name`) against this target in the history (None when there is none)."""
+    if not config.baseline:
+        return None
+    if config.baseline != LAST:
+        from harness.reports.baseline import load_baseline
+
+        return load_baseline(config.baseline)
+    store = history_store(config)
+    if store is None:
+        return None
+    try:
+        return store.last_document(config.contract.name, config.target_key)
+    except HistoryError:
+        return None
+
+
+def no_previous_run(config: RunConfig) -> str:
+    return (f"--baseline last: no earlier run of contract {config.contract.name!r} against "
+            f"{config.target_key} in the history yet; nothing to compare")

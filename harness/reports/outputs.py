@@ -41,7 +41,10 @@ def check_outputs(config: RunConfig, options: dict[str, Any] | None = None) -> N
         why = unwritable(str(path), directory) if path else None
         if why:
             raise ConfigError(f"{flag} {path}: cannot write there: {why}")
-    if config.baseline:
+    if config.baseline == "last":
+        if not config.keep_history:
+            raise ConfigError("--baseline last reads the run history: drop --no-history")
+    elif config.baseline:
         try:
             load_baseline(config.baseline)
         except ValueError as exc:

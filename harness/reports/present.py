@@ -9,10 +9,9 @@ from typing import Any, TextIO
 from harness.config import RunConfig
 from harness.judge.result import RunResult
 from harness.judge.verdict import EXIT_CODES
-from harness.reports.baseline import load_baseline
 from harness.reports.document import build_document, write_json
 from harness.reports.github import write_github_outputs
-from harness.reports.history import record_history
+from harness.reports.history import baseline_of, record_history
 from harness.reports.signoff import write_signoff
 from harness.reports.terminal import render, terminal_width, use_colour
 
@@ -22,8 +21,7 @@ def write_reports(config: RunConfig, doc: dict[str, Any], stream: TextIO | None 
     if config.report_json:
         write_json(config.report_json, doc)
     if config.signoff_report:
-        baseline = load_baseline(config.baseline) if config.baseline else None
-        write_signoff(config.signoff_report, doc, baseline)
+        write_signoff(config.signoff_report, doc, baseline_of(config))
     write_github_outputs(doc, os.environ, stream=stream)
     record_history(config, doc, lambda line: print(f"smoke-harness: {line}", file=sys.stderr))
 
