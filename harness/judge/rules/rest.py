@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 
 from harness.contract.paths import ID_PATHS, first_scalar, with_defaults
@@ -141,11 +142,31 @@ def created(ctx: Context, answer: HttpAnswer, allowed: Collection[int],
     return found
 
 
+LOGIN_FIELDS = ("email", "username", "login", "phone", "identifier", "mobile")
+ABOUT_THE_BODY = re.compile(r"(?i)required|missing|must be|must not|not allowed|validation|"
+                            r"expected|is empty|erforderlich|obligatoire|requerido|obrigat")
+
+
 def login(ctx: Context, answer: HttpAnswer, token_found: bool) -> Finding | None:
     """The login answers a token for the configured credentials."""
     if token_found:
         return None
-    field = ctx.contract.auth.login.token_field if ctx.contract.auth.login else "token"
+    login_spec = ctx.contract.auth.login
+    field = login_spec.token_field if login_spec else "token"
+    if answer.status in (400, 422) and not answer.error and login_spec is not None:
+        said = _said(answer)
+        sent = {login_spec.username_field, login_spec.password_field}
+        named = [name for name in LOGIN_FIELDS if name in said.lower() and name not in sent]
+        hint = f" (it names {', '.join(map(repr, named))}: set auth.login.username_field)" \
+            if named else ""
+        if not named and not ABOUT_THE_BODY.search(said):
+            return ctx.finding(Cause.CREDENTIALS_REJECTED, f"{_line(answer)} refused the "
+                               f"configured credentials ({answer.status}: {said!r}): check "
+                               "SMOKE_USERNAME / SMOKE_PASSWORD", answer)
+        return ctx.finding(Cause.CONTRACT_MISMATCH, f"{_line(answer)} answered {answer.status} "
+                           f"about its body ({said!r}), not about the credentials: it was sent "
+                           f"{login_spec.username_field!r} and {login_spec.password_field!r}"
+                           f"{hint}", answer)
     if answer.status in (400, 401, 403) and not answer.error:
         return ctx.finding(Cause.CREDENTIALS_REJECTED, f"{_line(answer)} refused the configured "
                            f"credentials ({answer.status}: {_said(answer)!r}): check "
