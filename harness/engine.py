@@ -39,7 +39,7 @@ from harness.probes.wait import wait_until_healthy
 from harness.process.signals import received, run_interruptible
 from harness.records.evidence import StartFailure
 from harness.records.keys import DOCUMENT
-from harness.records.outcome import Verdict
+from harness.records.outcome import NotTested, Verdict, Why
 from harness.records.plan import Plan
 from harness.sanitize.redact import Redactor
 from harness.stacks.errors import ServiceStartFailed, StackStartError
@@ -79,17 +79,16 @@ def run(config: RunConfig, only: Iterable[str] | None = None,
     result = RunResult(prepared.config, plan, config.url or prepared.label, started,
                        notes=list(config.warnings), redactor=redactor)
     stack: StartedStack | None = None
+    probing: list[Executor] = []
     try:
         stack = prepared.start()
         result.config, result.target = stack.config, stack.label
         result.notes += stack.notes
-        run_interruptible(_probe_and_judge(result, progress, say))
+        run_interruptible(_probe_and_judge(result, progress, say, probing))
     except Aborted as exc:
         _aborted(result, exc.abort)
     except KeyboardInterrupt:
-        result.verdict = Verdict.INCONCLUSIVE
-        result.error = (f"interrupted ({received() or 'SIGINT'}) before every check was "
-                        "judged; nothing of this run is a verdict on the target")
+        _interrupted(result, probing[0] if probing else None)
     except StackStartError as exc:
         failed = exc if isinstance(exc, ServiceStartFailed) else None
         failure = StartFailure(
@@ -133,14 +132,47 @@ def _readers(config: RunConfig) -> Readers:
                                                          config.contract.auth.user_id))
 
 
+def _interrupted(result: RunResult, executor: Executor | None) -> None:
+    """Ctrl-C (or SIGTERM): judge what answered, name what was still pending, say what did
+    not run; the verdict is never a pass."""
+    result.verdict = Verdict.INCONCLUSIVE
+    why = f"interrupted ({received() or 'SIGINT'})"
+    if executor is None:
+        result.error = f"{why} before anything was sent; nothing of this run is a verdict"
+        return
+    evidence, plan = executor.evidence, executor.plan
+    ctx = Context(result.config, result.redactor)
+    judge = Judge(ctx, evidence)
+    answered = set(evidence.answers) | set(evidence.sessions)
+    ran = {check.key: judge.judge(check) for check in plan.checks
+           if check.key not in plan.left_out and check.probes
+           and all(probe in answered for probe in check.probes)}
+    stopped = NotTested(f"{why} before its probe answered", Why.PREREQUISITE)
+    result.plan = plan
+    result.outcomes = settle(plan, {check.key: ran.get(check.key, stopped)
+                                    for check in plan.checks}, [])
+    result.root_causes = rank_root_causes(result.outcomes, ctx, evidence)
+    pending = executor.pending()
+    waiting = (f"; still waiting for {', '.join(pending[:3])}"
+               + (f" and {len(pending) - 3} more" if len(pending) > 3 else "")) if pending else ""
+    result.error = ctx.clean(f"{why} after {len(evidence.answers)} answers{waiting}: "
+                             f"{len(ran)} checks judged from what answered, "
+                             f"{len(plan.checks) - len(ran)} did not run; not a verdict on the "
+                             "target")
+    result.requests_by_suite = dict(executor.client.sent)
+
+
 async def _probe_and_judge(result: RunResult, progress: Progress | None = None,
-                           say: Callable[[str], object] = print) -> None:
+                           say: Callable[[str], object] = print,
+                           probing: list[Executor] | None = None) -> None:
     config = result.config
     ctx = Context(config, result.redactor)
     client = HttpProbeClient(config.base_url, timeout_s=config.timeout_s,
                              max_requests=config.max_requests)
     plan = _announce(within_max_requests(config, result.plan), result.plan, say)
     executor = Executor(config, plan, client, _readers(config))
+    if probing is not None:
+        probing.append(executor)
     evidence = executor.evidence
     try:
         if config.wait_until_healthy is not None:

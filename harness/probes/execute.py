@@ -85,6 +85,13 @@ class Executor:
         self.evidence.answers[request.key] = answer
         return answer
 
+    def pending(self) -> list[str]:
+        """The requests sent and not answered yet (for an interrupted run to name)."""
+        waiting = [key for key, future in self._inflight.items()
+                   if not future.done() or future.cancelled()]
+        return [request.request_line if (request := self.plan.request(key)) else key
+                for key in waiting]
+
     async def send_key(self, key: str) -> HttpAnswer | None:
         request = self.plan.request(key)
         return await self.send(request) if request is not None else None

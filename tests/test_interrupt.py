@@ -1,0 +1,73 @@
+"""Ctrl-C in the middle of a run: what answered is judged, what was pending is named, what did
+not run is said, and the verdict is never a pass. The real CLI, a real SIGINT, a live server
+with one route that hangs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class OneRouteHangs(BaseHTTPRequestHandler):
+    def _answer(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        if self.path.startswith("/api/notifications"):
+            time.sleep(30)
+        status, body = (200, {"status": "ok"}) if self.path.startswith("/api/health") else \
+            (401, {"error": "No token provided"})
+        data = json.dumps(body).encode()
+        try:
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:
+            pass
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def hanging() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), OneRouteHangs)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_an_interrupted_run_judges_what_answered_and_names_what_was_pending(
+        hanging: str, tmp_path: Path) -> None:
+    report = tmp_path / "r.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMOKE_")}
+    proc = subprocess.Popen([sys.executable, "-m", "harness", hanging, "--suite", "rest",
+                             "--timeout", "25", "--report-json", str(report)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=tmp_path, env=env)
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2, out + err
+    doc = json.loads(report.read_text())
+    assert doc["verdict"] == "inconclusive"
+    assert "GET /api/notifications" in doc["error"] and "still waiting for" in doc["error"]
+    outcomes = {check["id"]: check["outcome"] for check in doc["checks"]}
+    assert any(outcome == "passed" for outcome in outcomes.values()), outcomes
+    assert any(outcome == "not-tested" for outcome in outcomes.values()), outcomes
+    assert "Traceback" not in out + err
