@@ -6,50 +6,32 @@ from __future__ import annotations
 
 import html
 import json
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import HarnessRun
+from tests.json_server import JsonHandler, serving
 
 PASSWORD = 'p"a<s&s\\wörd-7Q'
 
 
-class EchoBody(BaseHTTPRequestHandler):
+class EchoBody(JsonHandler):
     """Every POST answers 400 with the request body inside its own JSON error."""
 
     def do_POST(self) -> None:
-        received = self.rfile.read(int(self.headers.get("content-length") or 0))
-        data = json.dumps({"error": "bad request",
-                           "received": received.decode("utf-8", "replace")},
-                          ensure_ascii=False).encode()
-        self.send_response(400)
-        self.send_header("content-type", "application/json; charset=utf-8")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        received = self.body().decode("utf-8", "replace")
+        self.send_json(400, {"error": "bad request", "received": received}, ensure_ascii=False)
 
     def do_GET(self) -> None:
-        data = b'{"status": "ok"}'
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.send_json(200, {"status": "ok"})
 
 
 @pytest.fixture
 def echo_body() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), EchoBody)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serving(EchoBody) as url:
+        yield url
 
 
 def forms(secret: str, depth: int = 3) -> set[str]:

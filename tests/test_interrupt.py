@@ -9,47 +9,34 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from tests.json_server import JsonHandler, serving
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-class OneRouteHangs(BaseHTTPRequestHandler):
+class OneRouteHangs(JsonHandler):
     def _answer(self) -> None:
-        self.rfile.read(int(self.headers.get("content-length") or 0))
+        self.body()
         if self.path.startswith("/api/notifications"):
             time.sleep(30)
-        status, body = (200, {"status": "ok"}) if self.path.startswith("/api/health") else \
-            (401, {"error": "No token provided"})
-        data = json.dumps(body).encode()
-        try:
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except OSError:
-            pass
+        if self.path.startswith("/api/health"):
+            self.send_json(200, {"status": "ok"})
+        else:
+            self.send_json(401, {"error": "No token provided"})
 
     do_GET = do_POST = _answer
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 @pytest.fixture
 def hanging() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), OneRouteHangs)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serving(OneRouteHangs) as url:
+        yield url
 
 
 def test_an_interrupted_run_judges_what_answered_and_names_what_was_pending(

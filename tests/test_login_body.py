@@ -4,52 +4,31 @@ themselves stays credentials-rejected."""
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import ExitStack
 
 import pytest
 
 from tests.conftest import HarnessRun
-
-
-def serve(message: str) -> ThreadingHTTPServer:
-    class Login(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("content-length") or 0))
-            self._send(400, {"message": message})
-
-        def do_GET(self) -> None:
-            self._send(200, {"status": "ok"})
-
-        def _send(self, status: int, body: dict) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Login)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+from tests.json_server import JsonHandler, serving
 
 
 @pytest.fixture
 def login_says() -> Iterator[Callable[[str], str]]:
-    servers: list[ThreadingHTTPServer] = []
+    """A server whose login answers 400 with `message`; its URL."""
+    with ExitStack() as servers:
+        def start(message: str) -> str:
+            class Login(JsonHandler):
+                def do_POST(self) -> None:
+                    self.body()
+                    self.send_json(400, {"message": message})
 
-    def start(message: str) -> str:
-        servers.append(serve(message))
-        return f"http://127.0.0.1:{servers[-1].server_address[1]}"
+                def do_GET(self) -> None:
+                    self.send_json(200, {"status": "ok"})
 
-    yield start
-    for server in servers:
-        server.shutdown()
+            return servers.enter_context(serving(Login))
+
+        yield start
 
 
 CREDENTIALS = {"SMOKE_USERNAME": "me", "SMOKE_PASSWORD": "pw-12345"}
