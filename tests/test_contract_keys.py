@@ -659,3 +659,22 @@ def test_without_a_health_route_the_token_is_set_before_anything_needs_it(
     assert [o.outcome for o in logs if o.outcome != "passed"] == ["not-tested"], \
         "--service-log is not dropped (only the port check waits for an expected port)"
     assert len(logs) > 5
+
+
+def test_a_route_that_names_the_peer_is_not_tested_without_one(tmp_path: Path) -> None:
+    contract = contract_file(tmp_path, {"protected_routes": [
+        {"method": "GET", "path": "/api/conversations"},
+        {"method": "GET", "path": "/api/users/{peer_id}/notifications"}]})
+    config = resolve({"contract": contract, "target_url": "http://gw.test"},
+                     env={"SMOKE_TOKEN": "t0ken-value"})
+    plan = build_plan(config)
+    naming = [check.key for check in plan.checks
+              if check.probes == () and "{peer_id}" in check.id]
+    assert naming and all("no peer identity" in str(plan.left_out[key]) for key in naming)
+    assert not any("{peer_id}" in r.path for r in plan.http)
+    default = build_plan(resolve({"target_url": "http://gw.test"},
+                                 env={"SMOKE_TOKEN": "t0ken-value"}))
+    dropped = {check.kind for check in default.checks if check.key in default.left_out
+               and "no peer identity" in str(default.left_out[check.key])}
+    assert dropped == {"delivery"}, "a body's {peer_id} element is dropped, not its check"
+    assert not any(b"{peer_id}" in (r.body or b"") for r in default.http)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 from harness.config import RunConfig
@@ -20,6 +21,7 @@ from harness.plan.rest import (
     bad_body_checks,
     internal_detail_check,
     unknown_route_check,
+    without_peer,
 )
 from harness.plan.socket import follow_ups, socket_checks
 from harness.records.http import HttpRequest
@@ -72,6 +74,19 @@ def missing_inputs(config: RunConfig) -> set[str]:
     return missing
 
 
+def _without_peer(request: HttpRequest) -> HttpRequest:
+    """The request with `{peer_id}` list elements dropped from its JSON body (no peer)."""
+    if not request.body or b"{peer_id}" not in request.body:
+        return request
+    try:
+        body = json.loads(request.body)
+    except ValueError:
+        return request
+    if not isinstance(body, dict):
+        return request
+    return replace(request, body=json.dumps(without_peer(body, False)).encode())
+
+
 def build_plan(config: RunConfig) -> Plan:
     """Every check the run means to make and the probes they need, known before sending."""
     checks: list[Check] = []
@@ -115,6 +130,12 @@ def build_plan(config: RunConfig) -> Plan:
     missing = missing_inputs(config)
     left_out = {check.key: NotTested(NEEDS_REASON[need], Why.MISSING_INPUT) for check in checks
                 for need in check.needs if need in missing}
+    if "peer" in missing:  # list elements `{peer_id}` dropped; what still names one: not tested
+        http = [_without_peer(request) for request in http]
+        naming = {r.key for r in http if "{peer_id}" in r.path + (r.body or b"").decode(
+            "utf-8", "replace")}
+        left_out |= {check.key: NotTested(NEEDS_REASON["peer"], Why.MISSING_INPUT)
+                     for check in checks if naming & set(check.probes)}
     checks = [replace(check, probes=()) if check.key in left_out else check
               for check in checks]
     needed = {probe for check in checks for probe in check.probes}
