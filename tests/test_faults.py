@@ -40,6 +40,7 @@ FIRST_ROOT_CAUSE = {
     "service-url-invalid": "upstream-unreachable",
     "redis-down": "upstream-unreachable",
     "messaging-target-unset": "proxy-target-missing",
+    "socketio-proxy-catch-all": "socketio-proxy-intercepts-rest",
     "secret-mismatch": "credentials-rejected",
     "mount-path-dropped": "route-not-found",
     "stack-in-json": "stack-trace-leak",
@@ -293,3 +294,17 @@ def test_a_proxy_without_its_target_leads_the_unreachable_upstream_it_causes(
     causes = [root.cause.code for root in result.root_causes]
     assert causes[:2] == ["proxy-target-missing", "upstream-unreachable"], causes
     assert result.root_causes[0].explains >= len(result.root_causes[1].checks)
+
+
+def test_a_catch_all_socketio_proxy_with_its_target_is_the_seeds_incident(
+        run_engine: Callable[..., RunResult]) -> None:
+    """The gateway's own login and health answer the service's 404 while the handshake works:
+    not route-not-found, not proxy-target-missing (the target is there)."""
+    result = run_engine({"faults": ["socketio-proxy-catch-all"]})
+    first = result.root_causes[0]
+    assert first.cause.code == "socketio-proxy-intercepts-rest", result.root_causes
+    assert "POST /api/auth/login" in first.summary and "GET /api/health" in first.summary
+    assert all(root.cause.code != "proxy-target-missing" for root in result.root_causes)
+    healthy_no_health = run_engine({"contract": str(Path(__file__).parent.parent / "fixtures"
+                                                    / "contracts" / "no-health.yaml")})
+    assert healthy_no_health.verdict == "pass"

@@ -366,6 +366,7 @@ OBSERVATIONS: dict[str, tuple[Callable[[ReferenceStack], object], object]] = {
     "login-db-refused": (lambda s: login(s).status_code, 400),
     "socket-service-down": (lambda s: _status(s, "GET", "/api/messaging/health"), 504),
     "messaging-target-unset": (lambda s: _json(s, "/api/health")["services"], {}),
+    "socketio-proxy-catch-all": (lambda s: login(s).status_code, 404),
     "redis-down": (lambda s: _status(s, "GET", "/api/messaging/health"), 504),
     "service-url-invalid": (lambda s: _json(s, "/api/messaging/health"),
                             {"error": "Invalid URL", "code": "ERR_INVALID_URL"}),

@@ -17,7 +17,7 @@ from harness.judge.normalise import (
     error_text,
     reported_services,
 )
-from harness.judge.outcomes import BLOCKED, FAILED, Outcome
+from harness.judge.outcomes import BLOCKED, FAILED, PASSED, Outcome
 from harness.records.evidence import Evidence
 from harness.records.keys import AGGREGATE, DOCUMENT
 
@@ -62,12 +62,23 @@ def rank_root_causes(outcomes: list[Outcome], ctx: Context,
     for outcome in outcomes:
         if outcome.outcome == BLOCKED and outcome.blocked_by:
             blocked_by[outcome.blocked_by] += 1
+    caught = _caught_by_a_proxy(groups, outcomes, evidence)
     roots = []
     for cause, members in groups.items():
         first = members[0].finding
         assert first is not None, "a failed outcome always has its finding"
         keys = [member.check.key for member in members]
         blocked = sum(blocked_by[key] for key in keys)
+        if cause is Cause.ROUTE_NOT_FOUND and caught:
+            cause = Cause.SOCKETIO_PROXY_INTERCEPTS_REST
+            summary = ctx.clean(f"the gateway's own routes ({', '.join(caught)}) answer 404 like "
+                                "unknown routes while the Socket.IO handshake works: a proxy "
+                                "with its target (the Socket.IO proxy?) is mounted on every "
+                                "path ahead of the gateway's routes and sends every request to "
+                                "the service behind it; scope it to /socket.io")
+            roots.append(RootCause(cause, summary, first.evidence, keys, blocked,
+                                   blocked + _sharing_routes(members, groups, evidence)))
+            continue
         roots.append(RootCause(cause, summarise(cause, members, outcomes, ctx, evidence),
                                first.evidence, keys, blocked,
                                blocked + _sharing_routes(members, groups, evidence),
@@ -77,6 +88,20 @@ def rank_root_causes(outcomes: list[Outcome], ctx: Context,
 
 
 SYMPTOMS = Cause.DEPENDENCY_DOWN.explains_causes
+GATEWAY_OWN = ("login", "health-document", "aggregate")
+SOCKET_OPEN = ("handshake", "upgrade", "websocket-only")
+
+
+def _caught_by_a_proxy(groups: dict[Cause, list[Outcome]], outcomes: list[Outcome],
+                       evidence: Evidence) -> list[str]:
+    """The gateway's own routes (its login and its health) answering 404 while the Socket.IO
+    handshake works: every path is proxied to the service behind it. Those routes, else []."""
+    missing = groups.get(Cause.ROUTE_NOT_FOUND, [])
+    kinds = {m.check.kind for m in missing}
+    socket_ok = any(o.check.kind in SOCKET_OPEN and o.outcome == PASSED for o in outcomes)
+    if not socket_ok or "login" not in kinds or not kinds & {"health-document", "aggregate"}:
+        return []
+    return sorted(_routes([m for m in missing if m.check.kind in GATEWAY_OWN], evidence))
 
 
 def _reported_dependency(ctx: Context, evidence: Evidence, roots: list[RootCause],

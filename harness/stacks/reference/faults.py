@@ -13,6 +13,9 @@ FAULTS: dict[str, str] = {
     "socketio-proxy-everywhere": "the Socket.IO proxy is mounted on every path and answers 503 "
                                  "'WebSocket service configuration error'",
     "proxy-target-missing": "the gateway's Socket.IO proxy has no target: /socket.io answers 503",
+    "socketio-proxy-catch-all": "the gateway's Socket.IO proxy (with its target) is mounted on "
+                                "every path ahead of its own routes: its login and health "
+                                "answer the messaging service's own 404",
     "messaging-target-unset": "the gateway's messaging target is unset: its health lists no "
                               "services, /socket.io answers 503 'WebSocket service "
                               "configuration error', the REST proxy 502 'No upstream configured "

@@ -78,6 +78,10 @@ class Gateway:
             else:
                 await send_json(send, 404, missing)
             return
+        if self.settings.has("socketio-proxy-catch-all") and not is_ws:
+            # the Socket.IO proxy, with its target, mounted on every path ahead of the routes
+            await proxy_http(self.client, self.messaging_url, scope, receive, send)
+            return
         if is_ws:
             if path.startswith("/socket.io"):
                 await proxy_ws(self.messaging_url, scope, receive, send)

@@ -54,7 +54,8 @@ class MessagingService:
         self.realtime = Realtime(settings, self.store, self.sio)
         rest = Starlette(routes=[
             Route("/health", self.health),
-            Route("/api/auth/login", json_errors(settings, self._login), methods=["POST"]),
+            *([] if settings.has("socketio-proxy-catch-all") else [  # auth lives in the gateway
+                Route("/api/auth/login", json_errors(settings, self._login), methods=["POST"])]),
             Route("/api/conversations", json_errors(settings, self._conversations),
                   methods=["GET", "POST"]),
             Route("/api/messages", json_errors(settings, self._messages),
