@@ -173,3 +173,16 @@ def test_compose_file_runs_against_the_named_gateway_service(run_harness) -> Non
     assert run.code == 0, run.output
     assert any("gateway" in container["name"] for container in run.report["containers"])
     assert leftovers(secrets[RUN_ID_ENV]) == []
+
+
+def test_redis_stopped_mid_run_is_named_from_the_crashed_services_log(hermetic) -> None:
+    """--hermetic --fault redis-down stops the real Redis container after the start: the
+    messaging service dies of it, the gateway answers 504, and its container log names Redis."""
+    run, rid = hermetic("--fault", "redis-down")
+    assert run.code == 1, run.output
+    assert "the Redis container was stopped" in run.output
+    first = run.report["root_causes"][0]
+    assert (first["cause"], first.get("dependency")) == ("dependency-down", "redis"), first
+    assert "SocketClosedUnexpectedlyError" in first["summary"]
+    assert any(root["cause"] == "upstream-unreachable" for root in run.report["root_causes"])
+    assert leftovers(rid) == []

@@ -83,6 +83,9 @@ def rank_root_causes(outcomes: list[Outcome], ctx: Context,
                                first.evidence, keys, blocked,
                                blocked + _sharing_routes(members, groups, evidence),
                                first.dependency))
+    for root in roots:  # what a cause explains, it explains with all that blocks behind it
+        root.explains += sum(other.blocked for other in roots
+                             if other.cause in root.cause.explains_causes)
     reported = _reported_dependency(ctx, evidence, roots, groups)
     return order([reported, *roots] if reported else roots)
 
@@ -193,11 +196,13 @@ def _dependency_sentence(members: list[Outcome], ctx: Context, evidence: Evidenc
     statuses = sorted({str(a.status) for a in answers if a is not None and a.status})
     shown = ", ".join(routes[:3]) + (f" and {len(routes) - 3} more" if len(routes) > 3 else "")
     quote = f" ({said.said!r})" if said else ""
-    where = f"{shown} answer{'s' if len(routes) == 1 else ''} {'/'.join(statuses)}{quote}" \
-        if routes else first.message
-    return ctx.clean(f"the service's {first.dependency or 'dependency'} is down: {where}; "
-                     "the service itself answers, so look at its database, cache or broker "
-                     "connection, not at its port")
+    name = first.dependency or "dependency"
+    if not routes:  # from a log: the service may have died of it
+        return ctx.clean(f"the service's {name} is down: {first.message}; bring {name} back, "
+                         "then restart the service if it died with it")
+    where = f"{shown} answer{'s' if len(routes) == 1 else ''} {'/'.join(statuses)}{quote}"
+    return ctx.clean(f"the service's {name} is down: {where}; the service itself answers, so "
+                     "look at its database, cache or broker connection, not at its port")
 
 
 def _port_mismatch(ctx: Context, evidence: Evidence) -> str:

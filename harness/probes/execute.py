@@ -176,9 +176,6 @@ class Executor:
         if any(NGROK_SURVEY in check.probes for check in self.plan.checks):
             self.evidence.tunnels = await asyncio.to_thread(
                 survey_tunnels, self.config.ngrok_api or "", self.config.timeout_s)
-        for log in self.plan.log_scans:
-            self.evidence.logs[log.key] = await asyncio.to_thread(
-                scan, log, self.config.contract.service_logs)
         self._created = asyncio.ensure_future(self._create())
         self._conversation = asyncio.ensure_future(self._rest_conversation())
         independent = [r for r in self.plan.http
@@ -200,6 +197,9 @@ class Executor:
             await self._post(conversation, f"{self.config.contract.flow.tag_prefix}rest")
         self.evidence.texts += [s.text for s in self.evidence.sessions.values() if s.text]
         await self._as_identities(conversation)
+        for log in self.plan.log_scans:  # last: the logs then hold what this run caused
+            self.evidence.logs[log.key] = await asyncio.to_thread(
+                scan, log, self.config.contract.service_logs)
 
     async def _as_identities(self, conversation: str | None) -> None:
         """What the identities send, once the run's conversation and messages exist: the

@@ -175,7 +175,17 @@ class HermeticStack:
                 raise
             raise HermeticError(self.redactor.text(f"{type(exc).__name__}: {exc}")) from exc
         self._note(f"gateway published on {self.url}")
+        if "redis-down" in self.faults:
+            self._stop_redis()
         return self
+
+    def _stop_redis(self) -> None:
+        """The redis-down fault, for real: Redis goes away under the running services."""
+        for role, container in self._containers:
+            if role == "redis":
+                with signals.shielded():
+                    container.get_wrapped_container().stop(timeout=2)
+                self._note("redis-down: the Redis container was stopped after the start")
 
     def _note(self, text: str) -> None:
         self.notes.append(text)

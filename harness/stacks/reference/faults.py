@@ -64,7 +64,8 @@ FAULTS: dict[str, str] = {
                            "Socket.IO URL (socketio.url, as with socket-direct) is refused",
     "redis-down": "Redis is gone and the messaging service crashed with it (\"Unhandled "
                   "'error' event ... SocketClosedUnexpectedlyError\" in its log): its port "
-                  "refuses, the gateway answers 504",
+                  "refuses, the gateway answers 504; with --hermetic the Redis container is "
+                  "really stopped after the start and the service dies of it",
     "login-db-refused": "the login's database (PostgreSQL) refuses connections: the login "
                         "answers 400 'connect ECONNREFUSED 127.0.0.1:5432'",
     "service-url-invalid": "the gateway's messaging URL setting is not a URL ('messaging:5005'): "

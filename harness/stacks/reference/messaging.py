@@ -45,7 +45,7 @@ class MessagingService:
             settings.mongo_url, (settings.username, settings.peer_username))
         self.database_down = down is not None or settings.has("auth-db-error-401")
         self.limiter = RateLimiter(settings.rate_limit, settings.rate_window_s,
-                                   settings.redis_url)
+                                   settings.redis_url, crash_on_loss=settings.has("redis-down"))
         cors = (["https://only-allowed.example"] if settings.has("cors-reject")
                 else settings.cors_origins)
         transports = ["websocket"] if settings.has("websocket-only-server") else None

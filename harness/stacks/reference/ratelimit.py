@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 log = logging.getLogger("reference.messaging")
+REDIS_CRASH = ("node:events:497\n      throw er; // Unhandled 'error' event\n"
+               "SocketClosedUnexpectedlyError: Socket closed unexpectedly\n"
+               "    at Socket.<anonymous> (/app/node_modules/@redis/client/dist/lib/client/"
+               "socket.js:194:118)")
 
 
 @dataclass(frozen=True)
@@ -57,9 +62,11 @@ class FixedWindow:
 class RateLimiter:
     """The messaging service's limiter per client IP."""
 
-    def __init__(self, limit: int, window_s: int, redis_url: str | None) -> None:
+    def __init__(self, limit: int, window_s: int, redis_url: str | None,
+                 crash_on_loss: bool = False) -> None:
         self.limit = limit
         self.window_s = window_s
+        self.crash_on_loss = crash_on_loss
         self._redis: Any = None
         self._memory = FixedWindow(limit, window_s)
         if not redis_url:
@@ -84,6 +91,10 @@ class RateLimiter:
             try:
                 return await self._hit_redis(client)
             except Exception as exc:  # degrade, as the Node service does
+                if self.crash_on_loss:  # the redis-down fault: die of it, as a Node app does
+                    log.critical(REDIS_CRASH)
+                    logging.shutdown()
+                    os._exit(1)
                 log.warning("Redis not available, using memory store for messaging rate "
                             "limiting (%s)", exc)
                 self._redis = None

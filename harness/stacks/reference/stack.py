@@ -16,14 +16,11 @@ from harness.stacks.reference.faults import parse_faults
 from harness.stacks.reference.gateway import Gateway
 from harness.stacks.reference.loop import LoopThread
 from harness.stacks.reference.messaging import MessagingService
+from harness.stacks.reference.ratelimit import REDIS_CRASH
 from harness.stacks.reference.settings import ReferenceSettings
 
 log = logging.getLogger("reference")
 START_TIMEOUT_S = 15.0
-REDIS_CRASH = ("node:events:497\n      throw er; // Unhandled 'error' event\n"
-               "SocketClosedUnexpectedlyError: Socket closed unexpectedly\n"
-               "    at Socket.<anonymous> (/app/node_modules/@redis/client/dist/lib/client/"
-               "socket.js:194:118)")
 LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
 STACK_LOGGERS = ("reference", "uvicorn", "uvicorn.error", "engineio", "socketio", "engineio.server",
                  "socketio.server")
