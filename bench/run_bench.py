@@ -1,15 +1,17 @@
-"""Benchmark: requests and wall time of a verdict, as the gateway counts them.
+"""Benchmark: the round trips, requests and start-up a verdict costs, as the gateway counts them.
 
 Starts the embedded reference stack behind bench/latency_proxy.py (the added round trip split
-evenly each way) and runs `python -m harness URL` in fresh processes: the default plan,
-`--thorough`, `--sequential` and `-- -n 2`. For each it prints the median wall time, the
-requests the gateway received (its own counter: websocket upgrades and Socket.IO polling
-included) and the requests the harness says it sent; the two must agree. Then, on loopback
-against one running stack, the harness next to a plain pytest + httpx suite of the same REST
-checks (bench/plain_suite), and the cold main job that starts the embedded stack itself.
+evenly each way) and runs `python -m harness URL` in fresh processes with a login (no peer or
+outsider: the default run a user makes), at each added RTT (0, 100 and 300 ms by default): the
+default plan and `--thorough`. For each it prints the median wall time, the round trips paid for
+the latency ((wall through the proxy - wall direct) / RTT), the requests the gateway received
+(its own counter: websocket upgrades and Socket.IO polling included) and the requests the harness
+says it sent; the two must agree. Then start-up: the direct run against a running stack on
+loopback (interpreter start included) and the import time of the CLI. `--timeline` prints the
+timeline of one default run at the largest RTT (each request and Socket.IO step, start and end).
 Exits 1 when a run is not green or the counts disagree. Run from the repository root:
 
-    python bench/run_bench.py --rtt-ms 100 --runs 3
+    python bench/run_bench.py --rtt-ms 0,100,300 --runs 3 --timeline
 """
 
 from __future__ import annotations
@@ -30,12 +32,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.latency_proxy import LatencyProxy  # noqa: E402
+from harness.reports.terminal import timeline_lines  # noqa: E402
 from harness.stacks.reference import ReferenceStack  # noqa: E402
 from harness.stacks.reference.loop import LoopThread  # noqa: E402
 
 RUN_TIMEOUT_S = 180.0
-MODES = {"default": [], "--thorough": ["--thorough"], "--sequential": ["--sequential"],
-         "-n 2": ["--", "-n", "2"]}
+MODES = {"default": [], "--thorough": ["--thorough"]}
 
 
 @dataclass
@@ -44,12 +46,13 @@ class Run:
     verdict: str
     said: int
     counted: int
+    timeline: list[dict]
 
 
 def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SMOKE_", "REFERENCE_", "PYTEST_", "BENCH_"))}
-    return {**env, **(extra or {})}
+    return {**env, "SMOKE_HISTORY": os.devnull, **(extra or {})}
 
 
 def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
@@ -62,9 +65,8 @@ def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float,
 def harness_run(args: list[str], env: dict[str, str] | None = None) -> tuple[float, dict]:
     with tempfile.TemporaryDirectory(prefix="smoke-bench-") as tmp:
         report_path = Path(tmp) / "report.json"
-        extra = args.index("--") if "--" in args else len(args)
-        command = [sys.executable, "-m", "harness", *args[:extra], "--report-json",
-                   str(report_path), *args[extra:]]
+        command = [sys.executable, "-m", "harness", *args, "--no-history", "--report-json",
+                   str(report_path)]
         seconds, output = timed(command, env)
         if not report_path.exists():
             return seconds, {"verdict": f"no report: {output.strip()[-300:]}",
@@ -76,26 +78,27 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def proxied_runs(rtt_s: float, runs: int) -> dict[str, list[Run]]:
+def proxied_runs(rtts_s: list[float], runs: int) -> dict[tuple[str, float], list[Run]]:
+    """Each mode at each added RTT, `runs` times, interleaved (a slow minute hits them all)."""
     loop = LoopThread("latency-proxy")
-    results: dict[str, list[Run]] = {mode: [] for mode in MODES}
+    results: dict[tuple[str, float], list[Run]] = {
+        (mode, rtt): [] for mode in MODES for rtt in rtts_s}
     for _ in range(runs):
-        for mode, extra in MODES.items():
+        for (mode, rtt), done in results.items():
             stack = ReferenceStack(log_path=Path(tempfile.mkdtemp(prefix="bench-")) / "s.log")
             stack.start()
             try:
                 port = int(stack.url.rsplit(":", 1)[1])
-                proxy = loop.run(LatencyProxy(("127.0.0.1", port), rtt_s,
+                proxy = loop.run(LatencyProxy(("127.0.0.1", port), rtt,
                                               lifetime_s=RUN_TIMEOUT_S).start(), timeout=5)
                 settings = stack.settings
-                env = {"SMOKE_USERNAME": settings.username, "SMOKE_PASSWORD": settings.password,
-                       "SMOKE_JWT_SECRET": settings.jwt_secret}
+                env = {"SMOKE_USERNAME": settings.username, "SMOKE_PASSWORD": settings.password}
                 args = [proxy.url, f"--expect-service=messaging={stack.messaging_url}",
-                        "--origin", "http://localhost:3000"]
+                        "--origin", "http://localhost:3000", *MODES[mode]]
                 before = stack.requests_received
-                seconds, report = harness_run([*args, *extra], env)
-                results[mode].append(Run(seconds, report["verdict"], report["requests_sent"],
-                                         stack.requests_received - before))
+                seconds, report = harness_run(args, env)
+                done.append(Run(seconds, report["verdict"], report["requests_sent"],
+                                stack.requests_received - before, report.get("timeline", [])))
                 loop.run(proxy.stop(), timeout=10)
             finally:
                 stack.stop()
@@ -103,55 +106,57 @@ def proxied_runs(rtt_s: float, runs: int) -> dict[str, list[Run]]:
     return results
 
 
-def loopback_runs(runs: int) -> dict[str, float]:
-    """Against one running stack on loopback (no added latency), interpreter start included:
-    the harness (every suite, then the REST suite only) and the plain pytest + httpx suite."""
-    commands = {
-        "python -m harness URL": [sys.executable, "-m", "harness", "{url}"],
-        "python -m harness URL --suite rest": [sys.executable, "-m", "harness", "{url}",
-                                               "--suite", "rest"],
-        "plain pytest + httpx (REST checks)": [
-            sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", os.devnull,
-            "--rootdir", str(ROOT / "bench"), str(ROOT / "bench" / "plain_suite")],
-    }
-    walls: dict[str, list[float]] = {name: [] for name in commands}
+def startup(runs: int) -> tuple[float, float]:
+    """The direct run against a running stack on loopback (interpreter start included), and
+    the import time of the CLI module alone."""
+    walls: list[float] = []
     with ReferenceStack() as stack:
         settings = stack.settings
-        env = {"BENCH_URL": stack.url, "SMOKE_USERNAME": settings.username,
-               "SMOKE_PASSWORD": settings.password}
+        env = {"SMOKE_USERNAME": settings.username, "SMOKE_PASSWORD": settings.password}
         for _ in range(runs):
-            for name, command in commands.items():
-                seconds, output = timed([part.format(url=stack.url) for part in command], env)
-                if "VERDICT: PASS" not in output and " passed" not in output:
-                    raise SystemExit(f"{name} did not pass:\n{output[-2000:]}")
-                walls[name].append(seconds)
-    return {name: median(values) for name, values in walls.items()}
+            seconds, report = harness_run([stack.url], env)
+            if report["verdict"] != "pass":
+                raise SystemExit(f"the direct run did not pass: {report['verdict']}")
+            walls.append(seconds)
+    imports = [timed([sys.executable, "-c", "import harness.cli"])[0] for _ in range(runs)]
+    return median(walls), median(imports)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rtt-ms", type=float, default=100.0, help="added round trip (100)")
+    parser.add_argument("--rtt-ms", default="0,100,300",
+                        help="added round trips, comma-separated (0,100,300)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each mode (3)")
+    parser.add_argument("--timeline", action="store_true",
+                        help="print one default run's timeline at the largest RTT")
     options = parser.parse_args()
-    rtt_s = options.rtt_ms / 1000
+    rtts = sorted({float(part) / 1000 for part in options.rtt_ms.split(",")} | {0.0})
     print(f"$ {shlex.join(['python', *sys.argv])}")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {options.runs} runs each, "
-          "medians\n")
-    print(f"default contract against the embedded stack behind +{options.rtt_ms:g} ms RTT:")
+          "medians; login as SMOKE_USERNAME/SMOKE_PASSWORD, no peer or outsider\n")
+    results = proxied_runs(rtts, options.runs)
     ok = True
-    for mode, runs in proxied_runs(rtt_s, options.runs).items():
-        agree = all(run.said == run.counted for run in runs)
-        ok &= agree and all(run.verdict == "pass" for run in runs)
-        last = runs[-1]
-        print(f"  {mode:<13} wall {median([r.seconds for r in runs]):5.2f} s; requests counted "
-              f"by the gateway {last.counted:3d}, said by the harness {last.said:3d} "
-              f"({'agree' if agree else 'DISAGREE'}); verdicts "
-              f"{','.join(sorted({r.verdict for r in runs}))}")
-    print("\nloopback, a running stack, interpreter start included:")
-    for name, wall in loopback_runs(options.runs).items():
-        print(f"  {name:<36} {wall:5.2f} s")
-    cold = [harness_run([])[0] for _ in range(options.runs)]
-    print(f"  {'python -m harness (starts the stack)':<36} {median(cold):5.2f} s")
+    print(f"{'mode':<12} {'RTT':>6} {'wall':>7} {'RTT paid':>9} {'requests':>9}  verdicts")
+    for mode in MODES:
+        direct = median([run.seconds for run in results[(mode, 0.0)]])
+        for rtt in rtts:
+            runs = results[(mode, rtt)]
+            agree = all(run.said == run.counted for run in runs)
+            ok &= agree and all(run.verdict == "pass" for run in runs)
+            wall = median([run.seconds for run in runs])
+            paid = f"{(wall - direct) / rtt:9.1f}" if rtt else f"{'-':>9}"
+            counted = runs[-1].counted
+            print(f"{mode:<12} {rtt * 1000:4.0f}ms {wall:6.2f}s {paid} {counted:9d}  "
+                  f"{','.join(sorted({r.verdict for r in runs}))}"
+                  f"{'' if agree else f' (harness said {runs[-1].said}: DISAGREE)'}")
+    direct_s, import_s = startup(options.runs)
+    print(f"\nstart-up: direct run on loopback (a running stack) {direct_s:.2f} s; "
+          f"`import harness.cli` {import_s:.2f} s")
+    if options.timeline:
+        largest = results[("default", rtts[-1])][-1]
+        print(f"\ntimeline of one default run through +{rtts[-1] * 1000:g} ms "
+              "(ms after its first request):")
+        print("\n".join(timeline_lines(largest.timeline)))
     return 0 if ok else 1
 
 

@@ -160,6 +160,7 @@ def _interrupted(result: RunResult, executor: Executor | None) -> None:
                              f"{len(plan.checks) - len(ran)} did not run; not a verdict on the "
                              "target")
     result.requests_by_suite = dict(executor.client.sent)
+    result.timeline = executor.client.timeline.ordered()
 
 
 async def _probe_and_judge(result: RunResult, progress: Progress | None = None,
@@ -204,6 +205,7 @@ async def _probe_and_judge(result: RunResult, progress: Progress | None = None,
     finally:
         result.requests_by_suite = dict(client.sent)
         result.rate_limit = client.budget.document()
+        result.timeline = client.timeline.ordered()
         await client.close()
     judge = Judge(ctx, evidence)
     outcomes = settle(plan, {check.key: judge.judge(check) for check in plan.checks

@@ -9,6 +9,7 @@ from harness.judge.outcomes import Outcome
 from harness.judge.root_causes import RootCause
 from harness.records.outcome import Status, Verdict
 from harness.records.plan import Plan
+from harness.records.timeline import Span
 from harness.sanitize.redact import Redactor
 
 
@@ -32,6 +33,7 @@ class RunResult:
     version: str | None = None
     containers: list[dict[str, str]] | None = None
     redactor: Redactor = field(default_factory=Redactor)
+    timeline: list[Span] = field(default_factory=list)
 
     @property
     def requests_sent(self) -> int:

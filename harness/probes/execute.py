@@ -59,7 +59,7 @@ class Executor:
         self.plan = plan
         self.client = client
         self.readers = readers
-        self.evidence = Evidence()
+        self.evidence = Evidence(timeline=client.timeline)
         self._inflight: dict[str, asyncio.Future[HttpAnswer]] = {}
         self._limit = asyncio.Semaphore(1 if config.sequential else CONCURRENCY)
         self._conversation: asyncio.Future[tuple[str | None, str]] | None = None
@@ -282,7 +282,8 @@ class Executor:
         self.client.count("socket", n)
 
     def _socket_session(self) -> SocketSession:
-        return SocketSession(self.config.contract, self.config.base_url, self.config.timeout_s)
+        return SocketSession(self.config.contract, self.config.base_url, self.config.timeout_s,
+                             self.client.timeline)
 
     async def _session(self, spec: SessionSpec) -> None:
         if spec.transport == "websocket-only":

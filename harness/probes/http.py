@@ -21,6 +21,7 @@ import httpx
 from harness import __version__
 from harness.probes.ratelimit import BudgetTracker
 from harness.records.http import HttpAnswer, HttpRequest
+from harness.records.timeline import Timeline
 
 BASE_HEADERS = {
     "ngrok-skip-browser-warning": "1",
@@ -130,6 +131,7 @@ class HttpProbeClient:
         self.budget = BudgetTracker()
         self.credential: Callable[[str], Mapping[str, str]] = lambda role: {}
         self.values: dict[str, str] = {}
+        self.timeline = Timeline()
         timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0))
         common = {"base_url": self.base_url, "headers": BASE_HEADERS, "timeout": timeout,
                   "follow_redirects": False, "trust_env": False, "cookies": _no_cookies(),
@@ -193,6 +195,9 @@ class HttpProbeClient:
                 answer.error = _classify(exc, answer.status is not None)
                 answer.error_detail = f"{type(exc).__name__}: {exc}".strip(": ")[:300]
         answer.elapsed_s = time.perf_counter() - started
+        status = answer.status or answer.error
+        self.timeline.add(f"{request.method} {path} -> {status}", started,
+                          ok=answer.error is None, key=request.key)
         return answer
 
     async def _exchange(self, client: httpx.AsyncClient, request: HttpRequest, path: str,

@@ -18,6 +18,7 @@ from harness.records.engineio import HandshakeError, handshake_path, parse_open_
 from harness.records.http import HttpRequest
 from harness.records.plan import SessionSpec
 from harness.records.session import Listener, SessionResult
+from harness.records.timeline import Span
 
 if TYPE_CHECKING:
     from harness.probes.socketio_session import SessionInputs
@@ -32,6 +33,11 @@ class RoomSteps:
     contract: Contract
     spec: SocketIO
     polling_base: str
+
+    def step(self, result: SessionResult, name: str, started: float, ok: bool = True,
+             ended: float | None = None) -> Span:
+        """Record one step of the session on the run's timeline."""
+        raise NotImplementedError
 
     def notification_session(self) -> Any:
         """A session on the separate notification server (`notifications.url`), or None."""
@@ -96,13 +102,15 @@ class RoomSteps:
             if wire is None:
                 return role, None
             listener.connect = await self._connect(wire, f"{role}-token", tokens[role])
+            self.step(result, f"{role} connect", listener.connect.started,
+                      listener.connect.accepted)
             if not listener.connect.accepted:
                 with contextlib.suppress(*CLOSE_ERRORS):
                     await wire.close()
                 return role, None
             joined = SessionResult(result.transport, conversation_id=result.conversation_id)
-            await self._join(wire, joined, inputs.ack_ok)
-            listener.joined, listener.join_reply = joined.joined, joined.join_reply
+            await self._join(wire, joined, inputs.ack_ok, step=f"{role} join")
+            result.steps.update(joined.steps)
             listener.join_error = joined.join_error
             return role, wire
 
@@ -158,7 +166,7 @@ class RoomSteps:
             return None
         joined = SessionResult(transport, conversation_id=conversation)
         if (await self._connect(wire, "valid-token", token)).accepted:
-            await self._join(wire, joined, inputs.ack_ok)
+            await self._join(wire, joined, inputs.ack_ok, step="member join")
         if not joined.joined:
             with contextlib.suppress(*CLOSE_ERRORS):
                 await wire.close()
@@ -172,6 +180,15 @@ class RoomSteps:
         `SETTLE_S` after the first delivery, and each one's deliveries are counted: a member
         must get the message once, the outsider never."""
         started = time.perf_counter()
+        try:
+            await self._watch_wires(wires, result, started)
+        finally:
+            after = result.event_after_s
+            self.step(result, "event", started, after is not None,
+                      ended=None if after is None else started + after)
+
+    async def _watch_wires(self, wires: dict[str, Transport], result: SessionResult,
+                           started: float) -> None:
         deadline = [started + self.spec.event_budget_ms / 1000]
         counting = any(role not in ("sender", "member") for role in wires)
         result.deliveries = {**{role: 0 for role in wires if not role.endswith("-notify")},

@@ -32,6 +32,7 @@ from harness.records.engineio import HandshakeError, handshake_path, parse_open_
 from harness.records.http import HttpAnswer, HttpRequest
 from harness.records.plan import SessionSpec
 from harness.records.session import ConnectAttempt, SessionResult
+from harness.records.timeline import Span, Timeline
 
 UNCONFIRMED_JOIN_S = 0.5  # join_confirm: none: how long an `error` event may still refuse it
 
@@ -52,8 +53,10 @@ class SessionInputs:
 class SocketSession(RoomSteps):
     """Talks Engine.IO/Socket.IO v4 to one server; every wait bounded by `timeout_s`."""
 
-    def __init__(self, contract: Contract, base_url: str, timeout_s: float) -> None:
+    def __init__(self, contract: Contract, base_url: str, timeout_s: float,
+                 timeline: Timeline | None = None) -> None:
         self.contract = contract
+        self.timeline = timeline or Timeline()
         self.spec = contract.socketio
         self.timeout_s = timeout_s
         url = (self.spec.url or base_url).rstrip("/")
@@ -75,7 +78,15 @@ class SocketSession(RoomSteps):
                                             "path": notifications.path,
                                             "transports": ["polling", "websocket"]})
         return SocketSession(self.contract.model_copy(update={"socketio": spec}),
-                             notifications.url, self.timeout_s)
+                             notifications.url, self.timeout_s, self.timeline)
+
+    def step(self, result: SessionResult, name: str, started: float, ok: bool = True,
+             ended: float | None = None) -> Span:
+        """Record one step of the session (its own latency) on the run's timeline."""
+        span = self.timeline.add(f"socket.io {result.transport}: {name}", started, ok=ok,
+                                 key=f"{result.transport}:{name}", ended=ended)
+        result.steps[name] = span
+        return span
 
     async def run(self, handshake: HttpAnswer | None, plan: SessionSpec, transport: str,
                   inputs: SessionInputs) -> SessionResult:
@@ -112,6 +123,7 @@ class SocketSession(RoomSteps):
             result.upgrade_ok, result.upgrade_seen = True, "polling session"
             return PollingTransport(self.polling_base, sid, inputs.send_http)
         inputs.count(1)
+        started = time.perf_counter()
         if transport == "websocket-direct":
             result.path = handshake_path(self.socket_path, "websocket")
             upgraded = await open_websocket_only(self.ws_origin + result.path, result.path,
@@ -121,6 +133,8 @@ class SocketSession(RoomSteps):
             upgraded = await upgrade(self.ws_origin + result.path, result.path, self.timeout_s)
         result.upgrade_ok, result.upgrade_seen = upgraded.wire is not None, upgraded.seen
         result.upgrade_http = upgraded.http
+        self.step(result, "open" if transport == "websocket-direct" else "upgrade", started,
+                  result.upgrade_ok)
         return upgraded.wire
 
     async def websocket_only(self) -> Upgraded:
@@ -147,6 +161,7 @@ class SocketSession(RoomSteps):
             token = plan.forged_token if variant == "forged-token" else None
             attempt = await self._connect(self.wire, variant, token)
             result.connects[variant] = attempt
+            self.step(result, f"connect {variant}", attempt.started, attempt.refused)
             if attempt.accepted:
                 await self.wire.send(encode(DISCONNECT, self.spec.namespace))
             if self.wire.closed:
@@ -161,6 +176,7 @@ class SocketSession(RoomSteps):
         wire = self.wire
         attempt = await self._connect(wire, "valid-token", token)
         result.connects["valid-token"] = attempt
+        self.step(result, "connect valid-token", attempt.started, attempt.accepted)
         if not attempt.accepted:
             return
         if plan.realtime:
@@ -169,9 +185,9 @@ class SocketSession(RoomSteps):
             await self._probe_events(wire, plan, inputs, result)
 
     async def _connect(self, wire: Transport, variant: str, token: str | None) -> ConnectAttempt:
-        attempt = ConnectAttempt(variant)
+        attempt = ConnectAttempt(variant, started=time.perf_counter())
         auth = {self.spec.auth_field: token} if token else None
-        started = time.perf_counter()
+        started = attempt.started
         try:
             await wire.send(encode(CONNECT, self.spec.namespace, auth))
             packet = await self._next(wire, lambda p: p.type in (CONNECT, CONNECT_ERROR))
@@ -204,13 +220,24 @@ class SocketSession(RoomSteps):
         return json.loads(json.dumps(template).replace("{conversation_id}", conversation_id))
 
     async def _join(self, wire: Transport, result: SessionResult,
-                    ack_ok: Callable[[Any], bool]) -> None:
+                    ack_ok: Callable[[Any], bool], step: str = "join") -> None:
         """Send the join; confirmed by its ack, by the contract's event, or (join_confirm:
         none) by no `error` event within `UNCONFIRMED_JOIN_S`."""
         confirm = self.spec.confirm_event
         unconfirmed = self.spec.join_confirm == "none"
         payload = self.join_payload(result.conversation_id or "")
         ack_id = None if confirm or unconfirmed else 1
+        started = time.perf_counter()
+        try:
+            await self._join_reply(wire, result, ack_ok, payload, ack_id)
+        finally:
+            self.step(result, step, started, bool(result.joined))
+
+    async def _join_reply(self, wire: Transport, result: SessionResult,
+                          ack_ok: Callable[[Any], bool], payload: Any,
+                          ack_id: int | None) -> None:
+        confirm = self.spec.confirm_event
+        unconfirmed = self.spec.join_confirm == "none"
         await wire.send(encode(EVENT, self.spec.namespace, [self.spec.join_event, payload],
                                ack_id))
 

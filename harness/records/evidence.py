@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from harness.records.http import HttpAnswer
 from harness.records.session import SessionResult, WebsocketOpen
+from harness.records.timeline import Timeline
 
 
 @dataclass(frozen=True)
@@ -93,3 +94,4 @@ class Evidence:
     texts: list[str] = field(default_factory=list)
     first: HttpAnswer | None = None
     token_checks: list[HttpAnswer] = field(default_factory=list)
+    timeline: Timeline = field(default_factory=Timeline)

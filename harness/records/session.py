@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.records.http import HttpAnswer
+from harness.records.timeline import Span
 
 
 @dataclass
@@ -19,6 +20,7 @@ class ConnectAttempt:
     error: str | None = None
     elapsed_s: float = 0.0
     closed: bool = False
+    started: float = 0.0
 
 
 @dataclass
@@ -62,6 +64,7 @@ class SessionResult:
     probed_events: list[str] = field(default_factory=list)
     alive_after_probes: bool | None = None
     after_probes: HttpAnswer | None = None
+    steps: dict[str, Span] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,9 @@ def build_document(result: RunResult, latencies: dict[str, int] | None = None) -
                 "options": {key: value for key, value in config.options.items()},
                 "target_version": result.version, "ci": ci_context(os.environ)},
         "notes": result.notes,
+        "timeline": [{"label": span.label, "start_ms": round(span.start_s * 1000),
+                      "end_ms": round(span.end_s * 1000), "ok": span.ok}
+                     for span in result.timeline],
     }
     if result.error:
         document["error"] = result.error

@@ -107,6 +107,22 @@ def _since_baseline(baseline: dict[str, Any], verbose: bool) -> list[str]:
     return lines
 
 
+def timeline_lines(spans: list[dict[str, Any]], width: int = 32) -> list[str]:
+    """The run's requests and Socket.IO steps in the order they started: start and end in
+    ms after the run's first request, a bar on a shared scale, what it was."""
+    if not spans:
+        return []
+    last = max(span["end_ms"] for span in spans) or 1
+    lines = [f"timeline ({plural(len(spans), 'step')}, {last} ms):"]
+    for span in spans:
+        left = span["start_ms"] * width // last
+        right = max(left + 1, span["end_ms"] * width // last)
+        bar = " " * left + "=" * (right - left)
+        lines.append(f"  {span['start_ms']:5d} {span['end_ms']:5d} |{bar:<{width}}| "
+                     f"{span['label']}{'' if span['ok'] else ' (failed)'}")
+    return lines
+
+
 def render(doc: dict[str, Any], *, verbose: bool = False, colour: bool = False,
            width: int | None = None) -> str:
     """The summary; with `width`, every line but the reproduce lines wrapped to it."""
@@ -149,6 +165,9 @@ def render(doc: dict[str, Any], *, verbose: bool = False, colour: bool = False,
     if doc.get("baseline"):
         lines.append("")
         lines.extend(_since_baseline(doc["baseline"], verbose))
+    if verbose and doc.get("timeline"):
+        lines.append("")
+        lines.extend(timeline_lines(doc["timeline"]))
     lines.append("")
     suites: dict[str, Counter[str]] = defaultdict(Counter)
     for check in doc["checks"]:
