@@ -182,6 +182,14 @@ async def _probe_and_judge(result: RunResult, progress: Progress | None = None,
             result.waited_s = waited.waited_s
             if waited.last is not None:
                 raise Aborted(never_healthy(ctx, waited.last, config.wait_until_healthy))
+        await executor.first()
+        abort = preflight(ctx, evidence)
+        if abort is not None:
+            raise Aborted(abort)
+        logins = executor.logins()
+        plan = _announce(_fit_budget(executor, plan, logins), plan, say,
+                         sent=len(evidence.answers) + len(logins))
+        executor.plan = result.plan = plan
         await executor.preflight()
         for token in (evidence.token, *evidence.tokens.values()):
             if token:  # a login's token may be opaque (a session id): masked like a secret
@@ -190,8 +198,6 @@ async def _probe_and_judge(result: RunResult, progress: Progress | None = None,
         if abort is not None:
             raise Aborted(abort)
         evidence.token_problem = token_problem(evidence)
-        plan = _announce(_fit_budget(executor, plan), plan, say, sent=len(evidence.answers))
-        executor.plan = result.plan = plan
         ticker = asyncio.ensure_future(_report_progress(client, plan, progress)) \
             if progress is not None else None
         await executor.run()
@@ -205,6 +211,7 @@ async def _probe_and_judge(result: RunResult, progress: Progress | None = None,
     finally:
         result.requests_by_suite = dict(client.sent)
         result.rate_limit = client.budget.document()
+        await executor.stop()
         result.timeline = client.timeline.ordered()
         await client.close()
     judge = Judge(ctx, evidence)
@@ -251,14 +258,16 @@ def _announce(fitted: Plan, planned: Plan, say: Callable[[str], object], sent: i
     return fitted
 
 
-def _fit_budget(executor: Executor, plan: Plan) -> Plan:
-    """Never cause a 429: when the target announces fewer requests left than the plan
-    needs, run the most important checks that fit and say what was left out."""
+def _fit_budget(executor: Executor, plan: Plan, logins: list[str]) -> Plan:
+    """Never cause a 429: when the target's first answer announces fewer requests left than
+    the plan needs, run the most important checks that fit and say what was left out (the
+    logins, sent next, count as spent)."""
     budget = executor.client.budget.last
     if budget is None or budget.remaining is None:
         return plan
-    sent = frozenset(executor.evidence.answers)
-    return fit(plan, budget.remaining, f"did not fit the target's rate limit "
+    sent = frozenset(executor.evidence.answers) | frozenset(logins)
+    return fit(plan, max(0, budget.remaining - len(logins)),
+               f"did not fit the target's rate limit "
                f"({budget.remaining} request{'s' if budget.remaining != 1 else ''} left"
                f"{f', reset in {budget.reset_s} s' if budget.reset_s else ''})", sent)
 

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,9 +22,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 class OneRouteHangs(JsonHandler):
+    reached = threading.Event()  # the hanging route was asked: the run is in the middle
+
     def _answer(self) -> None:
         self.body()
         if self.path.startswith("/api/notifications"):
+            OneRouteHangs.reached.set()
             time.sleep(30)
         if self.path.startswith("/api/health"):
             self.send_json(200, {"status": "ok"})
@@ -35,6 +39,7 @@ class OneRouteHangs(JsonHandler):
 
 @pytest.fixture
 def hanging() -> Iterator[str]:
+    OneRouteHangs.reached.clear()
     with serving(OneRouteHangs) as url:
         yield url
 
@@ -47,7 +52,8 @@ def test_an_interrupted_run_judges_what_answered_and_names_what_was_pending(
                              "--timeout", "25", "--report-json", str(report)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=tmp_path, env=env)
-    time.sleep(3)
+    assert OneRouteHangs.reached.wait(60), "the run never reached the hanging route"
+    time.sleep(0.5)  # the other requests of that stage answer meanwhile
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 2, out + err

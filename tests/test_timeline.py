@@ -17,14 +17,20 @@ def test_every_request_and_socket_step_is_on_the_timeline(run_engine, reference_
     opened = [span for span in result.timeline
               if span.label.endswith((": upgrade", ": open"))]
     assert len(http) + len(opened) == result.requests_sent
-    steps = {span.label.split(": ", 1)[1]: span for span in result.timeline
-             if span.label.startswith("socket.io websocket:")}
-    assert {"upgrade", "connect no-token", "connect valid-token", "join", "event"} <= set(steps)
-    assert steps["upgrade"].end_s <= steps["connect valid-token"].start_s
-    assert steps["connect valid-token"].end_s <= steps["join"].start_s
-    assert steps["join"].end_s <= steps["event"].start_s
+    steps = {span.label: span for span in result.timeline if span.label.startswith("socket.io")}
+    chain = {label.split(": ", 1)[1]: span for label, span in steps.items()
+             if label.startswith("socket.io websocket:")}
+    apart = {label.split(": ", 1)[1]: span for label, span in steps.items()
+             if label.startswith("socket.io websocket-direct:")}
+    assert {"upgrade", "connect valid-token", "join", "event"} <= set(chain)
+    assert {"open", "connect no-token", "connect forged-token"} <= set(apart)
+    # the refusals run on a wire of their own, beside the chain, not before its connect
+    assert apart["connect forged-token"].start_s < chain["connect valid-token"].end_s
+    assert chain["upgrade"].start_s <= chain["connect valid-token"].start_s
+    assert chain["connect valid-token"].end_s <= chain["join"].start_s
+    assert chain["join"].end_s <= chain["event"].start_s
+    assert apart["connect no-token"].ok and apart["connect forged-token"].ok  # refused
     assert all(0 <= span.start_s <= span.end_s for span in result.timeline)
-    assert steps["connect no-token"].ok  # refused, as it should be
 
 
 def test_verbose_prints_the_timeline_and_the_report_carries_it(run_harness) -> None:

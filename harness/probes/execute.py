@@ -10,6 +10,7 @@ engine asks (the executor never plans). The shapes of tokens, ids and acks are r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -20,6 +21,8 @@ from harness.config import RunConfig
 from harness.probes.http import HttpProbeClient
 from harness.probes.logscan import scan
 from harness.probes.ngrok_agent import survey_tunnels
+from harness.probes.preconnect import ConnectionsAhead
+from harness.probes.socketio_apart import RefusalWire
 from harness.probes.socketio_session import SessionInputs, SocketSession
 from harness.records.engineio import HandshakeError, parse_open_packet
 from harness.records.evidence import Evidence
@@ -37,7 +40,7 @@ from harness.records.keys import (
 from harness.records.plan import FollowUp, Plan, SessionSpec
 from harness.records.session import WebsocketOpen
 
-CONCURRENCY = 16
+CONCURRENCY = 32  # a default run's requests all fit: none waits a round trip for a slot
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,11 @@ class Executor:
         self._limit = asyncio.Semaphore(1 if config.sequential else CONCURRENCY)
         self._conversation: asyncio.Future[tuple[str | None, str]] | None = None
         self._created: asyncio.Future[tuple[str | None, str]] | None = None
+        self._sessions: asyncio.Future[Any] | None = None
+        self._logged_in = asyncio.Event()
+        self._identified = asyncio.Event()
+        self._posted = asyncio.Event()
+        self.ahead: ConnectionsAhead | None = None
         self.client.credential = self._credential
 
     def _credential(self, role: str = "valid") -> dict[str, str]:
@@ -96,17 +104,32 @@ class Executor:
         request = self.plan.request(key)
         return await self.send(request) if request is not None else None
 
-    async def preflight(self) -> None:
-        """The health document (or the first probe that needs no credential), then the logins,
-        before anything else (none the target's announced rate limit cannot afford); with
-        SMOKE_TOKEN, one authorized GET to see whether the target accepts it (a second when the
-        first refuses it)."""
+    async def first(self) -> None:
+        """The health document (or the first probe that needs no credential), alone: its
+        answer says what the target's rate limit has left. Connections for the run's
+        websockets are opened meanwhile (no request)."""
         if self.config.credentials.token:  # before anything that needs it is sent
             self.evidence.token = self.config.credentials.token
+        self._open_ahead()
         first = self.plan.request(DOCUMENT) or next(
             (r for r in self.plan.http if r.auth is None and not r.key.startswith(LOGIN)), None)
-        if first is not None:  # alone: its answer says what the target's rate limit has left
-            await self.send(first)
+        if first is not None:
+            self.evidence.first = await self.send(first)
+
+    def logins(self) -> list[str]:
+        """The login requests the preflight will send."""
+        return [key for key in (LOGIN, *(f"{LOGIN}:{role}" for role in self.config.identities))
+                if self.plan.request(key) is not None]
+
+    async def preflight(self) -> None:
+        """The logins (none the target's announced rate limit cannot afford), with the
+        Socket.IO sessions started beside them (what they do before the token needs none);
+        with SMOKE_TOKEN, one authorized GET to see whether the target accepts it (a second
+        when the first refuses it); then whose ids the tokens carry."""
+        if not self.config.credentials.token:  # else: once the target accepted the token
+            self._start_sessions()
+        self._created = asyncio.ensure_future(self._create())
+        self._conversation = asyncio.ensure_future(self._rest_conversation())
         jobs = []
         if self.plan.request(LOGIN) is not None:
             jobs.append(self._login())
@@ -116,7 +139,7 @@ class Executor:
             elif self.plan.request(f"{LOGIN}:{role}") is not None:
                 jobs.append(self._login_as(role))
         await asyncio.gather(*jobs)
-        self.evidence.first = self.evidence.answers.get(first.key) if first else None
+        self._logged_in.set()
         if self.config.credentials.token:
             checks = [r for r in self.plan.http if r.auth == "valid" and r.method == "GET"
                       and "{" not in r.path][:2]
@@ -125,10 +148,37 @@ class Executor:
                 self.evidence.token_checks.append(answer)
                 if answer.status not in (401, 403):
                     break
+            if any(answer.status not in (401, 403) for answer in self.evidence.token_checks) \
+                    or not checks:
+                self._start_sessions()
         whoami = [r for r in self.plan.http if r.key.startswith("whoami:")
                   and (r.auth == "valid" and self.evidence.token or r.auth in self.evidence.tokens)]
         await asyncio.gather(*(self.send(r) for r in whoami))
         self._identify()
+        self._identified.set()
+
+    def _start_sessions(self) -> None:
+        self._sessions = asyncio.ensure_future(
+            asyncio.gather(*(self._session(spec) for spec in self.plan.sessions)))
+
+    def _open_ahead(self) -> None:
+        """One connection ahead for each websocket the sessions will open."""
+        wanted = sum(_websockets(spec) for spec in self.plan.sessions)
+        if wanted and self.ahead is None:
+            self.ahead = ConnectionsAhead(self._socket_session().ws_url(),
+                                          self.config.timeout_s)
+            self.ahead.open(wanted)
+
+    async def stop(self) -> None:
+        """Cancel what is still running (an aborted run) and close the connections opened
+        ahead and not used."""
+        for task in (self._sessions, self._created, self._conversation):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        if self.ahead is not None:
+            await self.ahead.close()
 
     async def _login_as(self, role: str) -> None:
         answer = await self.send(self.plan.request(f"{LOGIN}:{role}"))  # type: ignore[arg-type]
@@ -169,15 +219,20 @@ class Executor:
         return answer
 
     async def token(self) -> str | None:
+        """The run's token, once the logins have answered."""
+        await self._logged_in.wait()
         return self.evidence.token
 
     async def run(self) -> None:
-        """Stage 1 and 2: everything the plan holds (follow-ups only when asked for)."""
+        """Stage 1 and 2: everything the plan holds (follow-ups only when asked for), beside
+        the sessions the preflight started."""
         if any(NGROK_SURVEY in check.probes for check in self.plan.checks):
             self.evidence.tunnels = await asyncio.to_thread(
                 survey_tunnels, self.config.ngrok_api or "", self.config.timeout_s)
-        self._created = asyncio.ensure_future(self._create())
-        self._conversation = asyncio.ensure_future(self._rest_conversation())
+        assert self._conversation is not None
+        if self._sessions is None:
+            self._start_sessions()
+        assert self._sessions is not None
         independent = [r for r in self.plan.http
                        if r.auth is None and r.key not in (LOGIN, HANDSHAKE)]
         authorized = [r for r in self.plan.http if r.auth == "valid" and
@@ -185,25 +240,30 @@ class Executor:
         jobs = [self.send(r) for r in independent]
         if self.evidence.token:
             jobs += [self.send(r) for r in authorized]
-        jobs += [self._session(spec) for spec in self.plan.sessions]
+        identities = asyncio.ensure_future(self._as_identities())
         await asyncio.gather(*jobs, self._created, self._conversation)
         later = [r for r in self.plan.http if r.auth == "valid" and "{" in r.path
                  and r.key not in (CREATE, POST) and self._can_fill(r.path)]
         conversation, _ = await self._conversation
         if self.evidence.token and later and conversation is not None:
             await asyncio.gather(*(self.send(r) for r in later))
+        await self._sessions
         if self.plan.request(POST) is not None and POST not in self.evidence.answers and \
                 conversation is not None and self.evidence.token:
             await self._post(conversation, f"{self.config.contract.flow.tag_prefix}rest")
+        self._posted.set()
         self.evidence.texts += [s.text for s in self.evidence.sessions.values() if s.text]
-        await self._as_identities(conversation)
+        await identities
         for log in self.plan.log_scans:  # last: the logs then hold what this run caused
             self.evidence.logs[log.key] = await asyncio.to_thread(
                 scan, log, self.config.contract.service_logs)
 
-    async def _as_identities(self, conversation: str | None) -> None:
-        """What the identities send, once the run's conversation and messages exist: the
-        outsider's reads and writes (another user's objects)."""
+    async def _as_identities(self) -> None:
+        """What the identities send, once the run's conversation and its message exist (the
+        post answered): the outsider's reads and writes (another user's objects)."""
+        assert self._conversation is not None
+        conversation, _ = await self._conversation
+        await self._posted.wait()
         jobs = [self.send(r) for r in self.plan.http
                 if r.auth in self.evidence.tokens and not r.key.startswith(LOGIN)
                 and (conversation is not None or "{conversation_id}" not in
@@ -242,6 +302,7 @@ class Executor:
         return await self._conversation
 
     async def _create(self) -> tuple[str | None, str]:
+        await self._identified.wait()  # the token, and the ids its body may name
         request = self.plan.request(CREATE)
         if request is None:
             return None, ("no conversation to use: set flow.conversation_id (an existing "
@@ -266,7 +327,10 @@ class Executor:
         body = json.loads(request.body or b"{}")
         body[flow.conversation_field] = conversation
         body[flow.text_field] = text
-        return await self.send(replace(request, body=json.dumps(body).encode()))
+        try:
+            return await self.send(replace(request, body=json.dumps(body).encode()))
+        finally:
+            self._posted.set()
 
     def _inputs(self) -> SessionInputs:
         return SessionInputs(token=self.token, conversation=self._socket_conversation,
@@ -283,7 +347,7 @@ class Executor:
 
     def _socket_session(self) -> SocketSession:
         return SocketSession(self.config.contract, self.config.base_url, self.config.timeout_s,
-                             self.client.timeline)
+                             self.client.timeline, self.ahead)
 
     async def _session(self, spec: SessionSpec) -> None:
         if spec.transport == "websocket-only":
@@ -292,22 +356,39 @@ class Executor:
             self.evidence.websocket_only = WebsocketOpen(seen.wire is not None, seen.seen,
                                                          seen.http)
             return
-        if spec.transport == "websocket-direct":
-            self.evidence.sessions[spec.key] = await self._socket_session().run(
-                None, spec, spec.transport, self._inputs())
-            return
+        session = self._socket_session()
+        apart = RefusalWire(session, spec, self._inputs()) \
+            if spec.refusals and spec.refusals_apart else None
+        refusing = asyncio.ensure_future(apart.run()) if apart is not None else None
+        try:
+            if spec.transport == "websocket-direct":
+                self.evidence.sessions[spec.key] = await session.run(
+                    None, spec, spec.transport, self._inputs(), apart)
+            else:
+                await self._handshake_and_run(session, spec, apart)
+        finally:
+            if apart is not None and refusing is not None:
+                await refusing
+                await apart.close()
+                for result in (self.evidence.sessions.get(spec.key), self.evidence.fallback):
+                    if result is not None and apart.opened.result():
+                        result.connects.update(apart.result.connects)
+                        result.steps.update(apart.result.steps)
+
+    async def _handshake_and_run(self, session: SocketSession, spec: SessionSpec,
+                                 apart: RefusalWire | None) -> None:
         handshake = await self.send_key(spec.handshake)
         assert handshake is not None, "a session's handshake is always planned"
         plain = self.plan.follow_up(HANDSHAKE_REFUSED_WITH_ORIGIN)
         if not _is_open_packet(handshake) and self.config.origin and plain is not None:
             handshake = await self.send(plain.request)
-        session = self._socket_session()
-        result = await session.run(handshake, spec, spec.transport, self._inputs())
+        result = await session.run(handshake, spec, spec.transport, self._inputs(), apart)
         self.evidence.sessions[spec.key] = result
         fallback = self.plan.follow_up(UPGRADE_FAILED)
         if not result.upgrade_ok and _is_open_packet(handshake) and fallback is not None:
             fresh = await self.send(fallback.request)
-            self.evidence.fallback = await session.run(fresh, spec, "polling", self._inputs())
+            self.evidence.fallback = await session.run(fresh, spec, "polling", self._inputs(),
+                                                       apart)
 
     async def expand(self, follow_ups: Iterable[FollowUp]) -> None:
         """Send the plan's follow-ups the engine asked for; the plan then holds their checks."""
@@ -325,6 +406,15 @@ class Executor:
             original = self.evidence.answers.get(key)
             if original is not None and answer.error is None:
                 original.quiet_elapsed_s = answer.elapsed_s
+
+
+def _websockets(spec: SessionSpec) -> int:
+    """The websockets a session opens when all goes well: its own, the refusals' wire, a
+    second member, each listener."""
+    if spec.transport == "websocket-only":
+        return 1
+    return 1 + int(bool(spec.refusals) and spec.refusals_apart) + int(spec.second_member) + \
+        len(spec.listeners)
 
 
 def _is_open_packet(answer: HttpAnswer) -> bool:

@@ -1,7 +1,7 @@
 """The room part of a Socket.IO session: the join, the post and the wait for the message
 event, the other identities in the room (peer, outsider) with their deliveries counted, and
 the events sent empty and with a wrong type afterwards. A mixin of `SocketSession`, which
-owns the connection steps (`_open`, `_reopen`, `_connect`, `_join`, `_next`)."""
+owns the connection steps (`_open`, `_reopen`, `connect_attempt`, `_join`, `_next`)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from harness.records.session import Listener, SessionResult
 from harness.records.timeline import Span
 
 if TYPE_CHECKING:
+    from harness.probes.socketio_apart import RefusalWire
     from harness.probes.socketio_session import SessionInputs
 
 SETTLE_S = 0.5  # with a peer or an outsider: how long every wire is read after the delivery
@@ -33,6 +34,7 @@ class RoomSteps:
     contract: Contract
     spec: SocketIO
     polling_base: str
+    apart: RefusalWire | None
 
     def step(self, result: SessionResult, name: str, started: float, ok: bool = True,
              ended: float | None = None) -> Span:
@@ -44,32 +46,44 @@ class RoomSteps:
         raise NotImplementedError
 
     async def _realtime(self, wire: Transport, plan: SessionSpec, inputs: SessionInputs,
-                        result: SessionResult) -> None:
+                        result: SessionResult,
+                        others: asyncio.Future[dict[str, Transport]]) -> None:
+        """Join the run's room, with the other identities joining it on their own wires
+        (`others`, started with the session), then post and wait for the event."""
         result.conversation_id, result.no_conversation = await inputs.conversation()
         if result.conversation_id is None:
+            await close_all(await others)
             return
-        await self._join(wire, result, inputs.ack_ok)
+        try:
+            await self._join(wire, result, inputs.ack_ok)
+        finally:
+            listeners = await others  # joined meanwhile, on connections of their own
+            if not result.joined:
+                await close_all(listeners)
         if not result.joined:
             return
-        listeners = await self._listeners(plan.listeners, inputs, result)
         try:
             await self._post_and_wait(wire, inputs, result, listeners)
         finally:
-            for other in listeners.values():
-                with contextlib.suppress(*CLOSE_ERRORS):
-                    await other.close()
+            await close_all(listeners)
 
     async def _probe_events(self, wire: Transport, plan: SessionSpec, inputs: SessionInputs,
                             result: SessionResult) -> None:
         """Each event once with no payload and once with a payload of the wrong type, on the
-        run's own connection after its real steps; then one new handshake: the service must
-        still answer (an error ack or event is fine, a crash is not)."""
+        run's own connection after its real steps; then the service must still answer (an
+        error ack or event is fine, a crash is not): a connect on the refusals' own wire, or
+        else one new handshake."""
         with contextlib.suppress(*CLOSE_ERRORS, ConnectionError):
             for event in plan.probe_events:
                 await wire.send(encode(EVENT, self.spec.namespace, [event]))
                 await wire.send(encode(EVENT, self.spec.namespace, [event, 12345]))
                 result.probed_events.append(event)
             await asyncio.sleep(PROBE_SETTLE_S)
+        if self.apart is not None:  # the refusals' wire asks, at no request's cost
+            alive, seen = await self.apart.still_answers()
+            if alive is not None:
+                result.alive_after_probes, result.after_probes_seen = alive, seen
+                return
         if result.transport == "websocket-direct":
             opened = await self._open("", result.transport, SessionResult(result.transport),
                                       inputs)
@@ -91,7 +105,9 @@ class RoomSteps:
     async def _listeners(self, roles: tuple[str, ...], inputs: SessionInputs,
                          result: SessionResult) -> dict[str, Transport]:
         """The identities that join the run's room on connections of their own (the outsider
-        stays connected whatever its join said: it must receive nothing)."""
+        stays connected whatever its join said: it must receive nothing); each opens its
+        connection at once and joins once the run's conversation exists."""
+        await inputs.token()  # the logins have answered: every identity's token is known
         tokens = inputs.tokens()
 
         async def join(role: str) -> tuple[str, Transport | None]:
@@ -99,16 +115,21 @@ class RoomSteps:
             if role not in tokens:
                 return role, None
             wire = await self._reopen(result.transport, inputs)
+            conversation, _ = await inputs.conversation()
+            if wire is not None and conversation is None:
+                with contextlib.suppress(*CLOSE_ERRORS):
+                    await wire.close()
+                return role, None
             if wire is None:
                 return role, None
-            listener.connect = await self._connect(wire, f"{role}-token", tokens[role])
+            listener.connect = await self.connect_attempt(wire, f"{role}-token", tokens[role])
             self.step(result, f"{role} connect", listener.connect.started,
                       listener.connect.accepted)
             if not listener.connect.accepted:
                 with contextlib.suppress(*CLOSE_ERRORS):
                     await wire.close()
                 return role, None
-            joined = SessionResult(result.transport, conversation_id=result.conversation_id)
+            joined = SessionResult(result.transport, conversation_id=conversation)
             await self._join(wire, joined, inputs.ack_ok, step=f"{role} join")
             result.steps.update(joined.steps)
             listener.join_error = joined.join_error
@@ -120,7 +141,7 @@ class RoomSteps:
             if notifier is None or role not in tokens:
                 return f"{role}-notify", None
             wire = await notifier._reopen("websocket", inputs)
-            if wire is not None and not (await notifier._connect(
+            if wire is not None and not (await notifier.connect_attempt(
                     wire, f"{role}-token", tokens[role])).accepted:
                 with contextlib.suppress(*CLOSE_ERRORS):
                     await wire.close()
@@ -165,7 +186,7 @@ class RoomSteps:
         if wire is None:
             return None
         joined = SessionResult(transport, conversation_id=conversation)
-        if (await self._connect(wire, "valid-token", token)).accepted:
+        if (await self.connect_attempt(wire, "valid-token", token)).accepted:
             await self._join(wire, joined, inputs.ack_ok, step="member join")
         if not joined.joined:
             with contextlib.suppress(*CLOSE_ERRORS):
@@ -261,3 +282,9 @@ class RoomSteps:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def close_all(wires: dict[str, Transport]) -> None:
+    for wire in wires.values():
+        with contextlib.suppress(*CLOSE_ERRORS):
+            await wire.close()

@@ -14,7 +14,9 @@ from typing import Any
 import websockets
 
 from harness.contract import Contract
-from harness.probes.socketio_room import RoomSteps
+from harness.probes.preconnect import ConnectionsAhead
+from harness.probes.socketio_apart import RefusalWire
+from harness.probes.socketio_room import RoomSteps, close_all
 from harness.probes.socketio_upgrade import Upgraded, open_websocket_only, upgrade
 from harness.probes.socketio_wire import (
     ACK,
@@ -54,9 +56,14 @@ class SocketSession(RoomSteps):
     """Talks Engine.IO/Socket.IO v4 to one server; every wait bounded by `timeout_s`."""
 
     def __init__(self, contract: Contract, base_url: str, timeout_s: float,
-                 timeline: Timeline | None = None) -> None:
+                 timeline: Timeline | None = None,
+                 ahead: ConnectionsAhead | None = None) -> None:
         self.contract = contract
         self.timeline = timeline or Timeline()
+        self.ahead = ahead
+        self.apart: RefusalWire | None = None
+        self.early: float | None = None
+        self.wire: Transport | None = None
         self.spec = contract.socketio
         self.timeout_s = timeout_s
         url = (self.spec.url or base_url).rstrip("/")
@@ -80,6 +87,10 @@ class SocketSession(RoomSteps):
         return SocketSession(self.contract.model_copy(update={"socketio": spec}),
                              notifications.url, self.timeout_s, self.timeline)
 
+    def ws_url(self) -> str:
+        """Where this session's websockets connect (for connections opened ahead)."""
+        return self.ws_origin
+
     def step(self, result: SessionResult, name: str, started: float, ok: bool = True,
              ended: float | None = None) -> Span:
         """Record one step of the session (its own latency) on the run's timeline."""
@@ -89,7 +100,7 @@ class SocketSession(RoomSteps):
         return span
 
     async def run(self, handshake: HttpAnswer | None, plan: SessionSpec, transport: str,
-                  inputs: SessionInputs) -> SessionResult:
+                  inputs: SessionInputs, apart: RefusalWire | None = None) -> SessionResult:
         """The session's steps over `transport`: "websocket" upgrades the handshake's session,
         "polling" stays on it, "websocket-direct" opens over websocket alone (no handshake)."""
         result = SessionResult(transport)
@@ -101,16 +112,22 @@ class SocketSession(RoomSteps):
             except HandshakeError as exc:
                 result.upgrade_seen = f"no session to continue: {exc}"
                 return result
-        wire = await self._open(sid, transport, result, inputs)
-        if wire is None:
-            result.elapsed_s = time.perf_counter() - started
-            return result
-        self.wire = wire
+        self.apart, self.early, self.wire = apart, None, None
+        # the other identities open their connections at once, beside this one's
+        listeners = plan.listeners if plan.connect and plan.realtime else ()
+        others = asyncio.ensure_future(self._listeners(listeners, inputs, result))
         try:
-            await self._steps(plan, inputs, result)
+            wire = await self._open(sid, transport, result, inputs, plan)
+            if wire is not None:
+                self.wire = wire
+                await self._steps(plan, inputs, result, others)
         except (websockets.exceptions.WebSocketException, ConnectionError, OSError) as exc:
             result.join_error = result.join_error or f"the connection broke: {exc}"
         finally:
+            if not others.done():
+                others.cancel()
+            with contextlib.suppress(asyncio.CancelledError, *CLOSE_ERRORS):
+                await close_all(await others)
             with contextlib.suppress(*CLOSE_ERRORS):
                 if self.wire is not None:
                     await self.wire.close()
@@ -118,29 +135,53 @@ class SocketSession(RoomSteps):
         return result
 
     async def _open(self, sid: str, transport: str, result: SessionResult,
-                    inputs: SessionInputs) -> Transport | None:
+                    inputs: SessionInputs, plan: SessionSpec | None = None,
+                    ) -> Transport | None:
+        """The session's transport; with `plan` (the run's own wire, not a reopened one) the
+        authenticated connect goes with the upgrade when the refusals have a wire apart."""
         if transport == "polling":
             result.upgrade_ok, result.upgrade_seen = True, "polling session"
             return PollingTransport(self.polling_base, sid, inputs.send_http)
         inputs.count(1)
+        sock = await self.ahead.take() if self.ahead is not None else None
         started = time.perf_counter()
         if transport == "websocket-direct":
             result.path = handshake_path(self.socket_path, "websocket")
             upgraded = await open_websocket_only(self.ws_origin + result.path, result.path,
-                                                 self.timeout_s, keep=True)
+                                                 self.timeout_s, keep=True, sock=sock)
         else:
             result.path = handshake_path(self.socket_path, "websocket", sid)
-            upgraded = await upgrade(self.ws_origin + result.path, result.path, self.timeout_s)
+            then = (lambda: self._connect_frame(plan, inputs)) if plan is not None else None
+            upgraded = await upgrade(self.ws_origin + result.path, result.path, self.timeout_s,
+                                     sock, then)
+            self.early = upgraded.sent_next_at
         result.upgrade_ok, result.upgrade_seen = upgraded.wire is not None, upgraded.seen
         result.upgrade_http = upgraded.http
         self.step(result, "open" if transport == "websocket-direct" else "upgrade", started,
                   result.upgrade_ok)
         return upgraded.wire
 
+    async def _connect_frame(self, plan: SessionSpec, inputs: SessionInputs) -> str | None:
+        """The authenticated connect, to go right behind the upgrade: only when the refusals
+        have a wire of their own (else they come first) and once the token is there."""
+        if not plan.connect or not await self._refusals_apart():
+            return None
+        token = await inputs.token()
+        return self.connect_packet(token) if token is not None else None
+
+    async def _refusals_apart(self) -> bool:
+        return self.apart is not None and await self.apart.opened
+
+    def connect_packet(self, token: str | None) -> str:
+        auth = {self.spec.auth_field: token} if token else None
+        return encode(CONNECT, self.spec.namespace, auth)
+
     async def websocket_only(self) -> Upgraded:
         """A session opened over websocket alone: its first frame must be the open packet."""
         path = handshake_path(self.socket_path, "websocket")
-        return await open_websocket_only(self.ws_origin + path, path, self.timeout_s)
+        sock = await self.ahead.take() if self.ahead is not None else None
+        return await open_websocket_only(self.ws_origin + path, path, self.timeout_s,
+                                         sock=sock)
 
     async def _reopen(self, transport: str, inputs: SessionInputs) -> Transport | None:
         """A new Engine.IO session after the server closed one (a refusal by hanging up)."""
@@ -155,41 +196,66 @@ class SocketSession(RoomSteps):
             return None
         return await self._open(sid, transport, SessionResult(transport), inputs)
 
-    async def _steps(self, plan: SessionSpec, inputs: SessionInputs,
-                     result: SessionResult) -> None:
+    async def refusals(self, wire: Transport, plan: SessionSpec, inputs: SessionInputs,
+                       result: SessionResult) -> Transport | None:
+        """The connects that must be refused (no token, a forged one), one after the other on
+        `wire`; a server that hangs up on a refusal gets a new connection for the next. The
+        wire that is left open, or None."""
         for variant in plan.refusals:
             token = plan.forged_token if variant == "forged-token" else None
-            attempt = await self._connect(self.wire, variant, token)
+            attempt = await self.connect_attempt(wire, variant, token)
             result.connects[variant] = attempt
             self.step(result, f"connect {variant}", attempt.started, attempt.refused)
             if attempt.accepted:
-                await self.wire.send(encode(DISCONNECT, self.spec.namespace))
-            if self.wire.closed:
-                self.wire = await self._reopen(result.transport, inputs)
-                if self.wire is None:
-                    return
-        if not plan.connect:
-            return
+                await wire.send(encode(DISCONNECT, self.spec.namespace))
+            if wire.closed:
+                reopened = await self._reopen(result.transport, inputs)
+                if reopened is None:
+                    return None
+                wire = reopened
+        return wire
+
+    async def open_direct(self, result: SessionResult, inputs: SessionInputs,
+                          ) -> Transport | None:
+        """A session opened over websocket alone (one request)."""
+        return await self._open("", "websocket-direct", result, inputs)
+
+    async def _steps(self, plan: SessionSpec, inputs: SessionInputs, result: SessionResult,
+                     others: asyncio.Future[dict[str, Transport]]) -> None:
+        if not await self._refusals_apart():  # no wire of their own: they come first, here
+            wire = await self.refusals(self.wire, plan, inputs, result)
+            if wire is None:
+                return
+            self.wire = wire
+        if plan.connect:
+            await self._connected_steps(plan, inputs, result, others)
+
+    async def _connected_steps(self, plan: SessionSpec, inputs: SessionInputs,
+                               result: SessionResult,
+                               others: asyncio.Future[dict[str, Transport]]) -> None:
         token = await inputs.token()
         if token is None:
             return
         wire = self.wire
-        attempt = await self._connect(wire, "valid-token", token)
+        attempt = await self.connect_attempt(wire, "valid-token", token, self.early)
         result.connects["valid-token"] = attempt
         self.step(result, "connect valid-token", attempt.started, attempt.accepted)
         if not attempt.accepted:
             return
         if plan.realtime:
-            await self._realtime(wire, plan, inputs, result)
+            await self._realtime(wire, plan, inputs, result, others)
         if plan.probe_events:
             await self._probe_events(wire, plan, inputs, result)
 
-    async def _connect(self, wire: Transport, variant: str, token: str | None) -> ConnectAttempt:
-        attempt = ConnectAttempt(variant, started=time.perf_counter())
-        auth = {self.spec.auth_field: token} if token else None
+    async def connect_attempt(self, wire: Transport, variant: str, token: str | None,
+                              sent_at: float | None = None) -> ConnectAttempt:
+        """One namespace connect (already sent at `sent_at`, with the upgrade), and what the
+        server answered."""
+        attempt = ConnectAttempt(variant, started=sent_at or time.perf_counter())
         started = attempt.started
         try:
-            await wire.send(encode(CONNECT, self.spec.namespace, auth))
+            if sent_at is None:
+                await wire.send(self.connect_packet(token))
             packet = await self._next(wire, lambda p: p.type in (CONNECT, CONNECT_ERROR))
         except (asyncio.TimeoutError, TimeoutError):
             attempt.error = f"neither accepted nor refused within {self.timeout_s:g} s"

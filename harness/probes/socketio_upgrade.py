@@ -1,7 +1,9 @@
 """The websocket upgrade of an Engine.IO session: 101, `2probe` -> `3probe`, then `5`.
 
 What the server did at each step is kept as evidence (its HTTP answer when there was no 101),
-and a redirect is never followed.
+and a redirect is never followed. A session that knows its next frame (the authenticated
+connect) sends `5` and that frame right behind `2probe`, in the same round trip: servers read
+a connection's frames in order, so `5` still comes after the probe they answer.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,16 +39,18 @@ class Upgraded:
     wire: Transport | None
     seen: str
     http: HttpAnswer | None = None
+    sent_next_at: float | None = None
 
 
 async def _open(url: str, path: str, key: str, label: str,
-                timeout_s: float) -> tuple[Any, Upgraded | None]:
+                timeout_s: float, sock: Any = None) -> tuple[Any, Upgraded | None]:
     """The websocket, or (None, what happened instead: the HTTP answer, a timeout, an error)."""
     started = time.perf_counter()
+    extra = {"sock": sock} if sock is not None else {}
     try:
         ws = await connect_no_redirect(
             url, additional_headers=CLIENT_HEADERS, open_timeout=timeout_s, close_timeout=2,
-            ping_interval=None, compression=None, max_size=WS_FRAME_CAP, proxy=None)
+            ping_interval=None, compression=None, max_size=WS_FRAME_CAP, proxy=None, **extra)
     except websockets.exceptions.InvalidStatus as exc:
         response = exc.response
         http = HttpAnswer(
@@ -62,33 +67,62 @@ async def _open(url: str, path: str, key: str, label: str,
     return ws, None
 
 
-async def upgrade(url: str, path: str, timeout_s: float) -> Upgraded:
-    """Open the websocket of an Engine.IO session and upgrade it."""
-    ws, failed = await _open(url, path, "socket:upgrade", "websocket upgrade", timeout_s)
+async def upgrade(url: str, path: str, timeout_s: float, sock: Any = None,
+                  then: Callable[[], Awaitable[str | None]] | None = None) -> Upgraded:
+    """Open the websocket of an Engine.IO session (over `sock` when one was opened ahead)
+    and upgrade it; `then` gives the frame to send right after `5` (None: nothing)."""
+    ws, failed = await _open(url, path, "socket:upgrade", "websocket upgrade", timeout_s, sock)
     if failed is not None:
         return failed
     wire = WebSocketTransport(ws)
+    sent: list[float] = []
+    follow = asyncio.ensure_future(_follow(wire, then, sent)) if then is not None else None
     try:
         await wire.send("2probe")
+        if follow is not None:
+            await wire.send("5")
         reply = await wire.receive(timeout_s)
     except (asyncio.TimeoutError, TimeoutError):
+        await _cancel(follow)
         await _quiet_close(ws)
         return Upgraded(None, "101, then no '3probe' within the timeout")
     except websockets.exceptions.ConnectionClosed as exc:
+        await _cancel(follow)
         return Upgraded(None, f"reset: 101, then the connection closed ({_reason(exc)})")
     if reply != "3probe":
+        await _cancel(follow)
         await _quiet_close(ws)
         return Upgraded(None, f"101, then {safe_excerpt(reply, 80)!r} instead of '3probe'")
-    await wire.send("5")
-    return Upgraded(wire, "101, 3probe, upgrade sent")
+    if follow is None:
+        await wire.send("5")
+    else:
+        with contextlib.suppress(*CLOSE_ERRORS):
+            await follow
+    return Upgraded(wire, "101, 3probe, upgrade sent", sent_next_at=sent[0] if sent else None)
+
+
+async def _follow(wire: Transport, then: Callable[[], Awaitable[str | None]],
+                  sent: list[float]) -> None:
+    """Send the session's next frame once it is known (it may wait for the login)."""
+    frame = await then()
+    if frame is not None:
+        sent.append(time.perf_counter())
+        await wire.send(frame)
+
+
+async def _cancel(task: asyncio.Future[None] | None) -> None:
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, *CLOSE_ERRORS):
+            await task
 
 
 async def open_websocket_only(url: str, path: str, timeout_s: float,
-                              keep: bool = False) -> Upgraded:
+                              keep: bool = False, sock: Any = None) -> Upgraded:
     """A websocket-only Engine.IO session: 101, then the open packet as its first frame. The
     websocket is closed afterwards unless `keep` (a session that goes on over it)."""
     ws, failed = await _open(url, path, "socket:websocket-only", "websocket only",
-                              timeout_s)
+                              timeout_s, sock)
     if failed is not None:
         return failed
     try:

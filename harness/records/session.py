@@ -64,6 +64,7 @@ class SessionResult:
     probed_events: list[str] = field(default_factory=list)
     alive_after_probes: bool | None = None
     after_probes: HttpAnswer | None = None
+    after_probes_seen: str = ""
     steps: dict[str, Span] = field(default_factory=dict)
 
 

@@ -78,7 +78,8 @@ def bad_event_check(judge: Judge, check: Check) -> Result:
         return None
     events = ", ".join(repr(e) for e in session.probed_events)
     after = session.after_probes
-    said = judge.ctx.evidence(after) if after is not None else "no websocket could be opened"
+    said = judge.ctx.evidence(after) if after is not None else \
+        session.after_probes_seen or "no websocket could be opened"
     return judge.ctx.finding(Cause.UNHANDLED_BAD_INPUT, f"the Socket.IO service stopped "
                              f"answering after {events} were sent empty and with a payload of "
                              "the wrong type (an uncaught error in the handler?)",
