@@ -4,7 +4,7 @@ contract's JSON Schema), `probe socketio` (one raw Engine.IO exchange, for repro
 They send through the same probe client as a run and read answers in the judge's normal form;
 they never give a verdict.
 
-May import: config, contract, history, judge, probes, records, sanitize.
+May import: _bundled, config, contract, history, judge, probes, records, sanitize.
 """
 
 from __future__ import annotations

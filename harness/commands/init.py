@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from fixtures import DEFAULT_CONTRACT
+from harness._bundled import DEFAULT_CONTRACT, SCHEMA_FILE
 from harness.commands.init_discover import (
     AGGREGATE_PATHS,
     LOGIN_PATHS,
@@ -26,8 +26,6 @@ from harness.commands.init_discover import (
 from harness.commands.init_text import clip, join_clipped, wrap_comment
 from harness.config.resolve import ConfigError, validate_url
 from harness.contract import load_contract
-
-SCHEMA_FILE = Path(DEFAULT_CONTRACT).with_name("contract.schema.json")
 
 
 def _schema_ref(output: str | None) -> str:
