@@ -139,12 +139,13 @@ def test_gateway_without_socketio_and_no_service_known_says_so(tmp_path: Path) -
 
 
 def root_gateway(method: str, path: str) -> Answer:
-    """Routes at the root, no /api; an auth middleware only on the real routes."""
+    """Routes at the root, no /api; an auth middleware in front of /user/*, /chat/* and
+    /notifications/* (so /user/login answers 401 too), the login at /users/login."""
     if path == "/health":
         return 200, {"status": "ok", "uptime": 12.5}
-    if path in ("/user", "/chat", "/notifications"):
+    if path.split("/")[1] in ("user", "chat", "notifications"):
         return 401, {"message": "Access denied. No token provided."}
-    if method == "POST" and path == "/auth/login":
+    if method == "POST" and path == "/users/login":
         return 422, {"errors": [{"type": "field", "msg": "Invalid value", "path": "email",
                                  "location": "body"},
                                 {"type": "field", "msg": "Invalid value", "path": "password",
@@ -160,7 +161,7 @@ def test_routes_outside_api(tmp_path: Path) -> None:
     assert len(seen) <= MAX_REQUESTS
     contract = load_contract(output)
     assert {r.path for r in contract.protected_routes} == {"/user", "/chat", "/notifications"}
-    assert contract.auth.login is not None and contract.auth.login.path == "/auth/login"
+    assert contract.auth.login is not None and contract.auth.login.path == "/users/login"
     assert contract.auth.login.username_field == "email"
     assert contract.health is not None and contract.health.route == "/health"
     assert contract.unknown_route == "/smoke-harness-no-such-route"
@@ -186,3 +187,13 @@ def test_long_target_text_is_never_cut_inside_a_quote(tmp_path: Path) -> None:
             assert isinstance(ast.literal_eval(quoted), str)  # a whole string literal
             assert quoted.count('"') % 2 == 0, quoted
     assert load_contract(output).auth.login.username_field == "email"  # type: ignore[union-attr]
+
+
+def test_a_wrong_service_url_is_one_line(tmp_path: Path,
+                                        closed_port: Callable[[], int]) -> None:
+    done = init(f"http://127.0.0.1:{closed_port()}", tmp_path / "c.yaml", "--service",
+                "chat:5005")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "smoke-harness: --service: target URL must look like https://host[:port], got "
+        "'chat:5005'"]

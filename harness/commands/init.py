@@ -239,9 +239,13 @@ def init_contract(url: str, output: str | None, timeout_s: float,
                   service: str | None = None) -> int:
     try:
         url = validate_url(url)
-        service = validate_url(service) if service else None
     except ConfigError as exc:
         print(f"smoke-harness: {exc}", file=sys.stderr)
+        return 2
+    try:
+        service = validate_url(service) if service else None
+    except ConfigError as exc:
+        print(f"smoke-harness: --service: {exc}", file=sys.stderr)
         return 2
     found = asyncio.run(discover(url, timeout_s, service))
     if found.health is None and not any(s.isdigit() for s in found.routes.values()):

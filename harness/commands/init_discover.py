@@ -68,6 +68,7 @@ class Findings:
     routes: dict[str, str] = field(default_factory=dict)
     prefix: str = "/api"
     catch_all: str | None = None
+    no_token: set[str] = field(default_factory=set)
     login: tuple[str, int] | None = None
     login_fields: LoginFields | None = None
     sent: int = 0
@@ -189,12 +190,14 @@ async def _routes(client: HttpProbeClient, found: Findings) -> None:
     answers = await asyncio.gather(*(_get(client, path) for path in ROUTES))
     for path, answer in zip(ROUTES, answers, strict=True):
         found.routes[path] = str(answer.status or answer.error)
+        found.no_token.add(_signature(answer))
     if any(status in {str(s) for s in ROUTE_LIKE} for status in found.routes.values()):
         return
     found.catch_all = _signature(await _get(client, NO_SUCH_ROUTE))
     answers = await asyncio.gather(*(_get(client, path) for path in ROOT_ROUTES))
     kept = {path: str(answer.status) for path, answer in zip(ROOT_ROUTES, answers, strict=True)
             if _route_like(answer, found)}
+    found.no_token |= {_signature(answer) for answer in answers}
     if kept:
         found.prefix = ""
         found.routes = {path: status for path, status in found.routes.items()
@@ -218,12 +221,20 @@ async def _aliases(client: HttpProbeClient, found: Findings) -> None:
             found.aliases.append((name, path))
 
 
+def _behind_protected(path: str, answer: HttpAnswer, found: Findings) -> bool:
+    """`/user/login` answering as `/user` does without a token: the auth middleware of
+    `/user/*`, not a login."""
+    return _signature(answer) in found.no_token and any(
+        path.startswith(f"{protected}/") for protected in found.protected)
+
+
 async def _login(client: HttpProbeClient, found: Findings) -> None:
     paths = LOGIN_PATHS if found.prefix else ROOT_LOGIN_PATHS
     for path in paths:
         answer = await client.send(json_request(f"init:{path}", "POST", path, "init", {}))
         if answer.status is not None and answer.status not in (404, 405) and \
-                answer.status < 500 and _signature(answer) != found.catch_all:
+                answer.status < 500 and _signature(answer) != found.catch_all and \
+                not _behind_protected(path, answer, found):
             found.login = (path, answer.status)
             if answer.status in (400, 422):
                 found.login_fields = login_fields(answer.json(), answer.text)
