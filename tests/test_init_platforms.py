@@ -168,6 +168,7 @@ def test_routes_outside_api(tmp_path: Path) -> None:
     assert contract.flow.create_conversation is None
     text = output.read_text()
     assert "found: nothing under /api" in text
+    assert "username_field: email    # found: the 422's validation errors name it" in text
 
 
 def test_long_target_text_is_never_cut_inside_a_quote(tmp_path: Path) -> None:

@@ -110,7 +110,7 @@ def _login_field_lines(found: Findings) -> list[str]:
     fields = found.login_fields
     status = found.login[1] if found.login else 400
     if fields and fields.structured:
-        said = f"its {status}'s errors name {fields.username!r}"
+        said = f"the {status}'s validation errors name it"
     else:
         said = f"the {status} says {clip(fields.said, 60)!r}" if fields else ""
     if fields and fields.username:
