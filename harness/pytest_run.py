@@ -4,19 +4,16 @@ The CLI hands pytest the configuration it already resolved (as the plugin object
 `smoke-cli`), so nothing is resolved twice; pytest's own output is off and the harness's
 summary is the only one printed.
 
-May import: config, plugin.
+May import: _bundled, config, plugin.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-import suites
+from harness._bundled import SUITES_DIR
 from harness.config import RunConfig
-
-SUITES_DIR = Path(suites.__file__).parent
 
 
 class HandOver:

@@ -82,12 +82,16 @@ def test_every_guess_is_commented(tmp_path: Path) -> None:
     assert yaml.safe_load(text)["health"]["required_services"] == ["messaging"]
 
 
-def test_what_init_cannot_find_stays_a_commented_example(tmp_path: Path) -> None:
+def test_a_gateway_without_socketio_gets_the_services_url(tmp_path: Path) -> None:
     output = tmp_path / "contract.yaml"
     with ReferenceStack(["socket-direct"]) as stack:
-        assert init(stack.url, output).returncode == 0
-    text = output.read_text()
-    assert "# not found:" in text and "# url: " in text
+        done = init(stack.url, output)
+        assert done.returncode == 0, done.stderr
+        result = run_with(stack, output)
+        messaging_url = stack.messaging_url
+    assert "the gateway does not proxy Socket.IO" in done.stderr
+    assert load_contract(output).socketio.url == messaging_url
+    assert result.verdict == "pass", not_passed(result)
 
 
 def test_init_against_no_gateway_is_an_error(tmp_path: Path) -> None:

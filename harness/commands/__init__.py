@@ -4,7 +4,7 @@ contract's JSON Schema), `probe socketio` (one raw Engine.IO exchange, for repro
 They send through the same probe client as a run and read answers in the judge's normal form;
 they never give a verdict.
 
-May import: config, contract, history, judge, probes, records, sanitize.
+May import: _bundled, config, contract, history, judge, probes, records, sanitize.
 """
 
 from __future__ import annotations
@@ -36,10 +36,12 @@ def run_command(argv: Sequence[str]) -> int:
         parser.add_argument("-o", "--output", metavar="FILE",
                             help="write the contract here (default: standard output)")
         parser.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS")
+        parser.add_argument("--service", metavar="URL", help="the messaging service's own URL, "
+                            "tried for Socket.IO when the gateway does not proxy it")
         options = parser.parse_args(rest)
         from harness.commands.init import init_contract
 
-        return init_contract(options.url, options.output, options.timeout)
+        return init_contract(options.url, options.output, options.timeout, options.service)
     parser.add_argument("kind", choices=["socketio"])
     parser.add_argument("url", help="the gateway (or Socket.IO server) base URL")
     parser.add_argument("--path", default="/socket.io/", help="the Socket.IO path")

@@ -1,4 +1,4 @@
-"""`python -m harness init URL`: a starting contract for a live target, in at most 15 requests.
+"""`python -m harness init URL`: a starting contract for a live target, in at most 30 requests.
 
 What it looks for is `init_discover`'s (the health route and its status word, the aggregate
 route, the Socket.IO path and transports, which of the usual routes answer 401 without a token,
@@ -15,24 +15,26 @@ import os
 import sys
 from pathlib import Path
 
-from fixtures import DEFAULT_CONTRACT
-from harness.commands.init_discover import AGGREGATE_PATHS, LOGIN_PATHS, Findings, discover
+from harness._bundled import DEFAULT_CONTRACT, SCHEMA_FILE
+from harness.commands.init_discover import (
+    AGGREGATE_PATHS,
+    LOGIN_PATHS,
+    ROOT_LOGIN_PATHS,
+    Findings,
+    discover,
+)
+from harness.commands.init_text import clip, join_clipped, wrap_comment
 from harness.config.resolve import ConfigError, validate_url
 from harness.contract import load_contract
-
-SCHEMA_FILE = Path(DEFAULT_CONTRACT).with_name("contract.schema.json")
 
 
 def _schema_ref(output: str | None) -> str:
     """The schema file, relative to where the contract is written (editors resolve it)."""
     base = Path(output).resolve().parent if output else Path.cwd()
     try:
-        relative = os.path.relpath(SCHEMA_FILE.resolve(), base)
-    except ValueError:  # another drive
-        relative = ""
-    if not relative or relative.startswith(os.path.join("..", "..")):
+        return Path(os.path.relpath(SCHEMA_FILE.resolve(), base)).as_posix()
+    except ValueError:  # another drive: no relative path exists
         return SCHEMA_FILE.resolve().as_uri()
-    return relative
 
 
 def _flow(items: list[str]) -> str:
@@ -43,7 +45,7 @@ def _health_lines(found: Findings) -> list[str]:
     health = found.health
     if health is None:
         return [f"health: null                         # not found: "
-                f"{'; '.join(found.tried_health)}",
+                f"{join_clipped(found.tried_health, 80)}",
                 "# health:                            # when the gateway has one:",
                 "#   route: /api/health",
                 "#   status_values: [ok, healthy]",
@@ -63,10 +65,14 @@ def _health_lines(found: Findings) -> list[str]:
                   f"  required_services: {_flow(aggregate_.ok)}"
                   "       # found: the services it reports ok"]
         for name, error in aggregate_.down.items():
-            lines.append(f"  # {name} is listed but not ok ({error[:60]!r}): add it to "
-                         "required_services once it should be up")
-    lines.append("  aliases: []                        # e.g. {name: messaging, path: "
-                 "/api/messaging/health}")
+            lines.append(f"  # {name} is listed but not ok ({clip(error, 60)!r}): add it "
+                         "to required_services once it should be up")
+    if found.aliases:
+        lines.append("  aliases:                           # found: 200 JSON, status ok")
+        lines += [f"    - {{name: {name}, path: {path}}}" for name, path in found.aliases]
+    else:
+        lines.append("  aliases: []                        # e.g. {name: messaging, path: "
+                     "/api/messaging/health}")
     if isinstance(health.services, dict) and health.services:
         lines.append("  expected_services:                 # found: the service map it "
                      "reports now; a change is config drift")
@@ -88,20 +94,42 @@ def _auth_lines(found: Findings, accepted: list[int]) -> list[str]:
     if found.login:
         path, status = found.login
         lines += ["  login:", f"    path: {path}          # found: {status} for an empty body",
-                  "    username_field: username         # guessed: check the route's fields",
-                  "    password_field: password         # guessed",
+                  *_login_field_lines(found),
                   "    token_field: token               # or a dotted path: data.token",
                   "    # token_cookie: token            # when the login sets a cookie"]
     else:
+        tried = LOGIN_PATHS if found.prefix else ROOT_LOGIN_PATHS
         lines += [f"  login: null                        # not found: "
-                  f"{', '.join(LOGIN_PATHS)}; give a token with SMOKE_TOKEN",
-                  "  # login: {path: /api/auth/login, token_field: token}"]
+                  f"{', '.join(tried)}; give a token with SMOKE_TOKEN",
+                  f"  # login: {{path: {tried[0]}, token_field: token}}"]
     return lines
+
+
+def _login_field_lines(found: Findings) -> list[str]:
+    """The body's fields as the login's 400 named them, else the default contract's."""
+    fields = found.login_fields
+    status = found.login[1] if found.login else 400
+    if fields and fields.structured:
+        said = f"the {status}'s validation errors name it"
+    else:
+        said = f"the {status} says {clip(fields.said, 60)!r}" if fields else ""
+    if fields and fields.username:
+        user = f"    username_field: {fields.username}    # found: {said}"
+    else:
+        user = "    username_field: username         # guessed: check the route's fields"
+    if fields and fields.password:
+        password = f"    password_field: {fields.password}    # found: it names {fields.password!r}"
+    else:
+        password = "    password_field: password         # guessed"
+    return [user, password]
 
 
 def _route_lines(found: Findings) -> tuple[list[str], list[str]]:
     lines = ["protected_routes:"]
-    protected = [p for p, status in found.routes.items() if status in ("401", "403")]
+    if not found.prefix:
+        lines.append("  # found: nothing under /api; these answered at the root, unlike the "
+                     "catch-all")
+    protected = found.protected
     for path, status in found.routes.items():
         if path in protected:
             lines.append(f"  - {{method: GET, path: {path}}}    # found: {status} without a "
@@ -112,26 +140,45 @@ def _route_lines(found: Findings) -> tuple[list[str], list[str]]:
             lines.append(f"  # - {{method: GET, path: {path}}}  # answered {status} without a "
                          "token: not protected?")
     for route in load_contract(DEFAULT_CONTRACT).write_routes:
-        if route.path in protected:
-            lines.append(f"  - {{method: {route.method}, path: {route.path}, writes: true, "
+        path = found.prefix + route.path.removeprefix("/api")
+        if path in protected:
+            lines.append(f"  - {{method: {route.method}, path: {path}, writes: true, "
                          f"body: {json.dumps(route.body or {})}}}")
             lines.append("    # guessed: the default contract's body; check it")
     if not protected:
         lines.append("  - {method: GET, path: /api/conversations}  # nothing answered 401: "
                      "edit this")
-    lines.append("  # - {method: GET, path: /api/messages, query: {conversationId: "
-                 "\"{conversation_id}\"}, timeout_s: 10}")
+    lines.append(f"  # - {{method: GET, path: {found.prefix}/messages, "
+                 "query: {conversationId: \"{conversation_id}\"}}")
     return lines, protected
 
 
+def not_proxied(found: Findings) -> str | None:
+    """What to say when the gateway does not answer the Socket.IO handshake."""
+    if found.socket:
+        return None
+    seen = join_clipped(found.socket_seen, 90)
+    if found.socket_service:
+        url, what = found.socket_service
+        return f"the gateway does not proxy Socket.IO ({seen}); the messaging service " \
+            f"answers it at {url}: {what}"
+    tried = f"; tried the service: {join_clipped(found.service_seen, 70)}" \
+        if found.service_seen else "; no service URL known (init --service URL)"
+    return f"the gateway does not proxy Socket.IO ({seen}){tried}"
+
+
 def _socket_lines(found: Findings) -> list[str]:
+    said = not_proxied(found)
     if found.socket:
         path, what = found.socket
         lines = ["socketio:", f"  path: {path}                   # found: {what}"]
+    elif found.socket_service:
+        url, what = found.socket_service
+        lines = ["socketio:", *wrap_comment(f"  # found: {said}"), f"  url: {url}",
+                 "  path: /socket.io/"]
     else:
-        lines = ["socketio:", f"  path: /socket.io/                  # not found: "
-                 f"{'; '.join(found.socket_seen)[:160]}",
-                 "  # url: https://chat.example.com  # when the gateway does not proxy it"]
+        lines = ["socketio:", *wrap_comment(f"  # not found: {said}"), "  path: /socket.io/",
+                 "  # url: https://chat.example.com  # the messaging service's own URL"]
     if found.websocket_only:
         lines.append("  transports: [websocket]            # found: the polling handshake is "
                      "refused")
@@ -144,22 +191,42 @@ def _socket_lines(found: Findings) -> list[str]:
     ]
 
 
+def _root_lines(found: Findings) -> list[str]:
+    if found.prefix:
+        return []
+    status = (found.catch_all or "").split(" ", 1)[0]
+    return [f"unknown_route: /smoke-harness-no-such-route   # found: the catch-all answers "
+            f"{status}", f"unknown_route_statuses: [{status if status.isdigit() else 404}]"]
+
+
+def _flow_lines(found: Findings, protected: list[str]) -> list[str]:
+    """The happy path's routes when they are not the default contract's `/api` ones."""
+    if found.prefix:
+        return []
+    lines = []
+    for key, name in (("create_conversation", "conversations"), ("post_message", "messages")):
+        path = f"/{name}"
+        lines.append(f"  {key}: {path}" if path in protected else
+                     f"  {key}: null                    # not found: {path} (give yours)")
+    return lines
+
+
 def render(url: str, found: Findings, output: str | None = None) -> str:
     """The contract, every guess commented with what it rests on."""
     accepted = sorted({int(s) for s in found.routes.values() if s in ("401", "403")}) or [401]
-    routes, _ = _route_lines(found)
+    routes, protected = _route_lines(found)
     lines = [f"# yaml-language-server: $schema={_schema_ref(output)}",
-             f"# Written by `python -m harness init {url}` from {found.sent} requests "
-             "(no credentials sent, nothing created).",
+             *wrap_comment(f"# Written by `python -m harness init {url}` from {found.sent} "
+                           "requests (no credentials sent, nothing created)."),
              "# `found:` is what the target answered; `guessed:` is the default contract's "
              "value: check those.",
-             "name: my-platform", "", *_health_lines(found), "", *_auth_lines(found, accepted),
-             "", *routes, "", *_socket_lines(found), "",
-             "flow:",
+             "name: my-platform", *_root_lines(found), "", *_health_lines(found), "",
+             *_auth_lines(found, accepted), "", *routes, "", *_socket_lines(found), "",
+             "flow:", *_flow_lines(found, protected),
              "  id_fields: [id, _id, data.id, data.conversation.id]   # where a created id "
              "may be",
              "  # conversation_id: \"...\"           # an existing conversation (read-only "
-             "runs, or when create is broken)",
+             "runs; broken create)",
              "  # message_via: socket:send_message  # when messages are sent over Socket.IO",
              "",
              "# known_issues:                       # failures you know of: reported, not red",
@@ -168,18 +235,27 @@ def render(url: str, found: Findings, output: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def init_contract(url: str, output: str | None, timeout_s: float) -> int:
+def init_contract(url: str, output: str | None, timeout_s: float,
+                  service: str | None = None) -> int:
     try:
         url = validate_url(url)
     except ConfigError as exc:
         print(f"smoke-harness: {exc}", file=sys.stderr)
         return 2
-    found = asyncio.run(discover(url, timeout_s))
+    try:
+        service = validate_url(service) if service else None
+    except ConfigError as exc:
+        print(f"smoke-harness: --service: {exc}", file=sys.stderr)
+        return 2
+    found = asyncio.run(discover(url, timeout_s, service))
     if found.health is None and not any(s.isdigit() for s in found.routes.values()):
         print(f"smoke-harness: {url} answered none of the usual routes; is it the gateway?",
               file=sys.stderr)
         return 2
     text = render(url, found, output)
+    said = not_proxied(found)
+    if said:
+        print(f"smoke-harness: {said}", file=sys.stderr)
     if output:
         Path(output).write_text(text, encoding="utf-8")
         print(f"smoke-harness: wrote {output} ({found.sent} requests); check it, then run "

@@ -1,6 +1,8 @@
 """What `python -m harness init` finds on a live target, in at most MAX_REQUESTS requests with
-no credentials and nothing created: the health and aggregate routes, the Socket.IO path, which
-of the usual routes answer 401, and a login route."""
+no credentials and nothing created: the health and aggregate routes and the services' health
+aliases, the Socket.IO path (at the gateway, else at the messaging service's own URL), which of
+the usual routes answer 401 (under `/api`, else at the root: `/user`, `/chat`, ... told apart
+from the gateway's catch-all answer), and a login route with the fields its 400 names."""
 
 from __future__ import annotations
 
@@ -8,7 +10,9 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.judge.normalise import aggregate, reported_services, status_word
+from harness.commands.init_fields import LoginFields, login_fields
+from harness.commands.init_text import clip
+from harness.judge.normalise import aggregate, is_ok, reported_services, status_word
 from harness.probes.http import HttpProbeClient
 from harness.records.engineio import (
     HandshakeError,
@@ -21,9 +25,15 @@ from harness.records.http import HttpAnswer, HttpRequest, json_request
 HEALTH_PATHS = ("/api/health", "/health")
 AGGREGATE_PATHS = ("/api/health/aggregate", "/api/health/services")
 ROUTES = ("/api/conversations", "/api/messages", "/api/notifications", "/api/users")
+ROOT_ROUTES = ("/conversations", "/messages", "/notifications", "/users", "/user", "/chat")
 LOGIN_PATHS = ("/api/auth/login", "/api/login")
+ROOT_LOGIN_PATHS = ("/auth/login", "/login", "/user/login", "/users/login")
 SOCKET_PATHS = ("/socket.io/", "/api/socket.io/")
-MAX_REQUESTS = 15
+NO_SUCH_ROUTE = "/smoke-harness-no-such-route"
+ROUTE_LIKE = (200, 400, 401, 403, 422)
+MAX_ALIASES = 3
+MAX_SERVICE_URLS = 2
+MAX_REQUESTS = 30
 
 
 @dataclass
@@ -51,10 +61,21 @@ class Findings:
     aggregate: Aggregate | None = None
     socket: tuple[str, str] | None = None
     socket_seen: list[str] = field(default_factory=list)
+    socket_service: tuple[str, str] | None = None
+    service_seen: list[str] = field(default_factory=list)
     websocket_only: bool = False
+    aliases: list[tuple[str, str]] = field(default_factory=list)
     routes: dict[str, str] = field(default_factory=dict)
+    prefix: str = "/api"
+    catch_all: str | None = None
+    no_token: set[str] = field(default_factory=set)
     login: tuple[str, int] | None = None
+    login_fields: LoginFields | None = None
     sent: int = 0
+
+    @property
+    def protected(self) -> list[str]:
+        return [path for path, status in self.routes.items() if status in ("401", "403")]
 
 
 async def _get(client: HttpProbeClient, path: str) -> HttpAnswer:
@@ -106,13 +127,14 @@ async def _socket(client: HttpProbeClient, found: Findings) -> None:
         answer = await _get(client, handshake_path(path))
         try:
             packet = parse_open_packet(answer.text)
-        except HandshakeError as exc:
-            refusal = decode_error(answer.text) or answer.text[:80]
+        except HandshakeError:
+            refusal = clip(decode_error(answer.text) or answer.text, 60)
             if answer.status == 400 and "transport" in refusal.lower():
                 found.socket, found.websocket_only = (path, f"polling refused ({refusal}): "
                                                       "websockets only"), True
                 return
-            found.socket_seen.append(f"{path}: {answer.status or answer.error} ({exc})")
+            found.socket_seen.append(f"{path} answered {answer.status}" if answer.status
+                                     else f"{path}: {answer.error}")
             continue
         if answer.status == 200:
             upgrades = ", ".join(packet.upgrades) or "none"
@@ -120,28 +142,122 @@ async def _socket(client: HttpProbeClient, found: Findings) -> None:
             return
 
 
+def _service_urls(found: Findings, hint: str | None) -> list[str]:
+    """The messaging service's own URLs to try: the hint, else the health's service map,
+    services named like messaging first."""
+    if hint:
+        return [hint.rstrip("/")]
+    services = found.health.services if found.health else None
+    if not isinstance(services, dict):
+        return []
+    ranked = sorted(services.items(), key=lambda item: not any(
+        word in item[0].lower() for word in ("messag", "chat", "socket")))
+    return [url.rstrip("/") for _, url in ranked if url.startswith(("http://", "https://"))][
+        :MAX_SERVICE_URLS]
+
+
+async def _service_socket(found: Findings, hint: str | None, timeout_s: float) -> None:
+    """The gateway does not answer the handshake: the messaging service's own URL may (one
+    request to each of at most MAX_SERVICE_URLS)."""
+    for url in _service_urls(found, hint):
+        service = HttpProbeClient(url, timeout_s=timeout_s, max_requests=1)
+        try:
+            answer = await _get(service, handshake_path("/socket.io/"))
+        finally:
+            found.sent += service.requests_sent
+            await service.close()
+        try:
+            packet = parse_open_packet(answer.text)
+        except HandshakeError:
+            found.service_seen.append(f"{url}/socket.io/ answered {answer.status}"
+                                      if answer.status else f"{url}: {answer.error}")
+            continue
+        upgrades = ", ".join(packet.upgrades) or "none"
+        found.socket_service = (url, f"Engine.IO v4 open packet (upgrades: {upgrades})")
+        return
+
+
+def _signature(answer: HttpAnswer) -> str:
+    return f"{answer.status or answer.error} {answer.text[:200]}"
+
+
+def _route_like(answer: HttpAnswer, found: Findings) -> bool:
+    """Answers as a real route would, not as the gateway's catch-all does."""
+    return answer.status in ROUTE_LIKE and _signature(answer) != found.catch_all
+
+
+async def _routes(client: HttpProbeClient, found: Findings) -> None:
+    answers = await asyncio.gather(*(_get(client, path) for path in ROUTES))
+    for path, answer in zip(ROUTES, answers, strict=True):
+        found.routes[path] = str(answer.status or answer.error)
+        found.no_token.add(_signature(answer))
+    if any(status in {str(s) for s in ROUTE_LIKE} for status in found.routes.values()):
+        return
+    found.catch_all = _signature(await _get(client, NO_SUCH_ROUTE))
+    answers = await asyncio.gather(*(_get(client, path) for path in ROOT_ROUTES))
+    kept = {path: str(answer.status) for path, answer in zip(ROOT_ROUTES, answers, strict=True)
+            if _route_like(answer, found)}
+    found.no_token |= {_signature(answer) for answer in answers}
+    if kept:
+        found.prefix = ""
+        found.routes = {path: status for path, status in found.routes.items()
+                        if status != "404"} | kept
+
+
+async def _aliases(client: HttpProbeClient, found: Findings) -> None:
+    """Each service's own health through the gateway: `{prefix}/{name}/health`."""
+    names: list[str] = []
+    services = found.health.services if found.health else None
+    names += list(services) if services else []
+    names += [*found.aggregate.ok, *found.aggregate.down] if found.aggregate else []
+    names = [name for name in dict.fromkeys([*names, "messaging"])
+             if name.replace("-", "").replace("_", "").isalnum()][:MAX_ALIASES]
+    prefix = "/api" if found.health and found.health.path.startswith("/api/") else found.prefix
+    paths = [f"{prefix}/{name}/health" for name in names]
+    answers = await asyncio.gather(*(_get(client, path) for path in paths))
+    for name, path, answer in zip(names, paths, answers, strict=True):
+        body = answer.json()
+        if answer.status == 200 and isinstance(body, dict) and is_ok(body):
+            found.aliases.append((name, path))
+
+
+def _behind_protected(path: str, answer: HttpAnswer, found: Findings) -> bool:
+    """`/user/login` answering as `/user` does without a token: the auth middleware of
+    `/user/*`, not a login."""
+    return _signature(answer) in found.no_token and any(
+        path.startswith(f"{protected}/") for protected in found.protected)
+
+
 async def _login(client: HttpProbeClient, found: Findings) -> None:
-    for path in LOGIN_PATHS:
+    paths = LOGIN_PATHS if found.prefix else ROOT_LOGIN_PATHS
+    for path in paths:
         answer = await client.send(json_request(f"init:{path}", "POST", path, "init", {}))
         if answer.status is not None and answer.status not in (404, 405) and \
-                answer.status < 500:
+                answer.status < 500 and _signature(answer) != found.catch_all and \
+                not _behind_protected(path, answer, found):
             found.login = (path, answer.status)
+            if answer.status in (400, 422):
+                found.login_fields = login_fields(answer.json(), answer.text)
             return
 
 
-async def discover(url: str, timeout_s: float) -> Findings:
-    """At most MAX_REQUESTS requests, none with credentials, none that creates anything."""
+async def discover(url: str, timeout_s: float, service: str | None = None) -> Findings:
+    """At most MAX_REQUESTS requests, none with credentials, none that creates anything;
+    `service` is the messaging service's own URL, tried for Socket.IO when the gateway does not
+    answer the handshake."""
     client = HttpProbeClient(url, timeout_s=timeout_s, max_requests=MAX_REQUESTS)
     found = Findings()
     try:
         await _health(client, found)
         await _aggregate(client, found)
         await _socket(client, found)
-        answers = await asyncio.gather(*(_get(client, path) for path in ROUTES))
-        for path, answer in zip(ROUTES, answers, strict=True):
-            found.routes[path] = str(answer.status or answer.error)
+        if found.socket is None:
+            await _service_socket(found, service, timeout_s)
+            client.max_requests = MAX_REQUESTS - found.sent
+        await _routes(client, found)
+        await _aliases(client, found)
         await _login(client, found)
     finally:
-        found.sent = client.requests_sent
+        found.sent += client.requests_sent
         await client.close()
     return found

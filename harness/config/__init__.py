@@ -5,7 +5,7 @@ CLI's parser alike) and the resolution CLI/pytest option > environment variable 
 (`resolve`). Resolving sends nothing (the target `ngrok` is asked for its URL where stacks
 start).
 
-May import: contract, sanitize.
+May import: _bundled, contract, sanitize.
 """
 
 from harness.config.resolve import ConfigError, Credentials, RunConfig, resolve

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from fixtures import DEFAULT_CONTRACT
+from harness._bundled import DEFAULT_CONTRACT
 from harness.config.options import OPTIONS, SUITES
 from harness.contract import Contract, load_contract
 from harness.sanitize.url import strip_userinfo
