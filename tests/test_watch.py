@@ -11,11 +11,14 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+import pytest
 
 from harness.history import HistoryStore
 from harness.stacks.reference import ReferenceStack
@@ -88,6 +91,14 @@ def test_watch_sees_restarts_of_a_stack_in_another_process(tmp_path: Path) -> No
     assert polled == polls, "the polls are in the request ledger"
 
 
+def _shared_settings() -> ReferenceSettings:
+    """An in-process stack's settings with the logins watch processes are given."""
+    return replace(ReferenceSettings.from_env(), jwt_secret=STACK_SECRETS[
+        "REFERENCE_JWT_SECRET"], password=STACK_SECRETS["REFERENCE_PASSWORD"],
+        peer_password=STACK_SECRETS["REFERENCE_PEER_PASSWORD"],
+        outsider_password=STACK_SECRETS["REFERENCE_OUTSIDER_PASSWORD"])
+
+
 @contextmanager
 def ngrok_agent(tunnel: dict[str, object]) -> Iterator[str]:
     """A local ngrok agent API whose one tunnel is `tunnel` (changed in place by the test)."""
@@ -117,10 +128,7 @@ def test_a_new_tunnel_url_is_the_same_target_verified_again(tmp_path: Path) -> N
     the target, runs against the new URL, and compares with the run of the old one."""
     contract = contract_file(tmp_path, FAST_POLLING)
     history = tmp_path / "history.sqlite"
-    settings = replace(ReferenceSettings.from_env(), jwt_secret=STACK_SECRETS[
-        "REFERENCE_JWT_SECRET"], password=STACK_SECRETS["REFERENCE_PASSWORD"],
-        peer_password=STACK_SECRETS["REFERENCE_PEER_PASSWORD"],
-        outsider_password=STACK_SECRETS["REFERENCE_OUTSIDER_PASSWORD"])
+    settings = _shared_settings()
     with ReferenceStack(settings=settings) as old, ReferenceStack(settings=settings) as new:
         tunnel: dict[str, object] = {"name": "api", "public_url": old.url,
                                      "config": {"addr": old.url}}
@@ -133,11 +141,13 @@ def test_a_new_tunnel_url_is_the_same_target_verified_again(tmp_path: Path) -> N
                 tunnel.update(public_url=new.url, config={"addr": new.url})
                 watch.wait_for(rf"change: the ngrok agent's public URL: {re.escape(old.url)} -> "
                                rf"{re.escape(new.url)}")
-                watch.wait_for(r"run 2: PASS .*: nothing changed since the previous run")
+                watch.wait_for(r"run 2: PASS")
+                time.sleep(2.5)  # two more polls of the new URL: no restart there
             finally:
                 code = watch.interrupt()
         runs, run_requests, polls, poll_requests = watch.summary()
-        assert code == 0 and runs == 2
+        assert code == 0 and runs == 2, watch.lines
+        assert not any(line.endswith(" new") for line in watch.lines), "the same target"
         assert old.requests_received + new.requests_received <= run_requests + poll_requests
         assert new.requests_received > 0
     targets = {run.target.split(" ")[0] for run in HistoryStore(history).runs("ngrok:api")}
@@ -221,3 +231,33 @@ def test_target_name_makes_two_urls_one_target(tmp_path: Path,
     assert ran[0].report is not None and "baseline" not in ran[0].report
     assert ran[1].report is not None and ran[1].report["baseline"]["previous_verdict"] == "pass"
     assert len(HistoryStore(history).runs(name)) == 2
+
+
+@pytest.mark.docker
+def test_a_restarted_compose_service_is_a_change(tmp_path: Path) -> None:
+    """A running compose project (not started by watch) whose service restarts."""
+    from tests.test_hermetic import require_compose
+
+    require_compose()
+    compose = tmp_path / "compose.yaml"
+    compose.write_text("services:\n  idle:\n    image: smoke-reference:latest\n"
+                       "    entrypoint: [python, -c, 'import time; time.sleep(600)']\n"
+                       "    stop_grace_period: 0s\n")
+    project = ["docker", "compose", "-p", f"smoke-watch-{uuid.uuid4().hex[:8]}", "-f",
+               str(compose)]
+    contract = contract_file(tmp_path, FAST_POLLING)
+    subprocess.run([*project, "up", "-d"], check=True, capture_output=True, timeout=120)
+    try:
+        with ReferenceStack(settings=_shared_settings()) as stack:
+            watch = WatchProcess(stack.url, "--contract", contract, "--compose-file",
+                                 str(compose), "--history", str(tmp_path / "h.sqlite"))
+            try:
+                watch.wait_for(r"run 1: PASS")
+                subprocess.run([*project, "restart", "-t", "0"], check=True,
+                               capture_output=True, timeout=120)
+                watch.wait_for(r"change: compose project of .*: idle restarted", timeout=60)
+                watch.wait_for(r"run 2: PASS")
+            finally:
+                assert watch.interrupt() == 0
+    finally:
+        subprocess.run([*project, "down", "-t", "0"], capture_output=True, timeout=120)

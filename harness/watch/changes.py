@@ -48,6 +48,11 @@ class HealthWatch:
         self.seen = False
         self.down = False
 
+    def reset(self) -> None:
+        """Another target (a new tunnel URL): its next answer is a first one."""
+        self.seen = self.down = False
+        self.field = self.value = self.status = None
+
     def _restart_value(self, body: Any) -> tuple[str | None, Any]:
         for field in self.fields:
             value = dig(body, field)

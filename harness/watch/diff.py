@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 FAILING = frozenset({"failed", "error", "known-issue"})
-SHIFT_MS = 100     # a latency shift is shown when it moved by at least this much
-SHIFT_RATIO = 0.5  # and by at least this share of what it was
+SHIFT_MS = 500  # a latency shift is shown when it moved by at least this much, and doubled
+# or halved (a run's burst on a busy machine moves latencies by a few hundred ms: not news)
 
 
 def failing_causes(doc: dict[str, Any]) -> dict[str, set[str]]:
@@ -38,8 +38,8 @@ def cause_changes(previous: dict[str, Any] | None, current: dict[str, Any]) -> l
 
 
 def latency_shifts(previous: dict[str, Any] | None, current: dict[str, Any]) -> list[str]:
-    """`latency <check>: <before> ms -> <now> ms` for each check that moved by at least
-    SHIFT_MS and SHIFT_RATIO of its previous latency."""
+    """`latency <check>: <before> ms -> <now> ms` for each check whose latency moved by at
+    least SHIFT_MS and doubled or halved."""
     if not previous:
         return []
     before = {check["id"]: check.get("latency_ms") for check in previous.get("checks") or []}
@@ -47,6 +47,6 @@ def latency_shifts(previous: dict[str, Any] | None, current: dict[str, Any]) -> 
     for check in current.get("checks") or []:
         was, now = before.get(check["id"]), check.get("latency_ms")
         if isinstance(was, int) and isinstance(now, int) and \
-                abs(now - was) >= max(SHIFT_MS, SHIFT_RATIO * was):
+                abs(now - was) >= max(SHIFT_MS, min(was, now)):
             lines.append(f"latency {check['id']}: {was} ms -> {now} ms")
     return lines

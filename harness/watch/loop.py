@@ -203,6 +203,8 @@ class Watch:
         change = self._seen(self.agent.see(url))
         if change:
             self._point_at(url, tunnel.name or None)
+            if self.health is not None:
+                self.health.reset()
         return change
 
     def _read_logs(self) -> str | None:
