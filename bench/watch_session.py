@@ -57,16 +57,15 @@ def main(session_file: str, history_file: str) -> None:
     session = "\n".join(watch.lines)
     runs = [int(m.group(1)) for m in re.finditer(r"run \d+: \w+ in [\d.]+ s, (\d+) requests",
                                                   session)]
-    polls = [0] + [int(m.group(1)) for m in re.finditer(r"\(\+(\d+) polls since", session)]
     lines = [f"$ python -m harness watch {stack.url} --contract contract.yaml "
              "(restarts of `python -m harness.stacks.reference --port "
              f"{port}` in another process)", session, f"(exit code {code})", "",
-             "requests each phase sent (phase N: the stack process started before run N):",
-             "phase  faults                       gateway received  watch's run  polls before"]
+             "requests each phase sent (phase N: the stack process that run N verified):",
+             "phase  faults                       gateway received  = run N  + polls"]
     for number, faults in enumerate(PHASES, start=1):
-        lines.append(f"{number:>5}  {', '.join(faults) or '-':<28} {received[number - 1]:>16}  "
-                     f"{runs[number - 1] if number <= len(runs) else '-':>11}  "
-                     f"{polls[number - 1] if number <= len(polls) else '-':>12}")
+        run = runs[number - 1] if number <= len(runs) else 0
+        lines.append(f"{number:>5}  {', '.join(faults) or '-':<28} {received[number - 1]:>16}"
+                     f"  {run:>7}  {received[number - 1] - run:>7}")
     total_runs, total_polls = sum(runs), int(re.findall(r"and (\d+) polls", session)[-1])
     lines.append(f"total: the stacks received {sum(received)} requests; watch announced "
                  f"{total_runs} in its runs and {total_polls} polls ({total_runs + total_polls}); "

@@ -261,3 +261,28 @@ def test_a_restarted_compose_service_is_a_change(tmp_path: Path) -> None:
                 assert watch.interrupt() == 0
     finally:
         subprocess.run([*project, "down", "-t", "0"], capture_output=True, timeout=120)
+
+
+def test_a_service_log_start_line_and_every(tmp_path: Path) -> None:
+    """A new start line in a --service-log file is a change; --every adds timed runs."""
+    contract = contract_file(tmp_path, FAST_POLLING)
+    log = tmp_path / "messaging.log"
+    log.write_text("Messaging Service running on port 5005\n")
+    with ReferenceStack(settings=_shared_settings()) as stack:
+        watch = WatchProcess(stack.url, "--contract", contract, "--service-log",
+                             f"messaging={log}", "--every", "4s",
+                             "--history", str(tmp_path / "h.sqlite"))
+        try:
+            watch.wait_for(r"and a run every 4 s \(--every\)")
+            watch.wait_for(r"run 1: ")
+            with log.open("a") as out:
+                out.write("Messaging Service running on port 5005\n")
+            watch.wait_for(r"change: .*messaging.log: a new start line: Messaging Service "
+                           r"running on port 5005")
+            watch.wait_for(r"run 2: ")
+            watch.wait_for(r"change: --every 4 s")
+            watch.wait_for(r"run 3: ")
+        finally:
+            watch.interrupt()
+    history = b"".join(path.read_bytes() for path in tmp_path.glob("h.sqlite*"))
+    assert not any(secret.encode() in history for secret in STACK_SECRETS.values())
