@@ -63,3 +63,23 @@ def test_a_second_run_shrinks_to_what_the_first_left(
     blind = run_harness(*args[:-4], "--history", str(tmp_path / "other.sqlite"),
                         env=_logins(stack))
     assert _rate_limited(blind), "the limit is real: without the ledger, 429"
+
+
+def test_the_window_slides_and_prefixes_share_one_counter(tmp_path: Path) -> None:
+    """What was sent more than window_s ago no longer counts; a list of prefixes is one
+    counter; another target's requests are not this one's; reading creates nothing."""
+    import time
+
+    from harness.history import HistoryStore
+    from harness.history.ledger import sent_under
+
+    path = tmp_path / "history.sqlite"
+    assert sent_under(path, "svc", ["/api"], 900) == 0 and not path.exists()
+    store, now = HistoryStore(path), time.time()
+    store.record_sent("svc", {"/api/messages": 40, "/socket.io/": 7}, at=now - 1000)
+    store.record_sent("svc", {"/api/messages": 5, "/socket.io/": 2, "/api/health": 1},
+                      at=now - 10)
+    store.record_sent("other", {"/api/messages": 50}, at=now)
+    assert sent_under(path, "svc", ["/api/messages"], 900, now) == 5
+    assert sent_under(path, "svc", ["/api/messages", "/socket.io"], 900, now) == 7
+    assert sent_under(path, "svc", ["/api/messages", "/socket.io"], 2000, now) == 54

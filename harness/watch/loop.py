@@ -6,36 +6,27 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-from harness.config import ConfigError, RunConfig
+from harness.config import RunConfig
 from harness.config.resolve import service_log
-from harness.contract import ContractError
-from harness.engine import plan_run, run
 from harness.history import HistoryError, default_path
 from harness.history.ledger import sent_under
-from harness.judge.causes import Cause
-from harness.judge.result import RunResult
-from harness.judge.verdict import EXIT_CODES
 from harness.plan.health import document_request
 from harness.probes.http import HttpProbeClient, route_of
 from harness.probes.ngrok_agent import NgrokAgentError, public_tunnel
 from harness.process.signals import interrupts_as_keyboard_interrupt, received
 from harness.records.http import HttpAnswer, HttpRequest
-from harness.records.tokens import TokenCache
-from harness.reports.document import build_document
 from harness.reports.history import history_store
-from harness.reports.present import write_reports
 from harness.sanitize.escape import escape_control
 from harness.sanitize.redact import Redactor
 from harness.stacks.restarts import ComposeUnreadable, compose_started
 from harness.watch.changes import HealthWatch, LogWatch, Seen, ValueWatch
-from harness.watch.diff import cause_changes, latency_shifts
 from harness.watch.duration import shown
 from harness.watch.polling import Polling, announced, declared, polling
+from harness.watch.verify import Verifier, clock
 
 TICK_S = 0.2
 AGENT_EVERY_S = 2.0   # the local ngrok agent and the service logs are free to read
@@ -53,20 +44,6 @@ class WatchOptions:
     compose_file: str | None = None
 
 
-def with_tokens(config: RunConfig, kept: dict[str, str]) -> RunConfig:
-    """The config whose logins are replaced by the tokens kept from earlier runs."""
-    people = config.credentials
-    if "valid" in kept and people.kind == "login":
-        people = replace(people, token=kept["valid"])
-    identities = {role: replace(who, token=kept[role]) if role in kept and who.kind == "login"
-                  else who for role, who in config.identities.items()}
-    return replace(config, credentials=people, identities=identities)
-
-
-def _clock() -> str:
-    return datetime.now().strftime("%H:%M:%S")
-
-
 class Watch:
     """One watch of one target (a URL, or the ngrok agent's tunnel)."""
 
@@ -77,7 +54,7 @@ class Watch:
         self.out = out or sys.stdout
         self.redactor = Redactor(config.secrets)
         self.store = history_store(config)
-        self.tokens = TokenCache()
+        self.verifier = Verifier(config, self.say, self.redactor, self.out)
         self.target = config
         self.request: HttpRequest | None = document_request(config)
         health = config.contract.health
@@ -91,10 +68,7 @@ class Watch:
         self.compose = ValueWatch(f"compose project of {options.compose_file}") \
             if options.compose_file else None
         self.polling: Polling | None = None
-        self.runs = self.polls = self.run_requests = self.polls_since = 0
-        self.previous: dict[str, Any] | None = None
-        self.code: int | None = None
-        self.verdict = "none"
+        self.polls = self.polls_since = 0
         self._quiet_until = 0.0
         self._said: set[str] = set()
 
@@ -106,7 +80,7 @@ class Watch:
     def note_once(self, line: str) -> None:
         if line not in self._said:
             self._said.add(line)
-            self.say(f"[{_clock()}] {line}")
+            self.say(f"[{clock()}] {line}")
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -119,11 +93,11 @@ class Watch:
                     self._verify(self._wait())
             except KeyboardInterrupt:
                 pass
-        code = 2 if self.code is None else self.code
-        self.say(f"watch: stopped: {self.runs} run{'s' if self.runs != 1 else ''} "
-                 f"({self.run_requests} requests) and {self.polls} poll"
+        runs, code = self.verifier.runs, self.verifier.exit_code
+        self.say(f"watch: stopped: {runs} run{'s' if runs != 1 else ''} "
+                 f"({self.verifier.requests} requests) and {self.polls} poll"
                  f"{'s' if self.polls != 1 else ''} ({self.polls} requests); last verdict "
-                 f"{self.verdict.upper()} (exit {code})")
+                 f"{self.verifier.verdict.upper()} (exit {code})")
         return code
 
     def _start(self) -> None:
@@ -189,7 +163,7 @@ class Watch:
 
     def _seen(self, seen: Seen) -> str | None:
         if seen.note:
-            self.say(f"[{_clock()}] {seen.note}")
+            self.say(f"[{clock()}] {seen.note}")
         return seen.change
 
     def _read_agent(self) -> str | None:
@@ -256,7 +230,7 @@ class Watch:
         if answer.status == 429:
             wait = self.polling.interval_s if self.polling else 60.0
             self._quiet_until = time.monotonic() + max(wait, _seconds(answer.retry_after))
-            self.say(f"[{_clock()}] {request.path} answered 429: polling again in "
+            self.say(f"[{clock()}] {request.path} answered 429: polling again in "
                      f"{shown(max(wait, _seconds(answer.retry_after)))}")
         return answer
 
@@ -271,68 +245,9 @@ class Watch:
 
     def _verify(self, why: str) -> None:
         if why != "start":
-            self.say(f"[{_clock()}] change: {why}")
-        try:
-            result = self._run()
-        except (ConfigError, ContractError) as exc:
-            self.say(f"[{_clock()}] not verified: {exc}")
-            return
-        interrupted = received() is not None
-        doc = self._record(result)
-        self.runs += 1
-        polls = f" (+{self.polls_since} polls since run {self.runs - 1})" \
-            if self.runs > 1 else ""
+            self.say(f"[{clock()}] change: {why}")
+        self.verifier.verify(self.polls_since)
         self.polls_since = 0
-        head = (f"[{_clock()}] run {self.runs}: {doc['verdict'].upper()} in "
-                f"{doc['duration_s']:.2f} s, {doc['requests_sent']} requests{polls}")
-        previous = self.previous
-        if interrupted:
-            self.say(f"{head}: interrupted, not a verdict")
-            return
-        lines = cause_changes(previous, doc) + latency_shifts(previous, doc)
-        if previous is None:
-            head += " (no earlier run of this contract against this target to compare with)"
-        elif not lines:
-            head += ": nothing changed since the previous run"
-        self.say(head)
-        for line in lines:
-            self.say(f"  {line}")
-        if doc.get("error"):
-            self.say(f"  {doc['error']}")
-        self.previous = doc
-        self.code, self.verdict = EXIT_CODES[doc["verdict"]], doc["verdict"]
-
-    def _record(self, result: RunResult) -> dict[str, Any]:
-        """The run's document, written where the config says (the history: the ledger)."""
-        doc = build_document(result)
-        if self.previous is None and self.store is not None and self.runs == 0:
-            try:
-                self.previous = self.store.last_document(result.config.contract.name,
-                                                         result.config.target_key)
-            except HistoryError:
-                self.previous = None
-        self.run_requests += int(doc["requests_sent"])
-        write_reports(result.config, doc, self.out)
-        return doc
-
-    def _run(self) -> RunResult:
-        kept = self.tokens.valid()
-        result = self._engine(with_tokens(self.config, kept))
-        if kept and any(root.cause is Cause.CREDENTIALS_REJECTED for root in result.root_causes):
-            self.say("  a kept token was refused: logging in again")
-            self.tokens.forget()
-            self._record(result)
-            result = self._engine(self.config)
-        return result
-
-    def _engine(self, config: RunConfig) -> RunResult:
-        def says(line: str) -> None:
-            self.say(f"  {line}")
-
-        result = run(config, say=says, planned=plan_run(config, says), tokens=self.tokens)
-        for token in self.tokens.valid().values():
-            self.redactor.add(token)
-        return result
 
 
 def _seconds(retry_after: str) -> float:
