@@ -53,7 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--every", type=_duration, metavar="DURATION",
                         help="also run every DURATION (90s, 5m, 1h)")
     for option in OPTIONS:
-        parser.add_argument(*option.flags, **option.kwargs())
+        kwargs = option.kwargs()
+        if option.dest == "compose_file":
+            kwargs["help"] = "a running compose project whose services' restarts are changes " \
+                "(watch does not start it)"
+        parser.add_argument(*option.flags, **kwargs)
     return parser
 
 
