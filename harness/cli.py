@@ -5,7 +5,7 @@ positional URL and chooses how to run: directly (the default: the engine, then t
 or through pytest when pytest's outputs are asked for (--junitxml, --alluredir, `-- ARGS`).
 
 May import: commands, config, contract, engine, history, process, pytest_run, reports, sanitize,
-__version__.
+watch, __version__.
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "Without a URL it runs against the embedded reference stack. Other "
                     "commands: `init URL` writes a starting contract, `schema` prints the "
                     "contract's JSON Schema, `probe socketio URL` shows one Engine.IO exchange, "
-                    "`history [URL]` lists the runs this machine made.",
+                    "`history [URL]` lists the runs this machine made, `watch URL|ngrok` verifies "
+                    "after every restart.",
         epilog="Exit codes: 0 pass, 1 a contract failed, 2 inconclusive (rate limit, rejected "
                "credentials, interrupted) or error (unreachable, bad configuration). Arguments "
                "after -- go to pytest (e.g. -- -n 2 -k health).")
@@ -86,6 +87,10 @@ def _fail(message: str, report_json: str | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["watch"]:
+        from harness.watch.command import main as watch
+
+        return watch(argv[1:])
     if argv[:1] in (["init"], ["schema"], ["probe"], ["history"]):
         from harness.commands import run_command
 

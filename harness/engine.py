@@ -4,7 +4,8 @@
 present what it returns. The engine decides nothing about the target: what the probes saw
 goes to the judge as evidence, and the judge's rules say what it means.
 
-May import: config, judge, plan, probes, process, records, sanitize, stacks.
+May import: config, contract, history, judge, plan, probes, process, records, sanitize,
+stacks.
 """
 
 from __future__ import annotations
@@ -13,12 +14,23 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
+from pathlib import Path
 
 from harness.config import RunConfig
+from harness.contract.model import RateLimit
+from harness.history import HistoryError, default_path
+from harness.history.ledger import sent_under
 from harness.judge.context import Context
 from harness.judge.follow import slow_probes, wanted_follow_ups
 from harness.judge.judge import Judge
-from harness.judge.normalise import ack_ok, created_id, login_token, user_id, version
+from harness.judge.normalise import (
+    ack_ok,
+    created_id,
+    login_token,
+    token_claims,
+    user_id,
+    version,
+)
 from harness.judge.outcomes import settle
 from harness.judge.result import RunResult, outcome_counts
 from harness.judge.root_causes import RootCause, rank_root_causes
@@ -34,13 +46,14 @@ from harness.judge.verdict import verdict_of
 from harness.plan import build_plan
 from harness.plan.budget import fit
 from harness.probes.execute import Executor, Readers
-from harness.probes.http import HttpProbeClient
+from harness.probes.http import HttpProbeClient, PathCap
 from harness.probes.wait import wait_until_healthy
 from harness.process.signals import received, run_interruptible
 from harness.records.evidence import StartFailure
 from harness.records.keys import DOCUMENT
 from harness.records.outcome import NotTested, Verdict, Why
 from harness.records.plan import Plan
+from harness.records.tokens import TokenCache
 from harness.sanitize.redact import Redactor
 from harness.stacks.errors import ServiceStartFailed, StackStartError
 from harness.stacks.start import PreparedStack, StartedStack, prepare_stack
@@ -67,8 +80,10 @@ def plan_run(config: RunConfig, say: Callable[[str], object] = print,
 
 def run(config: RunConfig, only: Iterable[str] | None = None,
         say: Callable[[str], object] = print, progress: Progress | None = None,
-        planned: tuple[PreparedStack, Plan] | None = None) -> RunResult:
-    """Start what the config needs, send the plan, judge it; never raises for a target."""
+        planned: tuple[PreparedStack, Plan] | None = None,
+        tokens: TokenCache | None = None) -> RunResult:
+    """Start what the config needs, send the plan, judge it; never raises for a target.
+    `tokens` keeps the run's tokens (watch hands the same cache to every run)."""
     started, clock = datetime.now(timezone.utc).isoformat(timespec="seconds"), time.perf_counter()
     redactor = Redactor(config.secrets)
     prepared, plan = planned or plan_run(config, say)
@@ -84,7 +99,7 @@ def run(config: RunConfig, only: Iterable[str] | None = None,
         stack = prepared.start()
         result.config, result.target = stack.config, stack.label
         result.notes += stack.notes
-        run_interruptible(_probe_and_judge(result, progress, say, probing))
+        run_interruptible(_probe_and_judge(result, progress, say, probing, tokens))
     except Aborted as exc:
         _aborted(result, exc.abort)
     except KeyboardInterrupt:
@@ -161,16 +176,19 @@ def _interrupted(result: RunResult, executor: Executor | None) -> None:
                              "target")
     result.requests_by_suite = dict(executor.client.sent)
     result.timeline = executor.client.timeline.ordered()
+    result.requests_by_path = dict(executor.client.paths)
 
 
 async def _probe_and_judge(result: RunResult, progress: Progress | None = None,
                            say: Callable[[str], object] = print,
-                           probing: list[Executor] | None = None) -> None:
+                           probing: list[Executor] | None = None,
+                           tokens: TokenCache | None = None) -> None:
     config = result.config
     ctx = Context(config, result.redactor)
     client = HttpProbeClient(config.base_url, timeout_s=config.timeout_s,
                              max_requests=config.max_requests)
     plan = _announce(within_max_requests(config, result.plan), result.plan, say)
+    plan = _announce(_within_ledger(config, plan, client, result.notes), plan, say)
     executor = Executor(config, plan, client, _readers(config))
     if probing is not None:
         probing.append(executor)
@@ -194,6 +212,8 @@ async def _probe_and_judge(result: RunResult, progress: Progress | None = None,
         for token in (evidence.token, *evidence.tokens.values()):
             if token:  # a login's token may be opaque (a session id): masked like a secret
                 result.redactor.add(token)
+        if tokens is not None:
+            _keep_tokens(tokens, {"valid": evidence.token, **evidence.tokens})
         abort = preflight(ctx, evidence)
         if abort is not None:
             raise Aborted(abort)
@@ -210,6 +230,7 @@ async def _probe_and_judge(result: RunResult, progress: Progress | None = None,
         plan = result.plan = executor.plan
     finally:
         result.requests_by_suite = dict(client.sent)
+        result.requests_by_path = dict(client.paths)
         result.rate_limit = client.budget.document()
         await executor.stop()
         result.timeline = client.timeline.ordered()
@@ -240,6 +261,40 @@ def within_max_requests(config: RunConfig, plan: Plan) -> Plan:
         return plan
     return fit(plan, config.max_requests, f"did not fit --max-requests {config.max_requests}",
                reserve=0)
+
+
+def _within_ledger(config: RunConfig, plan: Plan, client: HttpProbeClient,
+                   notes: list[str]) -> Plan:
+    """The plan fitted to what this machine has left of each rate limit the contract
+    declares (the history's ledger: what it sent to this target in the window); the client
+    sends nothing past it, follow-ups included."""
+    for limit in config.contract.rate_limits:
+        used = _ledger_used(config, limit, notes)
+        left = max(0, limit.limit - used)
+        client.caps.append(PathCap(limit.prefixes, left))
+        why = (f"did not fit the contract's rate limit on {limit.label}: {used} sent from "
+               f"this machine in the window, {left} left")
+        plan = fit(plan, left, why, reserve=0, covers=limit.covers,
+                   socket_path=config.contract.socketio.path)
+    return plan
+
+
+def _ledger_used(config: RunConfig, limit: RateLimit, notes: list[str]) -> int:
+    try:
+        return sent_under(Path(config.history) if config.history else default_path(),
+                          config.target_key, limit.prefixes, limit.window_s)
+    except HistoryError as exc:
+        notes.append(f"the request ledger cannot be read ({exc}): the declared rate limit "
+                     f"on {limit.label} is applied to this run alone")
+        return 0
+
+
+def _keep_tokens(tokens: TokenCache, found: dict[str, str | None]) -> None:
+    """Remember the run's tokens with their expiry (a JWT's `exp`; None for opaque ones)."""
+    for role, token in found.items():
+        if token:
+            expiry = token_claims(token).get("exp")
+            tokens.keep(role, token, float(expiry) if isinstance(expiry, (int, float)) else None)
 
 
 def _announce(fitted: Plan, planned: Plan, say: Callable[[str], object], sent: int = 0) -> Plan:
@@ -290,7 +345,7 @@ def _room(executor: Executor) -> int:
     budget = client.budget.last
     if budget is not None and budget.remaining is not None:
         room = min(room, budget.remaining - 2)
-    return room
+    return min([room, *(cap.left for cap in client.caps)])
 
 
 __all__ = ["RunResult", "outcome_counts", "plan_run", "run", "within_max_requests"]

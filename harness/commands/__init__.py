@@ -23,7 +23,7 @@ def run_command(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog=f"python -m harness {name}")
     if name == "history":
         parser.add_argument("url", nargs="?", help="only the runs against this target (a URL, "
-                            "or embedded, hermetic, compose:FILE)")
+                            "a --target-name, ngrok:TUNNEL, embedded, hermetic, compose:FILE)")
         parser.add_argument("--history", metavar="PATH", help="the history database (default: "
                             "$XDG_STATE_HOME/smoke-harness/history.sqlite)")
         parser.add_argument("--limit", type=int, default=20, metavar="N")

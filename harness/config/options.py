@@ -113,6 +113,9 @@ OPTIONS: tuple[Option, ...] = (
            "SMOKE_HISTORY", metavar="PATH", group="history"),
     Option(("--no-history",), "no_history", "do not append this run to the history",
            action="store_true", group="history"),
+    Option(("--target-name",), "target_name", "the target's identity in the history: runs with "
+           "the same name are runs of the same target whatever their URL (--baseline last, the "
+           "request ledger)", "SMOKE_TARGET_NAME", metavar="NAME", group="history"),
 )
 
 GROUPS = {"target": "target and contract", "plan": "what the run sends",

@@ -73,6 +73,8 @@ class RunConfig:
     baseline: str | None = None
     history: str | None = None
     keep_history: bool = True
+    target_name: str | None = None
+    tunnel: str | None = None
     warnings: tuple[str, ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)
 
@@ -93,8 +95,13 @@ class RunConfig:
 
     @property
     def target_key(self) -> str:
-        """What makes two runs runs of the same target: the URL, or the kind of stack the run
-        started (every embedded stack gets a new port), or the compose file."""
+        """What makes two runs runs of the same target: its --target-name, the ngrok tunnel's
+        name (a new public URL of the same tunnel is the same target), the URL, or the kind of
+        stack the run started (every embedded stack gets a new port), or the compose file."""
+        if self.target_name:
+            return self.target_name
+        if self.stack == "ngrok" and self.tunnel:
+            return f"ngrok:{self.tunnel}"
         if self.stack in ("embedded", "hermetic"):
             return self.stack
         if self.stack == "compose":
@@ -253,6 +260,10 @@ def resolve(values: Mapping[str, Any], env: Mapping[str, str] | None = None) -> 
     suites = tuple(name for chunk in values.get("suite") or [] for name in chunk) or SUITES
     if values.get("no_history") and values.get("history"):
         raise ConfigError("--history and --no-history: choose one")
+    given_name = values.get("target_name")
+    if given_name is not None and not str(given_name).strip():
+        raise ConfigError("--target-name must not be empty")
+    target_name = pick("target_name")
     return RunConfig(
         url=url or None, contract=contract, contract_path=contract_path, base_path=base_path,
         credentials=credentials_from(env, "SMOKE_"),
@@ -273,6 +284,7 @@ def resolve(values: Mapping[str, Any], env: Mapping[str, str] | None = None) -> 
         baseline=values.get("baseline"), warnings=tuple(warnings),
         history=str(pick("history")) if pick("history") else None,
         keep_history=not values.get("no_history"),
+        target_name=str(target_name).strip() if target_name else None,
         options={key: (url if key in ("target_url", "url") else value)
                  for key, value in values.items()
                  if _given(value) and key not in ("show_plan", "verbose")},

@@ -60,6 +60,10 @@ class Health(_Model):
     route_budgets_ms: dict[str, int] = {}
     expected_services: dict[str, str] | list[str] = Field(
         {}, description="what /api/health must report: a name -> URL map, or a list of names")
+    restart_fields: list[str] = Field(
+        ["uptime", "startedAt", "bootId", "pid"], description="`watch`: the first of these "
+        "(dotted paths) the health answer has tells a restart: an uptime that went back, any "
+        "other that changed")
 
     def budget_ms(self, path: str) -> int:
         """The latency budget of `path`: its own entry, else the health-wide one."""
@@ -286,6 +290,36 @@ class KnownIssue(_Model):
                    for name in names)
 
 
+class RateLimit(_Model):
+    """A limit the target enforces without necessarily saying so in its headers."""
+
+    prefix: str | list[str] = Field(description="a route prefix, or prefixes sharing one "
+                                    "counter (a service's REST routes and /socket.io)")
+    limit: int = Field(gt=0, description="requests allowed per window")
+    window_s: float = Field(gt=0, description="the sliding window, in seconds")
+
+    @field_validator("prefix")
+    @classmethod
+    def _absolute(cls, prefix: str | list[str]) -> str | list[str]:
+        if not all(p.startswith("/") for p in ([prefix] if isinstance(prefix, str) else prefix)):
+            raise ValueError("a prefix must start with '/'")
+        if isinstance(prefix, list) and not prefix:
+            raise ValueError("give at least one prefix")
+        return prefix
+
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        return (self.prefix,) if isinstance(self.prefix, str) else tuple(self.prefix)
+
+    def covers(self, path: str) -> bool:
+        """Whether a request to `path` counts against this limit."""
+        return any(path.startswith(prefix) for prefix in self.prefixes)
+
+    @property
+    def label(self) -> str:
+        return f"{', '.join(self.prefixes)} ({self.limit} per {self.window_s:g} s)"
+
+
 class Defaults(_Model):
     """Values the contract suggests; CLI options and env vars override them."""
 
@@ -318,6 +352,9 @@ class Contract(_Model):
     error_signatures: ErrorSignatures = ErrorSignatures()
     ngrok: Ngrok = Ngrok()
     service_logs: ServiceLogs = ServiceLogs()
+    rate_limits: list[RateLimit] = Field([], description="limits the target enforces (perhaps "
+                                         "without headers): every run fits what this machine "
+                                         "has left of them within the window")
 
     @property
     def write_routes(self) -> list[Route]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,14 @@ CREATE TABLE IF NOT EXISTS checks (
     latency_ms INTEGER
 );
 CREATE INDEX IF NOT EXISTS runs_by_target ON runs (contract, target_key, id);
+CREATE TABLE IF NOT EXISTS sent (
+    target_key TEXT NOT NULL,
+    path TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    at REAL NOT NULL,
+    run_id INTEGER
+);
+CREATE INDEX IF NOT EXISTS sent_by_target ON sent (target_key, at);
 """
 BUSY_TIMEOUT_S = 10.0
 
@@ -90,8 +99,10 @@ class HistoryStore:
         """Raise HistoryError unless the history can be opened for writing."""
         self._connect().close()
 
-    def append(self, document: Mapping[str, Any], target_key: str) -> int:
-        """Store one run's (redacted) report document; its id."""
+    def append(self, document: Mapping[str, Any], target_key: str,
+               at: float | None = None) -> int:
+        """Store one run's (redacted) report document, and what it sent per path into the
+        request ledger at `at` (default: now, the run's end); its id."""
         run = document.get("run") or {}
         causes = [root.get("cause") for root in document.get("root_causes") or []]
         connection = self._connect()
@@ -112,6 +123,8 @@ class HistoryStore:
                 "VALUES (?, ?, ?, ?, ?)",
                 [(run_id, check.get("id"), check.get("outcome"), check.get("cause"),
                   check.get("latency_ms")) for check in document.get("checks") or []])
+            _insert_sent(connection, target_key, document.get("requests_by_path") or {},
+                         time.time() if at is None else at, run_id)
             connection.execute("COMMIT")
             return run_id
         except sqlite3.Error as exc:
@@ -119,6 +132,31 @@ class HistoryStore:
             raise HistoryError(f"the run history {self.path} cannot be written: {exc}") from None
         finally:
             connection.close()
+
+    def record_sent(self, target_key: str, by_path: Mapping[str, int],
+                    at: float | None = None) -> None:
+        """Requests sent outside a run (watch's polling) into the ledger."""
+        connection = self._connect()
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            _insert_sent(connection, target_key, by_path, time.time() if at is None else at)
+            connection.execute("COMMIT")
+        except sqlite3.Error as exc:
+            connection.execute("ROLLBACK")
+            raise HistoryError(f"the run history {self.path} cannot be written: {exc}") from None
+        finally:
+            connection.close()
+
+    def sent_since(self, target_key: str, since: float) -> dict[str, int]:
+        """The ledger: requests this machine sent to the target per path since `since`."""
+        connection = self._connect()
+        try:
+            rows = connection.execute(
+                "SELECT path, SUM(count) FROM sent WHERE target_key = ? AND at >= ? "
+                "GROUP BY path", (target_key, since)).fetchall()
+        finally:
+            connection.close()
+        return {path: int(count) for path, count in rows}
 
     def runs(self, target: str | None = None, limit: int = 20) -> list[Run]:
         """The latest runs, newest first (of one target: its URL or its key)."""
@@ -145,3 +183,11 @@ class HistoryStore:
         finally:
             connection.close()
         return json.loads(row[0]) if row else None
+
+
+def _insert_sent(connection: sqlite3.Connection, target_key: str, by_path: Mapping[str, int],
+                 at: float, run_id: int | None = None) -> None:
+    connection.executemany(
+        "INSERT INTO sent (target_key, path, count, at, run_id) VALUES (?, ?, ?, ?, ?)",
+        [(target_key, str(path), int(count), at, run_id) for path, count in by_path.items()
+         if count])

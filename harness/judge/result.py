@@ -26,6 +26,7 @@ class RunResult:
     outcomes: list[Outcome] = field(default_factory=list)
     root_causes: list[RootCause] = field(default_factory=list)
     requests_by_suite: dict[str, int] = field(default_factory=dict)
+    requests_by_path: dict[str, int] = field(default_factory=dict)
     rate_limit: dict[str, int | None] | None = None
     duration_s: float = 0.0
     notes: list[str] = field(default_factory=list)

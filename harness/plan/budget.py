@@ -9,9 +9,10 @@ budget without the realtime round trip.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
+from harness.records.http import HttpRequest
 from harness.records.outcome import NotTested, Why
 from harness.records.plan import Check, Plan, SessionSpec
 
@@ -40,11 +41,20 @@ def trimmed(session: SessionSpec, checks: Iterable[Check]) -> SessionSpec:
 
 
 def fit(plan: Plan, available: int, why: str, already_sent: frozenset[str] = frozenset(),
-        reserve: int = RESERVE) -> Plan:
+        reserve: int = RESERVE, covers: Callable[[str], bool] | None = None,
+        socket_path: str = "/socket.io/") -> Plan:
     """The highest-priority checks whose probes fit in `available` more requests (keeping
     `reserve` back when not all fit); the others are left out with `why`. Probes already sent
-    cost nothing; a session costs what its kept checks need of it."""
-    if plan.request_count - len(already_sent) <= available:
+    cost nothing; a session costs what its kept checks need of it. With `covers` (a declared
+    limit's prefixes) only the requests to the paths it covers count (the session's at
+    `socket_path`)."""
+    def counted(request: HttpRequest | None) -> bool:
+        return request is not None and (covers is None or covers(request.path.split("?")[0]))
+
+    on_socket = int(covers is None or covers(socket_path))
+    needed = sum(1 for r in plan.http if r.key not in already_sent and counted(r)) + \
+        on_socket * sum(session.requests for session in plan.sessions)
+    if needed <= available:
         return plan
     room = max(0, available - reserve)
     chosen: set[str] = set(already_sent)
@@ -55,13 +65,13 @@ def fit(plan: Plan, available: int, why: str, already_sent: frozenset[str] = fro
                    key=lambda c: (c.priority, plan.checks.index(c)))
 
     def session_cost(key: str, checks: list[Check]) -> int:
-        return trimmed(sessions[key], checks).requests if checks else 0
+        return on_socket * trimmed(sessions[key], checks).requests if checks else 0
 
     for check in order:
         own = set(check.probes)
         handshakes = {sessions[p].handshake for p in own if p in sessions} - {""}
         extra = sum(1 for p in (own | handshakes) - chosen - sessions.keys()
-                    if plan.request(p) is not None)
+                    if counted(plan.request(p)))
         extra += sum(session_cost(p, [*on_session[p], check]) - session_cost(p, on_session[p])
                      for p in own & sessions.keys())
         if extra <= room:

@@ -343,7 +343,7 @@ class Executor:
             return await self.client.send(request)
 
     def _count_socket(self, n: int) -> None:
-        self.client.count("socket", n)
+        self.client.count("socket", n, self.config.contract.socketio.path)
 
     def _socket_session(self) -> SocketSession:
         return SocketSession(self.config.contract, self.config.base_url, self.config.timeout_s,

@@ -14,6 +14,7 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
@@ -35,6 +36,23 @@ CHUNK = 16 * 1024
 
 class RequestBudgetSpent(Exception):
     """The run's --max-requests cap is reached: nothing more is sent."""
+
+
+@dataclass
+class PathCap:
+    """What this run may still send under a declared rate limit's prefixes (the request
+    ledger's remainder)."""
+
+    prefixes: tuple[str, ...]
+    left: int
+
+    def covers(self, path: str) -> bool:
+        return any(path.startswith(prefix) for prefix in self.prefixes)
+
+
+def route_of(path: str) -> str:
+    """A request path without its query: what the ledger counts by."""
+    return path.split("?", 1)[0]
 
 
 class BoundedDecoder:
@@ -128,6 +146,8 @@ class HttpProbeClient:
         self.read_cap = read_cap
         self.max_requests = max_requests
         self.sent: Counter[str] = Counter()
+        self.paths: Counter[str] = Counter()  # requests per route path, for the ledger
+        self.caps: list[PathCap] = []
         self.budget = BudgetTracker()
         self.credential: Callable[[str], Mapping[str, str]] = lambda role: {}
         self.values: dict[str, str] = {}
@@ -145,15 +165,26 @@ class HttpProbeClient:
     def requests_sent(self) -> int:
         return sum(self.sent.values())
 
-    def count(self, suite: str, n: int = 1) -> None:
-        """Count requests about to be sent (this client's, websocket upgrades, polling); none
-        beyond --max-requests or what the target's rate limit says is left."""
+    def count(self, suite: str, n: int = 1, path: str = "") -> None:
+        """Count requests about to be sent to `path` (this client's, websocket upgrades,
+        polling); none beyond --max-requests, what the target's rate limit says is left, or
+        what the contract's declared limits have left (a request of unknown path counts
+        against every one)."""
+        route = route_of(path)
+        capped = [cap for cap in self.caps if not route or cap.covers(route)]
+        short = next((cap for cap in capped if cap.left < n), None)
+        if short is not None:
+            raise RequestBudgetSpent(f"the contract's rate limit on {', '.join(short.prefixes)} "
+                                     f"has {short.left} request(s) left for this run")
         if self.max_requests is not None and self.requests_sent + n > self.max_requests:
             raise RequestBudgetSpent(f"--max-requests {self.max_requests} reached")
         if not self.budget.spend(n):
             raise RequestBudgetSpent(f"the target's rate limit has {self.budget.left} "
                                      "request(s) left for this run")
+        for cap in capped:
+            cap.left -= n
         self.sent[suite] += n
+        self.paths[route or "(unknown)"] += n
 
     def fill(self, path: str) -> str:
         """`path` with `{name}` placeholders filled from the run's values."""
@@ -174,7 +205,7 @@ class HttpProbeClient:
         path = self.fill(request.path)
         answer = HttpAnswer(request, sent_path=path)
         try:
-            self.count(request.suite)
+            self.count(request.suite, path=request.path)
         except RequestBudgetSpent as exc:
             answer.error, answer.error_detail = "refused-by-budget", str(exc)
             return answer

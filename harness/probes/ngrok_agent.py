@@ -36,15 +36,15 @@ def fetch_tunnels(api_url: str, timeout_s: float) -> list[Tunnel]:
             for entry in entries if isinstance(entry, dict) and entry.get("public_url")]
 
 
-def public_url(api_url: str, timeout_s: float) -> str:
-    """The public URL to test: the agent's https tunnel (else its first tunnel)."""
+def public_tunnel(api_url: str, timeout_s: float) -> Tunnel:
+    """The tunnel to test: the agent's https tunnel (else its first http(s) tunnel)."""
     tunnels = [t for t in fetch_tunnels(api_url, timeout_s)
                if urlsplit(t.public_url).scheme in ("http", "https")]
     if not tunnels:
         raise NgrokAgentError(f"the ngrok agent at {api_url} has no http(s) tunnel: start one "
                               "with `ngrok http <gateway port>`")
     https = [t for t in tunnels if t.public_url.startswith("https://")]
-    return (https or tunnels)[0].public_url
+    return (https or tunnels)[0]
 
 
 def is_listening(host: str, port: int, timeout_s: float = LISTEN_CHECK_TIMEOUT_S) -> bool:

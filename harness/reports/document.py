@@ -46,7 +46,8 @@ def build_document(result: RunResult, latencies: dict[str, int] | None = None) -
     document: dict[str, Any] = {
         "verdict": result.verdict.value, "target": result.target, "started_at": result.started_at,
         "duration_s": round(result.duration_s, 3), "requests_sent": result.requests_sent,
-        "requests_by_suite": result.requests_by_suite, "rate_limit": result.rate_limit,
+        "requests_by_suite": result.requests_by_suite,
+        "requests_by_path": result.requests_by_path, "rate_limit": result.rate_limit,
         "root_causes": [{**root.document(), "checks": [_node(result, k) for k in root.checks]}
                         for root in result.root_causes],
         "not_tested": [{"check": node_id(o.check), "reason": o.reason}

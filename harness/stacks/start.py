@@ -98,17 +98,19 @@ def _check_agent(api: str, timeout_s: float) -> None:
 
 def _start_ngrok(prepared: PreparedStack) -> StartedStack:
     """The public URL the local ngrok agent serves (its https tunnel, else its first)."""
-    from harness.probes.ngrok_agent import NgrokAgentError, public_url
+    from harness.probes.ngrok_agent import NgrokAgentError, public_tunnel
 
     config = prepared.config
     api = config.ngrok_api or ""
     try:
-        url = public_url(api, config.timeout_s).rstrip("/")
+        tunnel = public_tunnel(api, config.timeout_s)
     except NgrokAgentError as exc:
         error = StackStartError(f"target `ngrok`: {exc}")
         error.target = prepared.label
         raise error from None
-    return StartedStack(config.with_target(url), f"{url} (from the ngrok agent at {api})")
+    url = tunnel.public_url.rstrip("/")
+    return StartedStack(config.with_target(url, tunnel=tunnel.name or None),
+                        f"{url} (from the ngrok agent at {api})")
 
 
 def _embedded(config: RunConfig) -> PreparedStack:

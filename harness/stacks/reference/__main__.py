@@ -60,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"login: {settings.username}, with the password in REFERENCE_PASSWORD "
               "(set it before starting; a random one is used otherwise)", flush=True)
         _wait_for_signal()
+        print(f"reference stack: stopped after {stack.requests_received} requests", flush=True)
         stack.stop()
         return 0
     if options.role == "gateway" and not options.messaging_url:

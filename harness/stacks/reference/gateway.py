@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from harness.stacks.reference.health import aggregate_document, health_document
+from harness.stacks.reference.health import aggregate_document, health_document, started_at
 from harness.stacks.reference.proxy import deny_ws, proxy_http, proxy_ws, send_json
 from harness.stacks.reference.settings import ReferenceSettings
 from harness.stacks.reference.traffic import Traffic
@@ -37,6 +37,7 @@ class Gateway:
         self.reported_messaging_url = (STALE_MESSAGING_URL if settings.has("stale-service-map")
                                        else self.messaging_url)
         self._client: httpx.AsyncClient | None = None
+        self.started_at = started_at()
         self.traffic = Traffic(settings, self._route)
         if settings.has("proxy-target-missing") or settings.has("socketio-proxy-everywhere"):
             log.error('Failed to create Socket.IO proxy: [HPM] Missing "target" option. '
@@ -89,8 +90,8 @@ class Gateway:
                 await deny_ws(scope, receive, send, 404, {"error": "Not found"})
             return
         if path == "/api/health" and scope["method"] == "GET":
-            await send_json(send, 200, await health_document(self.settings,
-                                                             self.reported_messaging_url))
+            await send_json(send, 200, await health_document(
+                self.settings, self.reported_messaging_url, self.started_at))
         elif path == "/api/health/aggregate" and scope["method"] == "GET":
             status, body = await aggregate_document(self.settings, self.client,
                                                     self.messaging_url)

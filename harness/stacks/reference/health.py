@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,8 +19,16 @@ DB_REFUSED = "connect ECONNREFUSED 127.0.0.1:27017"
 RATE_LIMITED = "Request failed with status code 429"
 
 
-async def health_document(settings: ReferenceSettings, reported_messaging_url: str) -> dict:
-    """What GET /api/health answers (after a delay under the slow-health fault)."""
+def started_at() -> str:
+    """Now as Node's `new Date().toISOString()` words it: the gateway's `startedAt`."""
+    now = datetime.now(timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+async def health_document(settings: ReferenceSettings, reported_messaging_url: str,
+                          started: str = "") -> dict:
+    """What GET /api/health answers (after a delay under the slow-health fault); `started`
+    is when the gateway started (`startedAt`, which changes with every restart)."""
     if settings.has("slow-health"):
         await asyncio.sleep(SLOW_HEALTH_S)
     if settings.has("health-variant"):
@@ -27,8 +36,9 @@ async def health_document(settings: ReferenceSettings, reported_messaging_url: s
                 "version": __version__}
     services = {} if settings.has("messaging-target-unset") else \
         {"messaging": reported_messaging_url}
-    return {"status": "ok", "service": "api-gateway", "version": __version__,
-            "services": services}
+    document = {"status": "ok", "service": "api-gateway", "version": __version__,
+                "services": services}
+    return {**document, "startedAt": started} if started else document
 
 
 async def probe_service(client: httpx.AsyncClient, url: str) -> dict[str, Any]:
