@@ -22,7 +22,6 @@ from harness.probes.http import HttpProbeClient
 from harness.probes.logscan import scan
 from harness.probes.ngrok_agent import survey_tunnels
 from harness.probes.preconnect import ConnectionsAhead
-from harness.probes.socketio_apart import RefusalWire
 from harness.probes.socketio_session import SessionInputs, SocketSession
 from harness.records.engineio import HandshakeError, parse_open_packet
 from harness.records.evidence import Evidence
@@ -38,8 +37,12 @@ from harness.records.keys import (
     UPGRADE_FAILED,
 )
 from harness.records.plan import FollowUp, Plan, SessionSpec
-from harness.records.session import WebsocketOpen
+from harness.records.session import SessionResult, WebsocketOpen
 
+CHAIN_FIELDS = ("conversation_id", "no_conversation", "joined", "join_reply", "join_error", "post",
+                "text", "event", "event_after_s", "events_seen", "seen_while_joining",
+                "text_came_as", "listeners", "deliveries", "settle_s", "probed_events",
+                "alive_after_probes", "after_probes", "after_probes_seen")
 CONCURRENCY = 32  # a default run's requests all fit: none waits a round trip for a slot
 
 
@@ -126,18 +129,19 @@ class Executor:
         Socket.IO sessions started beside them (what they do before the token needs none);
         with SMOKE_TOKEN, one authorized GET to see whether the target accepts it (a second
         when the first refuses it); then whose ids the tokens carry."""
-        if not self.config.credentials.token:  # else: once the target accepted the token
-            self._start_sessions()
-        self._created = asyncio.ensure_future(self._create())
-        self._conversation = asyncio.ensure_future(self._rest_conversation())
         jobs = []
         if self.plan.request(LOGIN) is not None:
-            jobs.append(self._login())
+            jobs.append(asyncio.ensure_future(self._login()))
         for role, people in self.config.identities.items():
             if people.token:
                 self.evidence.tokens[role] = people.token
             elif self.plan.request(f"{LOGIN}:{role}") is not None:
-                jobs.append(self._login_as(role))
+                jobs.append(asyncio.ensure_future(self._login_as(role)))
+        await asyncio.sleep(0)  # the run's login takes the connection health left open
+        if not self.config.credentials.token:  # else: once the target accepted the token
+            self._start_sessions()
+        self._created = asyncio.ensure_future(self._create())
+        self._conversation = asyncio.ensure_future(self._rest_conversation())
         await asyncio.gather(*jobs)
         self._logged_in.set()
         if self.config.credentials.token:
@@ -357,38 +361,65 @@ class Executor:
                                                          seen.http)
             return
         session = self._socket_session()
-        apart = RefusalWire(session, spec, self._inputs()) \
-            if spec.refusals and spec.refusals_apart else None
-        refusing = asyncio.ensure_future(apart.run()) if apart is not None else None
+        refused = asyncio.Event()  # the refusals are answered: the chain's bad events may go
+        chain = self._chain_apart(spec, refused)
+        opened = chain[1] if chain else None
         try:
             if spec.transport == "websocket-direct":
                 self.evidence.sessions[spec.key] = await session.run(
-                    None, spec, spec.transport, self._inputs(), apart)
+                    None, spec, spec.transport, self._inputs(), opened)
             else:
-                await self._handshake_and_run(session, spec, apart)
+                await self._handshake_and_run(session, spec, opened)
         finally:
-            if apart is not None and refusing is not None:
-                await refusing
-                await apart.close()
-                for result in (self.evidence.sessions.get(spec.key), self.evidence.fallback):
-                    if result is not None and apart.opened.result():
-                        result.connects.update(apart.result.connects)
-                        result.steps.update(apart.result.steps)
+            refused.set()
+            if chain is not None:
+                self._merge_chain(spec, await chain[0])
+
+    def _chain_apart(self, spec: SessionSpec, refused: asyncio.Event,
+                     ) -> tuple[asyncio.Future[SessionResult], asyncio.Future[bool]] | None:
+        """The run's chain (connect, join, post, event, bad events) on a websocket opened
+        directly, started now: it does not wait for the handshake's session, which makes
+        the refusals meanwhile; its events of the wrong type wait for those (a service they
+        crash must not take the refusals' evidence with it)."""
+        if not spec.chain_apart:
+            return None
+        opened: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        session = self._socket_session()
+        session.before_bad_events = refused
+        chain = asyncio.ensure_future(session.run(
+            None, replace(spec, refusals=()), "websocket-direct", self._inputs(),
+            opened=opened))
+        return chain, opened
+
+    def _merge_chain(self, spec: SessionSpec, chained: SessionResult) -> None:
+        """The chain's steps join the session's record (its upgrade and refusals stay), when
+        the chain's websocket opened and the handshake's session exists: a client whose
+        handshake is refused gets no further, so neither do the checks after it."""
+        upgraded = self.evidence.sessions.get(spec.key)
+        if not chained.upgrade_ok or upgraded is None or not upgraded.path:
+            return
+        for result in (upgraded, self.evidence.fallback):
+            if result is None:
+                continue
+            for name in CHAIN_FIELDS:
+                setattr(result, name, getattr(chained, name))
+            result.connects.update(chained.connects)
+            result.steps.update(chained.steps)
 
     async def _handshake_and_run(self, session: SocketSession, spec: SessionSpec,
-                                 apart: RefusalWire | None) -> None:
+                                 chain: asyncio.Future[bool] | None) -> None:
         handshake = await self.send_key(spec.handshake)
         assert handshake is not None, "a session's handshake is always planned"
         plain = self.plan.follow_up(HANDSHAKE_REFUSED_WITH_ORIGIN)
         if not _is_open_packet(handshake) and self.config.origin and plain is not None:
             handshake = await self.send(plain.request)
-        result = await session.run(handshake, spec, spec.transport, self._inputs(), apart)
+        result = await session.run(handshake, spec, spec.transport, self._inputs(), chain)
         self.evidence.sessions[spec.key] = result
         fallback = self.plan.follow_up(UPGRADE_FAILED)
         if not result.upgrade_ok and _is_open_packet(handshake) and fallback is not None:
             fresh = await self.send(fallback.request)
             self.evidence.fallback = await session.run(fresh, spec, "polling", self._inputs(),
-                                                       apart)
+                                                       chain)
 
     async def expand(self, follow_ups: Iterable[FollowUp]) -> None:
         """Send the plan's follow-ups the engine asked for; the plan then holds their checks."""
@@ -413,8 +444,7 @@ def _websockets(spec: SessionSpec) -> int:
     second member, each listener."""
     if spec.transport == "websocket-only":
         return 1
-    return 1 + int(bool(spec.refusals) and spec.refusals_apart) + int(spec.second_member) + \
-        len(spec.listeners)
+    return 1 + int(spec.chain_apart) + int(spec.second_member) + len(spec.listeners)
 
 
 def _is_open_packet(answer: HttpAnswer) -> bool:

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from harness.contract import Contract
 from harness.contract.model import SocketIO
-from harness.probes.socketio_wire import CLOSE_ERRORS, EVENT, Transport, encode
+from harness.probes.socketio_wire import (
+    CLOSE_ERRORS,
+    CONNECT,
+    CONNECT_ERROR,
+    EVENT,
+    Transport,
+    encode,
+)
 from harness.records.engineio import HandshakeError, handshake_path, parse_open_packet
 from harness.records.http import HttpRequest
 from harness.records.plan import SessionSpec
@@ -21,11 +28,11 @@ from harness.records.session import Listener, SessionResult
 from harness.records.timeline import Span
 
 if TYPE_CHECKING:
-    from harness.probes.socketio_apart import RefusalWire
     from harness.probes.socketio_session import SessionInputs
 
 SETTLE_S = 0.5  # with a peer or an outsider: how long every wire is read after the delivery
 PROBE_SETTLE_S = 0.25  # after the events of the wrong type, before asking whether it still runs
+ALIVE_NAMESPACE = "/smoke-harness-alive"  # no server has it: any answer says it still runs
 
 
 class RoomSteps:
@@ -34,7 +41,8 @@ class RoomSteps:
     contract: Contract
     spec: SocketIO
     polling_base: str
-    apart: RefusalWire | None
+    timeout_s: float
+    before_bad_events: asyncio.Event | None
 
     def step(self, result: SessionResult, name: str, started: float, ok: bool = True,
              ended: float | None = None) -> Span:
@@ -71,16 +79,18 @@ class RoomSteps:
                             result: SessionResult) -> None:
         """Each event once with no payload and once with a payload of the wrong type, on the
         run's own connection after its real steps; then the service must still answer (an
-        error ack or event is fine, a crash is not): a connect on the refusals' own wire, or
-        else one new handshake."""
+        error ack or event is fine, a crash is not): on the same connection when it is still
+        open, else on one new handshake."""
+        if self.before_bad_events is not None:
+            await self.before_bad_events.wait()
         with contextlib.suppress(*CLOSE_ERRORS, ConnectionError):
             for event in plan.probe_events:
                 await wire.send(encode(EVENT, self.spec.namespace, [event]))
                 await wire.send(encode(EVENT, self.spec.namespace, [event, 12345]))
                 result.probed_events.append(event)
             await asyncio.sleep(PROBE_SETTLE_S)
-        if self.apart is not None:  # the refusals' wire asks, at no request's cost
-            alive, seen = await self.apart.still_answers()
+        if not wire.closed:  # this wire asks, at no request's cost
+            alive, seen = await self._still_answers(wire, result)
             if alive is not None:
                 result.alive_after_probes, result.after_probes_seen = alive, seen
                 return
@@ -101,6 +111,24 @@ class RoomSteps:
             result.alive_after_probes = answer.status == 200
         except HandshakeError:
             result.alive_after_probes = False
+
+    async def _still_answers(self, wire: Transport,
+                             result: SessionResult) -> tuple[bool | None, str]:
+        """A connect to a namespace no server has must be answered (refused, or accepted by
+        a server that takes any): the service still runs. None when the wire is gone."""
+        started = time.perf_counter()
+        with contextlib.suppress(*CLOSE_ERRORS, ConnectionError):
+            await wire.send(encode(CONNECT, ALIVE_NAMESPACE))
+            try:
+                await self._next(wire, lambda p: p.type in (CONNECT, CONNECT_ERROR),
+                                 namespace=ALIVE_NAMESPACE)
+            except (asyncio.TimeoutError, TimeoutError):
+                self.step(result, "still answers", started, False)
+                return False, (f"no answer on its open connection within {self.timeout_s:g} s "
+                               f"(a connect to {ALIVE_NAMESPACE})")
+            self.step(result, "still answers", started)
+            return True, "the service still answered on the same connection"
+        return None, ""
 
     async def _listeners(self, roles: tuple[str, ...], inputs: SessionInputs,
                          result: SessionResult) -> dict[str, Transport]:

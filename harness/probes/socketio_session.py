@@ -15,7 +15,6 @@ import websockets
 
 from harness.contract import Contract
 from harness.probes.preconnect import ConnectionsAhead
-from harness.probes.socketio_apart import RefusalWire
 from harness.probes.socketio_room import RoomSteps, close_all
 from harness.probes.socketio_upgrade import Upgraded, open_websocket_only, upgrade
 from harness.probes.socketio_wire import (
@@ -61,9 +60,11 @@ class SocketSession(RoomSteps):
         self.contract = contract
         self.timeline = timeline or Timeline()
         self.ahead = ahead
-        self.apart: RefusalWire | None = None
+        self.chain: asyncio.Future[bool] | None = None
         self.early: float | None = None
         self.wire: Transport | None = None
+        self.others: asyncio.Future[dict[str, Transport]] | None = None
+        self.before_bad_events: asyncio.Event | None = None
         self.spec = contract.socketio
         self.timeout_s = timeout_s
         url = (self.spec.url or base_url).rstrip("/")
@@ -100,9 +101,13 @@ class SocketSession(RoomSteps):
         return span
 
     async def run(self, handshake: HttpAnswer | None, plan: SessionSpec, transport: str,
-                  inputs: SessionInputs, apart: RefusalWire | None = None) -> SessionResult:
+                  inputs: SessionInputs, chain: asyncio.Future[bool] | None = None,
+                  opened: asyncio.Future[bool] | None = None) -> SessionResult:
         """The session's steps over `transport`: "websocket" upgrades the handshake's session,
-        "polling" stays on it, "websocket-direct" opens over websocket alone (no handshake)."""
+        "polling" stays on it, "websocket-direct" opens over websocket alone (no handshake).
+        With `chain` (whether the run's chain got a websocket of its own) this session makes
+        the refusals and leaves the rest to that one; `opened` says when this one's wire
+        opened (or could not)."""
         result = SessionResult(transport)
         started = time.perf_counter()
         sid = ""
@@ -112,33 +117,46 @@ class SocketSession(RoomSteps):
             except HandshakeError as exc:
                 result.upgrade_seen = f"no session to continue: {exc}"
                 return result
-        self.apart, self.early, self.wire = apart, None, None
-        # the other identities open their connections at once, beside this one's
-        listeners = plan.listeners if plan.connect and plan.realtime else ()
-        others = asyncio.ensure_future(self._listeners(listeners, inputs, result))
+        self.chain, self.early, self.wire, self.others = chain, None, None, None
+        if chain is None:  # the other identities open their connections at once, beside it
+            self._start_listeners(plan, inputs, result)
         try:
             wire = await self._open(sid, transport, result, inputs, plan)
+            if opened is not None:
+                opened.set_result(wire is not None)
             if wire is not None:
                 self.wire = wire
-                await self._steps(plan, inputs, result, others)
+                await self._steps(plan, inputs, result)
         except (websockets.exceptions.WebSocketException, ConnectionError, OSError) as exc:
             result.join_error = result.join_error or f"the connection broke: {exc}"
         finally:
+            if opened is not None and not opened.done():
+                opened.set_result(False)
+            await self._close(self.others)
+        result.elapsed_s = time.perf_counter() - started
+        return result
+
+    def _start_listeners(self, plan: SessionSpec, inputs: SessionInputs,
+                         result: SessionResult) -> None:
+        if self.others is None:
+            listeners = plan.listeners if plan.connect and plan.realtime else ()
+            self.others = asyncio.ensure_future(self._listeners(listeners, inputs, result))
+
+    async def _close(self, others: asyncio.Future[dict[str, Transport]] | None) -> None:
+        if others is not None:
             if not others.done():
                 others.cancel()
             with contextlib.suppress(asyncio.CancelledError, *CLOSE_ERRORS):
                 await close_all(await others)
-            with contextlib.suppress(*CLOSE_ERRORS):
-                if self.wire is not None:
-                    await self.wire.close()
-        result.elapsed_s = time.perf_counter() - started
-        return result
+        with contextlib.suppress(*CLOSE_ERRORS):
+            if self.wire is not None:
+                await self.wire.close()
 
     async def _open(self, sid: str, transport: str, result: SessionResult,
                     inputs: SessionInputs, plan: SessionSpec | None = None,
                     ) -> Transport | None:
-        """The session's transport; with `plan` (the run's own wire, not a reopened one) the
-        authenticated connect goes with the upgrade when the refusals have a wire apart."""
+        """The session's transport; with `plan` (the run's own wire, not a reopened one) its
+        first connect goes in the upgrade's round trip."""
         if transport == "polling":
             result.upgrade_ok, result.upgrade_seen = True, "polling session"
             return PollingTransport(self.polling_base, sid, inputs.send_http)
@@ -151,7 +169,7 @@ class SocketSession(RoomSteps):
                                                  self.timeout_s, keep=True, sock=sock)
         else:
             result.path = handshake_path(self.socket_path, "websocket", sid)
-            then = (lambda: self._connect_frame(plan, inputs)) if plan is not None else None
+            then = (lambda: self._first_frame(plan, inputs)) if plan is not None else None
             upgraded = await upgrade(self.ws_origin + result.path, result.path, self.timeout_s,
                                      sock, then)
             self.early = upgraded.sent_next_at
@@ -161,16 +179,16 @@ class SocketSession(RoomSteps):
                   result.upgrade_ok)
         return upgraded.wire
 
-    async def _connect_frame(self, plan: SessionSpec, inputs: SessionInputs) -> str | None:
-        """The authenticated connect, to go right behind the upgrade: only when the refusals
-        have a wire of their own (else they come first) and once the token is there."""
-        if not plan.connect or not await self._refusals_apart():
+    async def _first_frame(self, plan: SessionSpec, inputs: SessionInputs) -> str | None:
+        """The first connect, to go right behind the upgrade: the first refusal's, else the
+        authenticated one once the token is there."""
+        if plan.refusals:
+            first = plan.refusals[0]
+            return self.connect_packet(plan.forged_token if first == "forged-token" else None)
+        if not plan.connect:
             return None
         token = await inputs.token()
         return self.connect_packet(token) if token is not None else None
-
-    async def _refusals_apart(self) -> bool:
-        return self.apart is not None and await self.apart.opened
 
     def connect_packet(self, token: str | None) -> str:
         auth = {self.spec.auth_field: token} if token else None
@@ -197,13 +215,15 @@ class SocketSession(RoomSteps):
         return await self._open(sid, transport, SessionResult(transport), inputs)
 
     async def refusals(self, wire: Transport, plan: SessionSpec, inputs: SessionInputs,
-                       result: SessionResult) -> Transport | None:
+                       result: SessionResult, sent_at: float | None = None,
+                       ) -> Transport | None:
         """The connects that must be refused (no token, a forged one), one after the other on
-        `wire`; a server that hangs up on a refusal gets a new connection for the next. The
-        wire that is left open, or None."""
+        `wire` (the first already sent at `sent_at`); a server that hangs up on a refusal
+        gets a new connection for the next. The wire that is left open, or None."""
         for variant in plan.refusals:
             token = plan.forged_token if variant == "forged-token" else None
-            attempt = await self.connect_attempt(wire, variant, token)
+            attempt = await self.connect_attempt(wire, variant, token, sent_at)
+            sent_at = None
             result.connects[variant] = attempt
             self.step(result, f"connect {variant}", attempt.started, attempt.refused)
             if attempt.accepted:
@@ -215,29 +235,31 @@ class SocketSession(RoomSteps):
                 wire = reopened
         return wire
 
-    async def open_direct(self, result: SessionResult, inputs: SessionInputs,
-                          ) -> Transport | None:
-        """A session opened over websocket alone (one request)."""
-        return await self._open("", "websocket-direct", result, inputs)
-
-    async def _steps(self, plan: SessionSpec, inputs: SessionInputs, result: SessionResult,
-                     others: asyncio.Future[dict[str, Transport]]) -> None:
-        if not await self._refusals_apart():  # no wire of their own: they come first, here
-            wire = await self.refusals(self.wire, plan, inputs, result)
+    async def _steps(self, plan: SessionSpec, inputs: SessionInputs,
+                     result: SessionResult) -> None:
+        sent_at = self.early
+        if plan.refusals:
+            wire = await self.refusals(self.wire, plan, inputs, result, sent_at)
+            sent_at = None
             if wire is None:
                 return
             self.wire = wire
+        if self.chain is not None and await self.chain:
+            return  # the chain runs on a websocket of its own
         if plan.connect:
-            await self._connected_steps(plan, inputs, result, others)
+            self._start_listeners(plan, inputs, result)
+            assert self.others is not None
+            await self._connected_steps(plan, inputs, result, self.others, sent_at)
 
     async def _connected_steps(self, plan: SessionSpec, inputs: SessionInputs,
                                result: SessionResult,
-                               others: asyncio.Future[dict[str, Transport]]) -> None:
+                               others: asyncio.Future[dict[str, Transport]],
+                               sent_at: float | None) -> None:
         token = await inputs.token()
         if token is None:
             return
         wire = self.wire
-        attempt = await self.connect_attempt(wire, "valid-token", token, self.early)
+        attempt = await self.connect_attempt(wire, "valid-token", token, sent_at)
         result.connects["valid-token"] = attempt
         self.step(result, "connect valid-token", attempt.started, attempt.accepted)
         if not attempt.accepted:
@@ -269,14 +291,15 @@ class SocketSession(RoomSteps):
         return attempt
 
     async def _next(self, wire: Transport, wanted: Callable[[SioPacket], bool],
-                    timeout_s: float | None = None) -> SioPacket:
+                    timeout_s: float | None = None, namespace: str | None = None) -> SioPacket:
         deadline = time.perf_counter() + (timeout_s or self.timeout_s)
         while True:
             left = deadline - time.perf_counter()
             if left <= 0:
                 raise asyncio.TimeoutError
             packet = SioPacket.parse(await wire.receive(left))
-            if packet is not None and packet.namespace == self.spec.namespace and wanted(packet):
+            if packet is not None and packet.namespace == (namespace or self.spec.namespace) \
+                    and wanted(packet):
                 return packet
 
     def join_payload(self, conversation_id: str) -> Any:

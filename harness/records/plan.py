@@ -89,21 +89,27 @@ class SessionSpec:
     listeners: tuple[str, ...] = ()
     probe_events: tuple[str, ...] = ()
     separate_notifications: bool = False
-    refusals_apart: bool = True  # on a websocket of their own (a request more, round trips fewer)
+    refusals_apart: bool = True  # its chain on a websocket of its own: a request more, RTTs fewer
+
+    @property
+    def chain_apart(self) -> bool:
+        """The authenticated chain (connect, join, post, event, bad events) runs on a websocket
+        opened directly, beside the handshake's session, which makes the refusals."""
+        return self.transport in ("websocket", "websocket-direct") and bool(self.refusals) \
+            and self.refusals_apart and self.connect
 
     @property
     def requests(self) -> int:
-        """Upper bound of requests: 1 upgrade over websocket (and 1 for the refusals' own
-        websocket); polling needs one POST + GET per step (plus the long-poll for the
-        event)."""
+        """Upper bound of requests: 1 upgrade over websocket (and 1 for the chain's own
+        websocket, where the other identities open theirs directly too); polling needs one
+        POST + GET per step (plus the long-poll for the event)."""
         others = int(self.second_member) + len(self.listeners) * \
             (2 if self.separate_notifications else 1)
         if self.transport == "websocket-only":
             return 1
         after = int(bool(self.probe_events))  # one handshake: is the service still there?
-        if self.transport in ("websocket", "websocket-direct") and self.refusals and \
-                self.refusals_apart:
-            after = 1  # the refusals' own wire (it also asks whether the service still runs)
+        if self.chain_apart:  # the chain's wire asks that itself
+            return 1 + 1 + others
         if self.transport == "websocket-direct":
             return 1 + others + after
         if self.transport == "websocket":

@@ -1,0 +1,82 @@
+"""Connections opened ahead for the run's websockets: only a live one is handed out, and what
+is not used is closed. Real listening sockets, one of which hangs up at once."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from harness.probes.preconnect import ConnectionsAhead
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[socket.socket, list[socket.socket]]]:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    accepted: list[socket.socket] = []
+    yield server, accepted
+    for conn in accepted:
+        conn.close()
+    server.close()
+
+
+def _accept(server: socket.socket, accepted: list[socket.socket], close: bool) -> None:
+    conn, _ = server.accept()
+    if close:
+        conn.close()
+    else:
+        accepted.append(conn)
+
+
+def test_a_live_connection_is_handed_out_and_the_rest_closed(listener) -> None:
+    server, accepted = listener
+    port = server.getsockname()[1]
+    threads = [threading.Thread(target=_accept, args=(server, accepted, False)) for _ in (1, 2)]
+    for thread in threads:
+        thread.start()
+
+    async def scenario() -> tuple[socket.socket | None, ConnectionsAhead]:
+        ahead = ConnectionsAhead(f"ws://127.0.0.1:{port}", 5.0)
+        ahead.open(2)
+        taken = await ahead.take()
+        await ahead.close()
+        return taken, ahead
+
+    taken, ahead = asyncio.run(scenario())
+    for thread in threads:
+        thread.join(5)
+    assert taken is not None and taken.getpeername()[1] == port
+    assert len(accepted) == 2
+    untaken = next(conn for conn in accepted if conn.getpeername() != taken.getsockname())
+    assert untaken.recv(1) == b""  # the one not used was closed
+    taken.close()
+
+
+def test_a_connection_the_server_closed_is_not_handed_out(listener) -> None:
+    server, accepted = listener
+    port = server.getsockname()[1]
+    thread = threading.Thread(target=_accept, args=(server, accepted, True))
+    thread.start()
+
+    async def scenario() -> socket.socket | None:
+        ahead = ConnectionsAhead(f"ws://127.0.0.1:{port}", 5.0)
+        ahead.open(1)
+        await asyncio.sleep(0.2)  # the server hangs up meanwhile
+        return await ahead.take()
+
+    assert asyncio.run(scenario()) is None
+    thread.join(5)
+
+
+def test_nothing_to_hand_out_where_nothing_listens(closed_port) -> None:
+    async def scenario() -> socket.socket | None:
+        ahead = ConnectionsAhead(f"wss://127.0.0.1:{closed_port()}", 5.0)
+        ahead.open(1)
+        return await ahead.take()
+
+    assert asyncio.run(scenario()) is None
