@@ -43,6 +43,7 @@ CHAIN_FIELDS = ("conversation_id", "no_conversation", "joined", "join_reply", "j
                 "text", "event", "event_after_s", "events_seen", "seen_while_joining",
                 "text_came_as", "listeners", "deliveries", "settle_s", "probed_events",
                 "alive_after_probes", "after_probes", "after_probes_seen")
+AHEAD_HTTP = 2  # opened ahead: health takes one, the handshake (beside the login) the other
 CONCURRENCY = 32  # a default run's requests all fit: none waits a round trip for a slot
 
 
@@ -114,6 +115,8 @@ class Executor:
         if self.config.credentials.token:  # before anything that needs it is sent
             self.evidence.token = self.config.credentials.token
         self._open_ahead()
+        if self.plan.sessions:  # the handshake (the login takes health's connection)
+            self.client.open_ahead(AHEAD_HTTP)
         first = self.plan.request(DOCUMENT) or next(
             (r for r in self.plan.http if r.auth is None and not r.key.startswith(LOGIN)), None)
         if first is not None:

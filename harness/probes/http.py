@@ -20,6 +20,8 @@ from http.cookiejar import CookieJar, DefaultCookiePolicy
 import httpx
 
 from harness import __version__
+from harness.probes.http_ahead import transport_with
+from harness.probes.preconnect import ConnectionsAhead
 from harness.probes.ratelimit import BudgetTracker
 from harness.records.http import HttpAnswer, HttpRequest
 from harness.records.timeline import Timeline
@@ -156,8 +158,9 @@ class HttpProbeClient:
         common = {"base_url": self.base_url, "headers": BASE_HEADERS, "timeout": timeout,
                   "follow_redirects": False, "trust_env": False, "cookies": _no_cookies(),
                   "event_hooks": {"response": [_keep_location]}}
-        self._client = httpx.AsyncClient(**common, limits=httpx.Limits(
-            max_connections=32, max_keepalive_connections=16))
+        self.ahead = ConnectionsAhead(self.base_url, timeout_s)
+        self._client = httpx.AsyncClient(**common, transport=transport_with(
+            self.ahead, httpx.Limits(max_connections=32, max_keepalive_connections=16)))
         self._oneshot = httpx.AsyncClient(**common, limits=httpx.Limits(
             max_connections=8, max_keepalive_connections=0))
 
@@ -272,6 +275,12 @@ class HttpProbeClient:
             if decoder.truncated:
                 return
 
+    def open_ahead(self, count: int) -> None:
+        """Open `count` connections to the target now (no request): the next requests that
+        find no idle connection take them instead of connecting."""
+        self.ahead.open(count)
+
     async def close(self) -> None:
         await self._client.aclose()
         await self._oneshot.aclose()
+        await self.ahead.close()

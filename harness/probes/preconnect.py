@@ -30,11 +30,12 @@ class ConnectionsAhead:
         except ValueError:
             self.port = 0
         self.timeout_s = min(timeout_s, 5.0)
+        self.disabled = False  # whoever would use them cannot: nothing is opened
         self._opening: list[asyncio.Task[tuple[socket.socket, float] | None]] = []
 
     def open(self, count: int) -> None:
         """Start opening `count` connections (in the background)."""
-        if not self.host or not self.port:
+        if not self.host or not self.port or self.disabled:
             return
         self._opening += [asyncio.ensure_future(self._connect()) for _ in range(count)]
 
