@@ -6,11 +6,15 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
+from harness.probes.http_ahead import transport_with
 from harness.probes.preconnect import ConnectionsAhead
+from tests.json_server import JsonHandler, serving
 
 
 @pytest.fixture
@@ -85,3 +89,35 @@ def test_nothing_to_hand_out_where_nothing_listens(closed_port) -> None:
         return await ahead.take()
 
     assert asyncio.run(scenario()) is None
+
+
+class CountsConnections(JsonHandler):
+    """Each accepted connection is one handler: a connection opened ahead and never used
+    would be one more."""
+
+    connections: list[int] = []
+
+    def setup(self) -> None:
+        CountsConnections.connections.append(self.client_address[1])
+        super().setup()
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        self.send_json(200, {"port": self.client_address[1]})
+
+
+def test_the_http_client_sends_its_first_new_request_on_the_connection_opened_ahead() -> None:
+    CountsConnections.connections = []
+    with serving(CountsConnections) as url:
+        async def scenario() -> int:
+            ahead = ConnectionsAhead(url, 5.0)
+            ahead.open(1)
+            await asyncio.sleep(0.2)  # established before the request
+            async with httpx.AsyncClient(base_url=url, transport=transport_with(
+                    ahead, httpx.Limits(max_connections=2))) as client:
+                answer = await client.get("/", timeout=5)
+            await ahead.close()
+            return answer.json()["port"]
+
+        asked_from = asyncio.run(scenario())
+        time.sleep(0.2)
+    assert CountsConnections.connections == [asked_from]
