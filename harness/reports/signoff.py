@@ -161,7 +161,7 @@ def _how_run(doc: dict) -> list[tuple[str, str, str | None]]:
 SEVERITIES = ("security", "availability", "correctness", "drift")
 
 
-def _root_causes(doc: dict) -> list[dict]:
+def root_causes(doc: dict) -> list[dict]:
     """The root causes in the judge's order, each with its severity, blocked checks and the
     reproduce command of its first check that has one."""
     checks = doc.get("checks") or []
@@ -226,7 +226,7 @@ def context(doc: dict, baseline: dict | None = None) -> dict:
     return {
         "doc": doc, "verdict": verdict, "verdict_text": VERDICT_TEXT.get(verdict, ""),
         "no_cause_text": NO_CAUSE_TEXT.get(verdict, "None listed: see the failed checks below."),
-        "counts": counts_line(doc), "facts": _facts(doc), "root_causes": _root_causes(doc),
+        "counts": counts_line(doc), "facts": _facts(doc), "root_causes": root_causes(doc),
         "not_tested": _not_tested(doc),
         "not_tested_count": len(doc.get("not_tested") or []),
         "known_issues": doc.get("known_issues") or [],
