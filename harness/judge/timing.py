@@ -1,8 +1,9 @@
 """Each check's own time: the requests or Socket.IO steps it read, its latency and its budget.
 
 An HTTP check's latency is its probe's answer; a Socket.IO check's is the step of the session
-it judges (the upgrade, its own connect, the outsider's join, the event), never the whole
-session's. Its steps (with the redacted exchange of each request) are what Allure shows.
+it judges (the upgrade, its own connect, the outsider's join; the realtime event from its
+message's post to its arrival), never the whole session's. Its steps (with the redacted
+exchange of each request) are what Allure shows.
 """
 
 from __future__ import annotations
@@ -51,12 +52,25 @@ def _steps(ctx: Context, check: Check, evidence: Evidence) -> list[Step]:
     for session in (evidence.sessions.get(SESSION), evidence.fallback):
         if check.kind == "bad-event" and session is not None and session.after_probes:
             answers[session.after_probes.request.key] = session.after_probes
+        if check.kind in EVENT_KINDS and session is not None and session.post is not None:
+            answers[session.post.request.key] = session.post
     for span in evidence.timeline.ordered():
         answer = answers.get(span.key.removesuffix(":quiet"))
         if answer is not None:
             alone = " (measured again alone)" if span.key.endswith(":quiet") else ""
             steps.append(Step(span, ctx.exchange(answer), span.label + alone))
     return steps
+
+
+def _post_to_event(evidence: Evidence, event: Span) -> int:
+    """A realtime check's own time: from the message's REST post (when it goes that way) to
+    the event's arrival; the event's wait alone when the message went by socket."""
+    posts = [session.post.request.key for session in (evidence.sessions.get(SESSION),
+                                                      evidence.fallback)
+             if session is not None and session.post is not None]
+    started = [span.start_s for span in evidence.timeline.spans
+               if span.key in posts and span.start_s <= event.start_s]
+    return round((event.end_s - max(started, default=event.start_s)) * 1000)
 
 
 def budget_ms(check: Check, plan: Plan, ctx: Context) -> int:
@@ -83,7 +97,9 @@ def timed(outcomes: list[Outcome], plan: Plan, ctx: Context, evidence: Evidence)
         own = socket_steps(check)
         span = _session_step(evidence, own[-1]) if own else None
         answer = evidence.answers.get(check.probes[0]) if check.probes else None
-        if span is not None:
+        if span is not None and check.kind in EVENT_KINDS:
+            outcome.latency_ms = _post_to_event(evidence, span)
+        elif span is not None:
             outcome.latency_ms = span.ms
         elif answer is not None and answer.status is not None:
             outcome.latency_ms = answer.latency_ms
