@@ -55,7 +55,7 @@ class Context:
         if answer is None:  # what was seen is then the message itself: never empty
             return Finding(cause, self.clean(message), self.clean(evidence or message),
                            reproduce=self.socket_reproduce() if socket else "")
-        return Finding(cause, self.clean(message), self.evidence(answer), self.exchange(answer),
+        return Finding(cause, self.clean(message), self.evidence(answer),
                        self.reproduce(answer), answer.latency_ms)
 
     def evidence(self, answer: HttpAnswer) -> str:
