@@ -13,6 +13,7 @@ from harness.judge.findings import Finding
 from harness.records.http import HttpAnswer
 from harness.sanitize.escape import escape_control, safe_excerpt
 from harness.sanitize.redact import Redactor
+from harness.sanitize.url import mask_userinfo
 
 EXCERPT_BYTES = 160
 DETAIL_BYTES = 4000
@@ -75,7 +76,8 @@ class Context:
         return self.clean(f"{line} -> {answer.status} {kind} {excerpt!r}{tail} [{took}]")
 
     def exchange(self, answer: HttpAnswer) -> str:
-        """The redacted request and response, for attachments."""
+        """The redacted request and response (a leaked connection string's credentials
+        masked), for a check's steps and Allure's attachments."""
         request = answer.request
         lines = [f"{request.method} {answer.sent_path or request.path}"]
         lines += [f"{k}: {v}" for k, v in self.redactor.headers(dict(request.headers)).items()]
@@ -91,7 +93,7 @@ class Context:
             lines += [f"{k}: {escape_control(v)}"
                       for k, v in self.redactor.headers(answer.headers).items()]
             lines += ["", safe_excerpt(answer.body, DETAIL_BYTES)]
-        return "\n".join(self.redactor.text(line) for line in lines)
+        return "\n".join(mask_userinfo(self.redactor.text(line)) for line in lines)
 
     def socket_reproduce(self) -> str:
         """The command that replays the raw Engine.IO handshake and upgrade."""
