@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from allure_commons.model2 import Status, TestResult, TestStepResult
+from allure_commons import model2
 
 from harness.reports.schema import report_schema, validate_report
 from harness.reports.terminal import render
@@ -105,6 +105,20 @@ def test_every_failed_check_has_severity_budget_and_steps(doc: dict[str, Any]) -
     assert port and f"--port {port.group(1)}" in doc["stack"]["bring_back"]
 
 
+def test_step_exchanges_show_bodies_of_failures_only_never_of_other_users_objects(
+        doc: dict[str, Any]) -> None:
+    exchanges = {c["id"]: [s["exchange"] for s in c["steps"] if s["exchange"]]
+                 for c in doc["checks"]}
+    quiet = [c for c in doc["checks"] if c["outcome"] == "passed" or c["cause"] ==
+             "object-access-not-enforced"]
+    assert any(c["cause"] == "object-access-not-enforced" for c in quiet)
+    for check in quiet:
+        for text in exchanges[check["id"]]:
+            assert "smoke-realtime-" not in text and '"text"' not in text, check["id"]
+    leaked = next(c for c in doc["checks"] if c["cause"] == "stack-trace-leak")
+    assert any("Traceback" in text or "at " in text for text in exchanges[leaked["id"]])
+
+
 def test_terminal_reads_the_document(doc: dict[str, Any]) -> None:
     text = render(doc)
     positions = [text.index(f". {root['cause']} (") for root in doc["root_causes"]]
@@ -177,8 +191,8 @@ def _allure_results(directory: Path) -> list[dict[str, Any]]:
 
 
 def _valid_step(step: dict[str, Any], directory: Path) -> None:
-    TestStepResult(**{k: v for k, v in step.items() if k not in ("steps", "attachments")})
-    assert step["status"] in (Status.PASSED, Status.FAILED)
+    model2.TestStepResult(**{k: v for k, v in step.items() if k not in ("steps", "attachments")})
+    assert step["status"] in (model2.Status.PASSED, model2.Status.FAILED)
     assert step["start"] <= step["stop"]
     for attachment in step["attachments"]:
         assert (directory / attachment["source"]).is_file()
@@ -193,7 +207,7 @@ def test_allure_results_have_real_times_steps_and_categories(
     by_name = {r["fullName"]: r for r in results}
     for check in doc["checks"]:
         result = by_name[check["id"]]
-        TestResult(**{k: v for k, v in result.items() if k not in ("steps", "attachments")})
+        model2.TestResult(**{k: v for k, v in result.items() if k not in ("steps", "attachments")})
         assert started - 60_000 <= result["start"] <= result["stop"] <= started + 600_000
         assert not result.get("statusDetails", {}).get("message", "").startswith("harness.")
         for step in result["steps"]:

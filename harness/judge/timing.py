@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from harness.judge.context import Context
 from harness.judge.follow import TIMED_KINDS
-from harness.judge.outcomes import Outcome, Step
+from harness.judge.outcomes import FAILED, Outcome, Step
 from harness.records.evidence import Evidence
 from harness.records.keys import SESSION
 from harness.records.plan import Check, Plan
@@ -27,6 +27,7 @@ SOCKET_STEPS: dict[str, tuple[str, ...]] = {
     "delivery": ("peer connect", "peer join", "event"),
 }
 EVENT_KINDS = ("realtime", "delivery")
+PRIVATE_KINDS = ("object-access",)
 
 
 def socket_steps(check: Check) -> tuple[str, ...]:
@@ -44,7 +45,7 @@ def _session_step(evidence: Evidence, name: str) -> Span | None:
     return None
 
 
-def _steps(ctx: Context, check: Check, evidence: Evidence) -> list[Step]:
+def _steps(ctx: Context, check: Check, evidence: Evidence, bodies: bool) -> list[Step]:
     steps = [Step(span) for name in socket_steps(check)
              if (span := _session_step(evidence, name)) is not None]
     answers = {probe: evidence.answers[probe] for probe in check.probes
@@ -58,7 +59,7 @@ def _steps(ctx: Context, check: Check, evidence: Evidence) -> list[Step]:
         answer = answers.get(span.key.removesuffix(":quiet"))
         if answer is not None:
             alone = " (measured again alone)" if span.key.endswith(":quiet") else ""
-            steps.append(Step(span, ctx.exchange(answer), span.label + alone))
+            steps.append(Step(span, ctx.exchange(answer, bodies), span.label + alone))
     return steps
 
 
@@ -71,6 +72,13 @@ def _post_to_event(evidence: Evidence, event: Span) -> int:
     started = [span.start_s for span in evidence.timeline.spans
                if span.key in posts and span.start_s <= event.start_s]
     return round((event.end_s - max(started, default=event.start_s)) * 1000)
+
+
+def shows_bodies(outcome: Outcome) -> bool:
+    """Bodies go into a step's exchange only for a failed check (what a passing run sends and
+    reads stays out of the reports: identities, conversations), and never for another user's
+    objects (their shape is the evidence, never their content)."""
+    return outcome.outcome == FAILED and outcome.check.kind not in PRIVATE_KINDS
 
 
 def budget_ms(check: Check, plan: Plan, ctx: Context) -> int:
@@ -90,7 +98,7 @@ def timed(outcomes: list[Outcome], plan: Plan, ctx: Context, evidence: Evidence)
     budget."""
     for outcome in outcomes:
         check = outcome.check
-        outcome.steps = _steps(ctx, check, evidence)
+        outcome.steps = _steps(ctx, check, evidence, shows_bodies(outcome))
         outcome.budget_ms = budget_ms(check, plan, ctx)
         if outcome.latency_ms is not None:
             continue
