@@ -42,6 +42,7 @@ from harness.judge.rules.preflight import (
     start_failure,
     token_problem,
 )
+from harness.judge.timing import timed
 from harness.judge.verdict import verdict_of
 from harness.plan import build_plan
 from harness.plan.budget import fit
@@ -239,15 +240,8 @@ async def _probe_and_judge(result: RunResult, progress: Progress | None = None,
     outcomes = settle(plan, {check.key: judge.judge(check) for check in plan.checks
                              if check.key not in plan.left_out},
                       list(config.contract.known_issues))
-    for outcome in outcomes:
-        probe = outcome.check.probes[0] if outcome.check.probes else None
-        answer = evidence.answers.get(probe) if probe else None
-        session = evidence.sessions.get(probe) if probe else None
-        if outcome.latency_ms is None and answer is not None and answer.status is not None:
-            outcome.latency_ms = answer.latency_ms
-        elif outcome.latency_ms is None and session is not None:
-            outcome.latency_ms = round(session.elapsed_s * 1000)
-    result.outcomes = outcomes
+    timed(outcomes, plan, ctx, evidence)  # each check's own probe or Socket.IO step
+    result.outcomes, result.clock_epoch_s = outcomes, evidence.timeline.epoch
     result.root_causes = rank_root_causes(outcomes, ctx, evidence)
     result.verdict = verdict_of(outcomes)
     document = evidence.answers.get(DOCUMENT)

@@ -24,6 +24,7 @@ from harness.config.options import OPTIONS, flags_for_pytest
 from harness.contract import ContractError
 from harness.history import HistoryError
 from harness.pytest_state import WORKER_KEY, CheckCase, SmokeState
+from harness.reports.allure import AllureOutput
 from harness.reports.history import check_history
 from harness.reports.outputs import check_outputs
 from harness.reports.terminal import terminal_width
@@ -62,13 +63,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     if is_xdist_worker(session):
         config.stash[STATE] = SmokeState.from_worker(config.workerinput[WORKER_KEY])  # type: ignore[attr-defined]
+        _silence_allure_pytest(config)
         return
     handed = config.pluginmanager.get_plugin(HANDOVER)
     try:
         run_config = handed.run_config if handed is not None else resolve(
             {option.dest: config.getoption(option.dest) for option in OPTIONS})
         check_history(run_config)
-        check_outputs(run_config, {"junitxml": config.getoption("xmlpath", None)})
+        check_outputs(run_config, {"junitxml": config.getoption("xmlpath", None),
+                                   "alluredir": _allure_dir(config)})
         state = SmokeState.planning(run_config, verbose=handed is not None and handed.verbose,
                                     planned=handed.planned if handed is not None else None)
     except (ConfigError, ContractError, HistoryError) as exc:
@@ -76,8 +79,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config.stash[STATE] = state
     if handed is not None:
         handed.state = state
+    _silence_allure_pytest(config)
     if _distributing(config):
-        state.execute(None, _allure_dir(config))
+        state.execute(None)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -141,7 +145,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     selected = [item.callspec.params["smoke_check"].key for item in session.items
                 if hasattr(item, "callspec") and "smoke_check" in item.callspec.params]
     if selected:
-        state.execute(selected, _allure_dir(session.config))
+        state.execute(selected)
 
 
 def _distributing(config: pytest.Config) -> bool:
@@ -153,6 +157,15 @@ def _distributing(config: pytest.Config) -> bool:
 def _allure_dir(config: pytest.Config) -> str | None:
     """allure-pytest's --alluredir, when that plugin writes results in this run."""
     return getattr(config.option, "allure_report_dir", None) or None
+
+
+def _silence_allure_pytest(config: pytest.Config) -> None:
+    """The harness writes the Allure results of its checks itself, from the report document
+    (real times, steps, categories): allure-pytest's own listener would record the checks
+    again as 0 ms tests, so it is switched off for a smoke session."""
+    listener = config.pluginmanager.get_plugin("allure_listener")
+    if listener is not None:
+        config.pluginmanager.unregister(listener)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -168,10 +181,6 @@ def smoke_check(request: pytest.FixtureRequest) -> CheckCase:
 
 def verify(case: CheckCase) -> None:
     """Show the check's outcome as a test outcome."""
-    if case.allure:
-        from harness.reports.allure import label_case
-
-        label_case(case)
     if case.outcome == "passed":
         return
     if case.outcome == "known-issue":
@@ -187,7 +196,8 @@ def verify(case: CheckCase) -> None:
 @pytest.hookimpl(hookwrapper=True, trylast=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """Failed checks show their finding (already redacted), not a Python traceback; an
-    unjudged run shows why."""
+    unjudged run shows why; a check's JUnit properties are its cause, severity, latency and
+    budget."""
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
     if isinstance(item, RunItem) and call.excinfo is not None and \
@@ -195,11 +205,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = str(call.excinfo.value)
         return
     case = getattr(item, "callspec", None) and item.callspec.params.get("smoke_check")
-    if not isinstance(case, CheckCase) or report.when != "call":
+    if not isinstance(case, CheckCase):
         return
-    report.user_properties.append(("smoke-check", case.key))
-    if case.cause:
-        report.user_properties.append(("cause", case.cause))
+    # JUnit's `time` is the check's own probe latency, not the time pytest took to show it
+    report.duration = (case.latency_ms or 0) / 1000 if report.when == "call" else 0.0
+    if report.when != "call":
+        return
+    # junitxml writes a testcase's <properties> from its teardown report, made from these
+    item.user_properties.append(("smoke-check", case.key))
+    for name, value in (("cause", case.cause), ("severity", case.severity),
+                        ("latency_ms", case.latency_ms), ("budget_ms", case.budget_ms)):
+        if value is not None:
+            item.user_properties.append((name, value))
     if report.failed and case.rendered:
         report.longrepr = case.rendered
 
@@ -220,7 +237,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(STATE, None)
     if state is None or is_xdist_worker(session) or state.result is None:
         return
-    state.write_reports()
+    allure_dir = _allure_dir(session.config)
+    state.write_reports(AllureOutput(allure_dir, state.run_config.allure_history)
+                        if allure_dir and state.run_config is not None else None)
     if session.config.pluginmanager.get_plugin("terminalreporter") is None:
         print(state.summary(colour=False), flush=True)
         state.printed = True

@@ -16,6 +16,7 @@ from typing import Any
 from harness.config import RunConfig
 from harness.judge.kinds import kind
 from harness.records.plan import Check, Plan
+from harness.reports.allure import AllureOutput
 from harness.stacks.start import PreparedStack
 
 WORKER_KEY = "smoke_cases"
@@ -33,11 +34,11 @@ class CheckCase:
     cause: str | None = None
     message: str = ""
     rendered: str = ""
-    detail: str = ""
     suite: str = ""
     contract: str = ""
     latency_ms: int | None = None
-    allure: bool = False
+    severity: str | None = None
+    budget_ms: int | None = None
 
     def __repr__(self) -> str:
         return self.id
@@ -91,7 +92,7 @@ class SmokeState:
             return case
         return known
 
-    def execute(self, selected: list[str] | None, allure_dir: str | None = None) -> None:
+    def execute(self, selected: list[str] | None) -> None:
         """Run the plan (or the selected checks of it) and give every case its outcome."""
         from harness.engine import run
         from harness.process.signals import interrupts_as_keyboard_interrupt
@@ -102,9 +103,9 @@ class SmokeState:
             self.result = run(self.run_config, only=selected, say=_say, planned=self.planned)
         self.document = build_document(self.result)
         by_key = {o.check.key: o for o in self.result.outcomes}
-        latency = {c["id"]: c["latency_ms"] for c in self.document["checks"]}
+        documented = {c["id"]: c for c in self.document["checks"]}
         for case in self.cases:
-            case.contract, case.allure = self.result.config.contract.name, bool(allure_dir)
+            case.contract = self.result.config.contract.name
             outcome = by_key.get(case.key)
             if outcome is None:
                 case.outcome = "not-tested"
@@ -113,17 +114,11 @@ class SmokeState:
             case.outcome = outcome.outcome.value
             case.message = self.result.redactor.text(outcome.message)
             case.cause = outcome.cause.code if outcome.cause else None
-            case.latency_ms = latency.get(f"{case.shown_by}[{case.id}]")
+            doc = documented.get(f"{case.shown_by}[{case.id}]", {})
+            case.latency_ms, case.budget_ms = doc.get("latency_ms"), doc.get("budget_ms")
+            case.severity = doc.get("severity")
             if outcome.finding is not None:
                 case.rendered = self.result.redactor.text(outcome.finding.render())
-                case.detail = self.result.redactor.text(outcome.finding.detail)
-        if allure_dir:
-            from harness.reports.allure import write_environment
-
-            write_environment(allure_dir, {
-                "target": self.document["target"], "verdict": self.result.verdict.value,
-                "version": self.result.version or "unknown",
-                "contract": self.result.config.contract.name})
 
     def for_workers(self) -> dict[str, Any]:
         return {"cases": [asdict(case) for case in self.cases], "unjudged": self.unjudged()}
@@ -142,13 +137,14 @@ class SmokeState:
             "; ".join(sorted({item["reason"] for item in doc["not_tested"]})) or "no check ran"
         return f"the run is {doc['verdict'].upper()}: {why}"
 
-    def write_reports(self) -> None:
+    def write_reports(self, allure: AllureOutput | None = None) -> None:
+        """Every report of the run, Allure's results too when pytest was asked for them."""
         if self._written or self.result is None or self.document is None:
             return
         from harness.reports.present import write_reports
 
         self._written = True
-        write_reports(self.result.config, self.document)
+        write_reports(self.result.config, self.document, allure=allure)
 
     def summary(self, colour: bool, width: int | None = None) -> str:
         from harness.reports.terminal import render

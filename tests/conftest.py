@@ -19,6 +19,7 @@ import pytest
 from harness.config import resolve
 from harness.engine import RunResult, run
 from harness.judge.kinds import shown_key
+from harness.reports.schema import validate_report
 from harness.stacks.reference import ReferenceStack
 
 # The harness's own runs go to a history of their own, never the developer's.
@@ -66,7 +67,9 @@ class HarnessRun:
 
 
 def assert_valid_report(report: dict[str, Any]) -> None:
-    """The JSON report has the shape the README documents."""
+    """The JSON report has the shape the README documents and its schema says
+    (fixtures/report.schema.json: every real run's document is checked against it)."""
+    validate_report(report)
     assert report["verdict"] in ("pass", "fail", "inconclusive", "error")
     if report["verdict"] == "error" and not report["checks"]:
         assert report.get("error"), report

@@ -100,3 +100,21 @@ def test_baseline_last_compares_with_the_last_run_of_this_contract_and_target(
                for check in second.report["baseline"]["newly_failing"])
     refused = run_harness("--no-history", "--baseline", "last")
     assert refused.code == 2 and "--baseline last" in refused.stderr
+
+
+def test_recent_runs_and_their_latencies_are_of_one_contract_and_target(
+        tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "h.sqlite")
+
+    def doc(contract: str, ms: int) -> dict:
+        return {"started_at": f"2026-12-08T03:00:0{ms % 10}+00:00", "target": "http://x",
+                "verdict": "pass", "run": {"contract": contract}, "root_causes": [],
+                "checks": [{"id": "suites/a.py::t[x]", "outcome": "passed", "latency_ms": ms}]}
+
+    for ms in (10, 20, 30):
+        store.append(doc("c", ms), "embedded")
+    store.append(doc("other", 99), "embedded")
+    store.append(doc("c", 77), "http://elsewhere")
+    runs, latencies = store.recent("c", "embedded", limit=2)
+    assert [run.id for run in runs] == [3, 2]
+    assert latencies == {"suites/a.py::t[x]": {3: 30, 2: 20}}

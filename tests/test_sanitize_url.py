@@ -56,3 +56,11 @@ def test_same_origin() -> None:
     assert not same_origin("https://a.example/", "http://a.example/")
     assert not same_origin("http://a.example/", "/steal")
     assert not same_origin("http://a.example/", "http://a.example:notaport/")
+
+
+def test_leaked_connection_string_credentials_are_masked() -> None:
+    from harness.sanitize.url import mask_userinfo
+
+    assert mask_userinfo("mongodb://app:s3cret@mongo:27017/chat") == "mongodb://***@mongo:27017/chat"
+    assert mask_userinfo('"redis:\\/\\/:pw@cache:6379"') == '"redis:\\/\\/***@cache:6379"'
+    assert mask_userinfo("GET http://host/a@b") == "GET http://host/a@b"

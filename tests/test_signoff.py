@@ -184,13 +184,26 @@ def test_latency_chart_has_one_bar_per_timed_check_with_escaped_labels() -> None
     doc = failing_doc()
     svg = latency_chart(doc["checks"])
     timed = [c for c in doc["checks"] if c["latency_ms"] is not None]
-    assert svg.startswith("<svg") and svg.count("<rect") == len(timed) == 6
+    assert svg.startswith("<svg") and svg.count('<g class="bar') == len(timed) == 6
     assert "<script" not in svg
     hostile = check(f"{REST}[<b>&\"x]", latency=3)
     assert "[&lt;b&gt;&amp;&quot;x]" in latency_chart([hostile])
     labels = re.findall(r'text-anchor="end" fill="#1f2328">([^<]+)<', svg)
     assert labels[0] == "test_login" and len(labels) == 6
     assert latency_chart([check(f"{HEALTH}::x", latency=None)]) == ""
+
+
+def test_latency_chart_marks_budgets_and_colours_slowness_apart_from_failure() -> None:
+    fast_failure = {**check(f"{HEALTH}::test_service_map", latency=1503, outcome="failed"),
+                    "budget_ms": 5000}
+    slow_pass = {**check(f"{HEALTH}::test_health", latency=1503), "budget_ms": 1000}
+    svg = latency_chart([fast_failure, slow_pass])
+    bars = dict(re.findall(r'<g class="bar ([a-z -]+)"><title>[^<]*::(test_\w+)', svg))
+    assert bars == {"failed": "test_service_map", "passed slow": "test_health"}
+    fills = re.findall(r'<rect x="380" y="[\d.]+" width="[\d.]+" height="12" rx="2" '
+                       r'fill="(#\w+)"', svg)
+    assert fills == ["#e16f24", "#54aeff"]  # test_health over its budget; the failure within
+    assert svg.count('class="budget"') == 2 and "1503 ms slow" in svg
 
 
 def test_baseline_diff() -> None:

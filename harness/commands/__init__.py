@@ -1,10 +1,10 @@
 """Commands beside the run: `init` (a starting contract for a live target), `schema` (the
-contract's JSON Schema), `probe socketio` (one raw Engine.IO exchange, for reproducing) and
-`history` (the runs this machine made).
+contract's JSON Schema; `--report`: the report document's), `probe socketio` (one raw
+Engine.IO exchange, for reproducing) and `history` (the runs this machine made).
 They send through the same probe client as a run and read answers in the judge's normal form;
 they never give a verdict.
 
-May import: _bundled, config, contract, history, judge, probes, records, sanitize.
+May import: _bundled, config, contract, history, judge, probes, records, reports, sanitize.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def run_command(argv: Sequence[str]) -> int:
     if name == "schema":
         from harness.commands.schema import print_schema
 
-        return print_schema()
+        return print_schema(report="--report" in rest)
     parser = argparse.ArgumentParser(prog=f"python -m harness {name}")
     if name == "history":
         parser.add_argument("url", nargs="?", help="only the runs against this target (a URL, "

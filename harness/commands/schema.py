@@ -1,4 +1,5 @@
-"""`python -m harness schema`: the contract's JSON Schema, from the pydantic model."""
+"""`python -m harness schema`: the contract's JSON Schema, from the pydantic model
+(`--report`: the report document's)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,11 @@ def contract_schema() -> dict[str, object]:
     return schema
 
 
-def print_schema() -> int:
+def print_schema(report: bool = False) -> int:
+    if report:
+        from harness.reports.schema import report_schema
+
+        print(json.dumps(report_schema(), indent=2))
+        return 0
     print(json.dumps(contract_schema(), indent=2))
     return 0

@@ -95,6 +95,9 @@ OPTIONS: tuple[Option, ...] = (
            "this contract against this target in the run history): the summary, the JSON "
            "report and the sign-off page say what changed since", metavar="PATH|last",
            group="reports"),
+    Option(("--allure-history",), "allure_history", "a previous `allure generate` output (or "
+           "its history/ folder): copied into --alluredir's history/ so Allure's Trend fills",
+           metavar="DIR", group="reports"),
     Option(("--fault",), "faults", "embedded or --hermetic stack only: switch on a named fault "
            "(repeatable)", action="append", metavar="NAME", group="stacks"),
     Option(("--hermetic",), "hermetic", "run against the platform started in throwaway Docker "

@@ -71,6 +71,7 @@ class RunConfig:
     report_json: str | None = None
     signoff_report: str | None = None
     baseline: str | None = None
+    allure_history: str | None = None
     history: str | None = None
     keep_history: bool = True
     target_name: str | None = None
@@ -282,6 +283,7 @@ def resolve(values: Mapping[str, Any], env: Mapping[str, str] | None = None) -> 
         start_timeout_s=float(values.get("start_timeout") or 120.0),
         report_json=values.get("report_json"), signoff_report=values.get("signoff_report"),
         baseline=values.get("baseline"), warnings=tuple(warnings),
+        allure_history=values.get("allure_history"),
         history=str(pick("history")) if pick("history") else None,
         keep_history=not values.get("no_history"),
         target_name=str(target_name).strip() if target_name else None,

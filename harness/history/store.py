@@ -184,6 +184,29 @@ class HistoryStore:
             connection.close()
         return json.loads(row[0]) if row else None
 
+    def recent(self, contract: str, target_key: str, limit: int = 10,
+               ) -> tuple[list[Run], dict[str, dict[int, int]]]:
+        """The last `limit` runs of this contract against this target, newest first, and
+        each check's latency in them (check id -> run id -> ms)."""
+        connection = self._connect()
+        try:
+            rows = connection.execute(
+                "SELECT id, started_at, target, contract, verdict, duration_s, requests_sent, "
+                "root_causes FROM runs WHERE contract = ? AND target_key = ? "
+                "ORDER BY id DESC LIMIT ?", (contract, target_key, limit)).fetchall()
+            ids = [row[0] for row in rows]
+            marks = ",".join("?" * len(ids))
+            timed = connection.execute(
+                f"SELECT run_id, check_id, latency_ms FROM checks WHERE run_id IN ({marks}) "
+                "AND latency_ms IS NOT NULL", ids).fetchall() if ids else []
+        finally:
+            connection.close()
+        latencies: dict[str, dict[int, int]] = {}
+        for run_id, check_id, ms in timed:
+            latencies.setdefault(check_id, {})[run_id] = ms
+        runs = [Run(row[0], row[1], row[2], row[3], row[4], row[5] or 0.0, row[6] or 0,
+                    json.loads(row[7])) for row in rows]
+        return runs, latencies
 
 def _insert_sent(connection: sqlite3.Connection, target_key: str, by_path: Mapping[str, int],
                  at: float, run_id: int | None = None) -> None:

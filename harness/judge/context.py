@@ -13,6 +13,7 @@ from harness.judge.findings import Finding
 from harness.records.http import HttpAnswer
 from harness.sanitize.escape import escape_control, safe_excerpt
 from harness.sanitize.redact import Redactor
+from harness.sanitize.url import mask_userinfo
 
 EXCERPT_BYTES = 160
 DETAIL_BYTES = 4000
@@ -55,7 +56,7 @@ class Context:
         if answer is None:  # what was seen is then the message itself: never empty
             return Finding(cause, self.clean(message), self.clean(evidence or message),
                            reproduce=self.socket_reproduce() if socket else "")
-        return Finding(cause, self.clean(message), self.evidence(answer), self.exchange(answer),
+        return Finding(cause, self.clean(message), self.evidence(answer),
                        self.reproduce(answer), answer.latency_ms)
 
     def evidence(self, answer: HttpAnswer) -> str:
@@ -74,15 +75,18 @@ class Context:
             f" ({answer.error}: {answer.error_detail})" if answer.error else ""
         return self.clean(f"{line} -> {answer.status} {kind} {excerpt!r}{tail} [{took}]")
 
-    def exchange(self, answer: HttpAnswer) -> str:
-        """The redacted request and response, for attachments."""
+    def exchange(self, answer: HttpAnswer, bodies: bool = True) -> str:
+        """The redacted request and response (a leaked connection string's credentials
+        masked), for a check's steps and Allure's attachments; without `bodies`, their sizes
+        only."""
         request = answer.request
         lines = [f"{request.method} {answer.sent_path or request.path}"]
         lines += [f"{k}: {v}" for k, v in self.redactor.headers(dict(request.headers)).items()]
         if request.auth:
             lines.append(f"({WHOSE[request.auth]}'s credential: ***)")
         if request.body:
-            lines += ["", safe_excerpt(request.body, DETAIL_BYTES)]
+            lines += ["", safe_excerpt(request.body, DETAIL_BYTES) if bodies else
+                      f"(a body of {len(request.body)} bytes, not shown)"]
         lines.append("")
         if answer.status is None:
             lines.append(f"no HTTP answer after {answer.elapsed_s:.2f} s: {answer.error_detail}")
@@ -90,8 +94,9 @@ class Context:
             lines.append(f"HTTP {answer.status} ({answer.elapsed_s * 1000:.0f} ms)")
             lines += [f"{k}: {escape_control(v)}"
                       for k, v in self.redactor.headers(answer.headers).items()]
-            lines += ["", safe_excerpt(answer.body, DETAIL_BYTES)]
-        return "\n".join(self.redactor.text(line) for line in lines)
+            lines += ["", safe_excerpt(answer.body, DETAIL_BYTES) if bodies else
+                      f"(a body of {len(answer.body)} bytes, not shown)"]
+        return "\n".join(mask_userinfo(self.redactor.text(line)) for line in lines)
 
     def socket_reproduce(self) -> str:
         """The command that replays the raw Engine.IO handshake and upgrade."""

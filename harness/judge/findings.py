@@ -14,7 +14,6 @@ class Finding:
     cause: Cause
     message: str
     evidence: str = ""
-    detail: str = ""
     reproduce: str = ""
     latency_ms: int | None = None
     dependency: str | None = None

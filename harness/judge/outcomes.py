@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from harness.contract.model import KnownIssue
 from harness.judge.causes import Cause
@@ -10,9 +10,23 @@ from harness.judge.findings import Finding
 from harness.judge.kinds import Blocked, Result, node_id, shown_key
 from harness.records.outcome import NotTested, Status, Why
 from harness.records.plan import Check, Plan
+from harness.records.timeline import Span
 
 PASSED, FAILED, BLOCKED, NOT_TESTED, KNOWN = (
     Status.PASSED, Status.FAILED, Status.BLOCKED, Status.NOT_TESTED, Status.KNOWN)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One request or Socket.IO step a check read: when it ran and its redacted exchange."""
+
+    span: Span
+    exchange: str = ""
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.label or self.span.label
 
 
 @dataclass
@@ -27,6 +41,8 @@ class Outcome:
     known: KnownIssue | None = None
     latency_ms: int | None = None
     why: Why | None = None
+    budget_ms: int | None = None
+    steps: list[Step] = field(default_factory=list)
 
     @property
     def cause(self) -> Cause | None:

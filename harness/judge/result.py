@@ -35,6 +35,7 @@ class RunResult:
     containers: list[dict[str, str]] | None = None
     redactor: Redactor = field(default_factory=Redactor)
     timeline: list[Span] = field(default_factory=list)
+    clock_epoch_s: float | None = None  # the Unix time of the timeline's origin
 
     @property
     def requests_sent(self) -> int:

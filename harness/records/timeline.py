@@ -33,6 +33,12 @@ class Timeline:
 
     origin: float = field(default_factory=time.perf_counter)
     spans: list[Span] = field(default_factory=list)
+    epoch: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        """`epoch`: the wall-clock time (Unix seconds) of `origin`, for reports that need
+        real start and stop times (Allure)."""
+        self.epoch = time.time() - (time.perf_counter() - self.origin)
 
     def add(self, label: str, started: float, *, ok: bool = True, key: str = "",
             ended: float | None = None) -> Span:

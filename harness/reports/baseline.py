@@ -7,6 +7,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 FAILING = frozenset({"failed", "error", "known-issue"})
+# a check's latency change is flagged when it moved by both this share and this many ms
+LATENCY_SHARE, LATENCY_MS = 0.5, 100
+
+
+@dataclass(frozen=True)
+class LatencyChange:
+    """One check timed in both runs: before, now, and whether the change is worth a look."""
+
+    id: str
+    before_ms: int
+    now_ms: int
+
+    @property
+    def change_ms(self) -> int:
+        return self.now_ms - self.before_ms
+
+    @property
+    def flagged(self) -> bool:
+        return abs(self.change_ms) >= LATENCY_MS and \
+            abs(self.change_ms) >= LATENCY_SHARE * max(self.before_ms, 1)
+
+    def document(self) -> dict[str, object]:
+        return {"id": self.id, "before_ms": self.before_ms, "now_ms": self.now_ms,
+                "change_ms": self.change_ms, "flagged": self.flagged}
 
 
 @dataclass(frozen=True)
@@ -20,6 +44,9 @@ class BaselineDiff:
     previous_verdict: str = "unknown"
     previous_started_at: str = ""
     previous_target: str = ""
+    previous_target_key: str = ""
+    previous_contract: str = ""
+    latency: list[LatencyChange] = field(default_factory=list)
 
     @property
     def unchanged(self) -> bool:
@@ -28,6 +55,20 @@ class BaselineDiff:
 
 def _outcomes(doc: dict) -> dict[str, str]:
     return {check["id"]: check.get("outcome", "") for check in doc.get("checks") or []}
+
+
+def _latencies(doc: dict) -> dict[str, int]:
+    return {check["id"]: int(check["latency_ms"]) for check in doc.get("checks") or []
+            if isinstance(check.get("latency_ms"), (int, float))
+            and not isinstance(check.get("latency_ms"), bool)}
+
+
+def latency_changes(current: dict, baseline: dict) -> list[LatencyChange]:
+    """Every check timed in both runs (by check id, whatever the port), the flagged first,
+    then by the size of the change."""
+    now, before = _latencies(current), _latencies(baseline)
+    changes = [LatencyChange(cid, before[cid], now[cid]) for cid in now if cid in before]
+    return sorted(changes, key=lambda c: (not c.flagged, -abs(c.change_ms), c.id))
 
 
 def compare(current: dict, baseline: dict) -> BaselineDiff:
@@ -44,6 +85,10 @@ def compare(current: dict, baseline: dict) -> BaselineDiff:
         previous_verdict=str(baseline.get("verdict", "unknown")),
         previous_started_at=str(baseline.get("started_at", "")),
         previous_target=str(baseline.get("target", "")),
+        previous_target_key=str((baseline.get("run") or {}).get("target_key")
+                                or baseline.get("target", "")),
+        previous_contract=str((baseline.get("run") or {}).get("contract", "")),
+        latency=latency_changes(current, baseline),
     )
 
 

@@ -13,8 +13,15 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import TextIO
 
-from harness.reports.latency_svg import check_label
-from harness.reports.signoff import OUTCOME_ORDER, counts_line, md_code, md_text
+from harness.reports.latency_svg import check_label, is_slow
+from harness.reports.signoff import (
+    OUTCOME_ORDER,
+    counts_line,
+    md_code,
+    md_text,
+    root_causes,
+    severity_line,
+)
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -57,20 +64,32 @@ def job_summary(doc: dict) -> str:
     verdict = str(doc.get("verdict") or "error").upper()
     lines = [f"## Smoke run: {verdict} against {md_text(doc.get('target', 'unknown'))}", "",
              md_text(counts_line(doc)), ""]
+    if severity_line(doc):
+        lines += [md_text(severity_line(doc)), ""]
     if doc.get("error"):
         lines += [f"Error: {md_code(doc['error'])}", ""]
     causes = doc.get("root_causes") or []
     if causes:
-        lines += ["| # | Cause | Summary | Next step | Checks |",
-                  "| ---: | --- | --- | --- | --- |"]
-        for rank, cause in enumerate(causes, start=1):
-            tally = f"{len(cause.get('checks') or [])} failed"
+        lines += ["| # | Cause | Severity | Summary | Next step | Checks | Reproduce |",
+                  "| ---: | --- | --- | --- | --- | --- | --- |"]
+        for cause in root_causes(doc):
+            tally = f"{len(cause['checks'])} failed"
             if cause.get("blocked"):
                 tally += f", +{cause['blocked']} blocked"
-            lines.append(f"| {rank} | {md_code(cause.get('cause', ''), in_table=True)} | "
-                         f"{md_text(cause.get('summary'))} | {md_text(cause.get('next_step'))} | "
-                         f"{tally} |")
+            reproduce = md_code(cause["reproduce"], in_table=True) if cause["reproduce"] else ""
+            lines.append(f"| {cause['position']} | "
+                         f"{md_code(cause.get('cause', ''), in_table=True)} | "
+                         f"{md_text(cause['severity'])} | {md_text(cause.get('summary'))} | "
+                         f"{md_text(cause.get('next_step'))} | {tally} | {reproduce} |")
         lines.append("")
+        stack = doc.get("stack")
+        if stack:
+            lines += [f"{md_text(stack['gone'])}: {md_code(stack['bring_back'])}", ""]
+    slow = [check for check in doc.get("checks") or [] if is_slow(check)]
+    if slow:
+        lines += ["**Over their latency budget in this run:** " + ", ".join(
+            f"{md_code(check_label(c['id']))} {c['latency_ms']} ms (budget {c['budget_ms']} ms)"
+            for c in slow), ""]
     untested: dict[str, list[str]] = {}
     for item in doc.get("not_tested") or []:
         untested.setdefault(str(item.get("reason") or "no reason given"), []).append(

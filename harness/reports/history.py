@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
 from typing import Any
 
@@ -31,7 +32,7 @@ def record_history(config: RunConfig, doc: dict[str, Any],
     if store is None:
         return None
     try:
-        return store.append(doc, config.target_key)
+        return store.append({k: v for k, v in doc.items() if k != "history"}, config.target_key)
     except HistoryError as exc:
         warn(f"warning: {exc}; this run is not in the history (--no-history to say so)")
         return None
@@ -61,3 +62,40 @@ def baseline_of(config: RunConfig) -> dict[str, Any] | None:
 def no_previous_run(config: RunConfig) -> str:
     return (f"--baseline last: no earlier run of contract {config.contract.name!r} against "
             f"{config.target_key} in the history yet; nothing to compare")
+
+
+TREND_RUNS = 10
+
+
+def history_document(config: RunConfig, doc: dict[str, Any]) -> dict[str, Any] | None:
+    """The last runs of this contract against this target (this run first) and each check's
+    latency trend over them: median, min, max and every value, oldest first. None without a
+    history (--no-history, or one that cannot be read)."""
+    store = history_store(config)
+    if store is None:
+        return None
+    try:
+        runs, latencies = store.recent(config.contract.name, config.target_key, TREND_RUNS - 1)
+    except HistoryError:
+        return None
+    this = {"started_at": doc.get("started_at"), "verdict": doc.get("verdict"),
+            "causes": [root.get("cause") for root in doc.get("root_causes") or []],
+            "requests_sent": doc.get("requests_sent"), "duration_s": doc.get("duration_s"),
+            "this_run": True}
+    listed = [this] + [{"started_at": run.started_at, "verdict": run.verdict,
+                        "causes": run.causes, "requests_sent": run.requests_sent,
+                        "duration_s": run.duration_s, "this_run": False} for run in runs]
+    oldest_first = [run.id for run in reversed(runs)]
+    trends = []
+    for check in doc.get("checks") or []:
+        before = latencies.get(check["id"], {})
+        values = [before[run_id] for run_id in oldest_first if run_id in before]
+        if check.get("latency_ms") is not None:
+            values.append(check["latency_ms"])
+        if values:
+            trends.append({"id": check["id"], "runs": len(values),
+                           "median_ms": round(statistics.median(values)),
+                           "min_ms": min(values), "max_ms": max(values),
+                           "now_ms": check.get("latency_ms"), "values_ms": values})
+    return {"target_key": config.target_key, "contract": config.contract.name,
+            "runs": listed, "latency": trends}

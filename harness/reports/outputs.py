@@ -41,6 +41,13 @@ def check_outputs(config: RunConfig, options: dict[str, Any] | None = None) -> N
         why = unwritable(str(path), directory) if path else None
         if why:
             raise ConfigError(f"{flag} {path}: cannot write there: {why}")
+    if config.allure_history:
+        if not options.get("alluredir"):
+            raise ConfigError(f"--allure-history {config.allure_history}: it carries Allure's "
+                              "history into --alluredir DIR: give --alluredir too")
+        if Path(config.allure_history).is_file():
+            raise ConfigError(f"--allure-history {config.allure_history}: a file; give the "
+                              "folder `allure generate` wrote (or its history/ folder)")
     if config.baseline == "last":
         if not config.keep_history:
             raise ConfigError("--baseline last reads the run history: drop --no-history")

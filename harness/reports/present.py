@@ -9,6 +9,7 @@ from typing import Any, TextIO
 from harness.config import RunConfig
 from harness.judge.result import RunResult
 from harness.judge.verdict import EXIT_CODES
+from harness.reports.allure import AllureOutput, write_allure
 from harness.reports.document import build_document, write_json
 from harness.reports.github import write_github_outputs
 from harness.reports.history import baseline_of, record_history
@@ -16,8 +17,13 @@ from harness.reports.signoff import write_signoff
 from harness.reports.terminal import render, terminal_width, use_colour
 
 
-def write_reports(config: RunConfig, doc: dict[str, Any], stream: TextIO | None = None) -> None:
-    """The JSON report, the sign-off page and the CI outputs the configuration asks for."""
+def write_reports(config: RunConfig, doc: dict[str, Any], stream: TextIO | None = None,
+                  allure: AllureOutput | None = None) -> None:
+    """The JSON report, the sign-off page, Allure's results and the CI outputs the
+    configuration asks for."""
+    if allure is not None:
+        for note in write_allure(allure, doc):
+            print(f"smoke-harness: {note}", file=sys.stderr)
     if config.report_json:
         write_json(config.report_json, doc)
     if config.signoff_report:

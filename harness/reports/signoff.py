@@ -16,8 +16,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from harness.reports.baseline import compare
-from harness.reports.latency_svg import check_label, latency_chart, timed_checks
+from harness.reports.baseline import BaselineDiff, compare
+from harness.reports.latency_svg import check_label, is_slow, latency_chart, timed_checks
 
 TEMPLATES = Path(__file__).parent / "templates"
 OUTCOME_ORDER = ("failed", "error", "blocked", "known-issue", "not-tested", "skipped", "passed")
@@ -148,10 +148,7 @@ def _how_run(doc: dict) -> list[tuple[str, str, str | None]]:
     credentials = run.get("credentials")
     if credentials:
         rows.append(("Credentials", CREDENTIALS_TEXT.get(credentials, str(credentials)), None))
-    options = run.get("options") or {}
-    text = ", ".join(name if value is True else f"{name} {value}"
-                     for name, value in options.items() if value not in (None, False, [], ""))
-    rows.append(("Options", text or "defaults", None))
+    rows.append(("Command", str(run.get("command") or "python -m harness"), None))
     ci = run.get("ci")
     if ci:
         label = " ".join(str(ci[k]) for k in ("provider", "job", "run") if ci.get(k))
@@ -161,16 +158,41 @@ def _how_run(doc: dict) -> list[tuple[str, str, str | None]]:
     return rows
 
 
-def _root_causes(doc: dict) -> list[dict]:
+SEVERITIES = ("security", "availability", "correctness", "drift")
+
+
+def root_causes(doc: dict) -> list[dict]:
+    """The root causes in the judge's order, each with its severity, blocked checks and the
+    reproduce command of its first check that has one."""
     checks = doc.get("checks") or []
+    by_id = {c.get("id"): c for c in checks}
     causes = []
     for rank, item in enumerate(doc.get("root_causes") or [], start=1):
-        own = set(item.get("checks") or [])
-        blocked = [c["id"] for c in checks if c.get("blocked_by") in own]
-        causes.append({**item, "position": rank, "checks": item.get("checks") or [],
+        own = item.get("checks") or []
+        blocked = [c["id"] for c in checks if c.get("blocked_by") in set(own)]
+        reproduce = next((by_id[cid]["reproduce"] for cid in own
+                          if by_id.get(cid, {}).get("reproduce")), "")
+        causes.append({**item, "position": rank, "checks": own,
+                       "severity": str(item.get("severity") or "correctness"),
                        "blocked": int(item.get("blocked") or len(blocked)),
-                       "blocked_checks": blocked})
+                       "blocked_checks": blocked, "reproduce": reproduce})
     return causes
+
+
+def severity_counts(doc: dict) -> list[tuple[str, int]]:
+    """How many root causes of each severity, most severe first (only those with any)."""
+    counts = Counter(str(item.get("severity")) for item in doc.get("root_causes") or [])
+    return [(severity, counts[severity]) for severity in SEVERITIES if counts[severity]] + \
+        [(other, n) for other, n in counts.items() if other not in SEVERITIES]
+
+
+def severity_line(doc: dict) -> str:
+    """E.g. '9 root causes: 4 security, 3 availability, 1 correctness, 1 drift'."""
+    counts = severity_counts(doc)
+    if not counts:
+        return ""
+    total = sum(n for _, n in counts)
+    return f"{_plural(total, 'root cause')}: " + ", ".join(f"{n} {s}" for s, n in counts)
 
 
 def _not_tested(doc: dict) -> list[tuple[str, list[str]]]:
@@ -199,19 +221,52 @@ def context(doc: dict, baseline: dict | None = None) -> dict:
     """Everything the templates show, computed from the document (and the previous one)."""
     verdict = str(doc.get("verdict") or "error")
     checks = doc.get("checks") or []
+    run = doc.get("run") or {}
+    diff = compare(doc, baseline) if baseline is not None else None
     return {
         "doc": doc, "verdict": verdict, "verdict_text": VERDICT_TEXT.get(verdict, ""),
         "no_cause_text": NO_CAUSE_TEXT.get(verdict, "None listed: see the failed checks below."),
-        "counts": counts_line(doc), "facts": _facts(doc), "root_causes": _root_causes(doc),
+        "counts": counts_line(doc), "facts": _facts(doc), "root_causes": root_causes(doc),
         "not_tested": _not_tested(doc),
         "not_tested_count": len(doc.get("not_tested") or []),
         "known_issues": doc.get("known_issues") or [],
-        "diff": compare(doc, baseline) if baseline is not None else None,
+        "diff": diff, "different_target": _different(diff, run.get("target_key") or
+                                                     doc.get("target")),
+        "different_contract": diff is not None and diff.previous_contract not in
+        ("", run.get("contract")),
+        "severity_line": severity_line(doc), "severity_counts": severity_counts(doc),
+        "stack": doc.get("stack"),
+        "history": doc.get("history"), "sparkline": sparkline,
         "previous_when": _when(baseline.get("started_at")) if baseline is not None else "",
         "how_run": _how_run(doc), "notes": doc.get("notes") or [],
         "chart": Markup(latency_chart(checks)), "timed": timed_checks(checks),
         "suites": _suites(doc), "generated": _when(doc.get("started_at")),
     }
+
+
+def _different(diff: BaselineDiff | None, target_key: object) -> str:
+    """The baseline's target when it is another one (compared by target key: every embedded
+    run is the same target whatever its port), else ''."""
+    if diff is None or not diff.previous_target_key or diff.previous_target_key == target_key:
+        return ""
+    return diff.previous_target
+
+
+def sparkline(values: list[int], width: int = 120, height: int = 18) -> Markup:
+    """A small inline SVG of latencies, oldest first (the last point, this run, marked)."""
+    if len(values) < 2:
+        return Markup("")
+    top, low = max(values), min(values)
+    span = (top - low) or 1
+    step = width / (len(values) - 1)
+    points = [(i * step, height - 2 - (v - low) * (height - 4) / span)
+              for i, v in enumerate(values)]
+    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+    x, y = points[-1]
+    return Markup(f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} '
+                  f'{height}" role="img" aria-label="trend"><polyline points="{path}" '
+                  f'fill="none" stroke="#0969da" stroke-width="1.5"/><circle cx="{x:.1f}" '
+                  f'cy="{y:.1f}" r="2.5" fill="#0969da"/></svg>')
 
 
 def _environment(markdown: bool) -> Environment:
@@ -225,6 +280,8 @@ def _environment(markdown: bool) -> Environment:
         env.filters["url"] = safe_url
     env.filters["label"] = check_label
     env.filters["plural"] = _plural
+    env.tests["slow"] = is_slow
+    env.filters["when"] = _when
     return env
 
 

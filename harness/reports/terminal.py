@@ -102,6 +102,13 @@ def _since_baseline(baseline: dict[str, Any], verbose: bool) -> list[str]:
         more = f" ... and {len(ids) - len(shown)} more" if len(ids) > len(shown) else ""
         if ids:
             lines.append(f"   {label}: {len(ids)} ({', '.join(shown)}{more})")
+    flagged = [change for change in baseline.get("latency") or [] if change["flagged"]]
+    if flagged:
+        shown = flagged if verbose else flagged[:CHECKS_SHOWN]
+        more = f" ... and {len(flagged) - len(shown)} more" if len(flagged) > len(shown) else ""
+        lines.append(f"   latency changed: {len(flagged)} ("
+                     + ", ".join(f"{c['id'].split('::', 1)[-1]} {c['before_ms']} -> "
+                                 f"{c['now_ms']} ms" for c in shown) + f"{more})")
     if len(lines) == 1:
         lines.append("   no change")
     return lines

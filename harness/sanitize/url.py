@@ -9,6 +9,7 @@ the target's origin, the only place credentials may go.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
@@ -56,3 +57,12 @@ def same_origin(a: str, b: str) -> bool:
         return origin_of(a) == origin_of(b)
     except ValueError:
         return False
+
+
+_USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*:(?:\\?/){2})[^\s/\\\"'<>@]+@", re.IGNORECASE)
+
+
+def mask_userinfo(text: str) -> str:
+    """Every `scheme://user:password@` in `text` (a connection string a target leaked in a
+    body; JSON-escaped slashes too) as `scheme://***@`."""
+    return _USERINFO.sub(r"\1***@", text)
