@@ -3,13 +3,15 @@
 Starts the embedded reference stack behind bench/latency_proxy.py (the added round trip split
 evenly each way) and runs `python -m harness URL` in fresh processes with a login (no peer or
 outsider: the default run a user makes), at each added RTT (0, 100 and 300 ms by default): the
-default plan and `--thorough`. For each it prints the median wall time, the round trips paid for
-the latency ((wall through the proxy - wall direct) / RTT), the requests the gateway received
-(its own counter: websocket upgrades and Socket.IO polling included) and the requests the harness
-says it sent; the two must agree. Then start-up: the direct run against a running stack on
-loopback (interpreter start included) and the import time of the CLI. `--timeline` prints the
-timeline of one default run at the largest RTT (each request and Socket.IO step, start and end).
-Exits 1 when a run is not green or the counts disagree. Run from the repository root:
+default plan and `--thorough`; then, apart, the default plan with a peer and an outsider (its
+fixed windows, in which the outsider must receive nothing, are the same at every RTT). For
+each it prints the median wall time, the round trips paid for the latency ((wall through the
+proxy - wall direct) / RTT), the requests the gateway received (its own counter: websocket
+upgrades and Socket.IO polling included) and the requests the harness says it sent; the two
+must agree. Then start-up: the direct run against a running stack on loopback (interpreter
+start included) and the import time of the CLI. `--timeline` prints the timeline of one
+default run at the largest RTT (each request and Socket.IO step, start and end). Exits 1 when
+a run is not green or the counts disagree. Run from the repository root:
 
     python bench/run_bench.py --rtt-ms 0,100,300 --runs 3 --timeline
 """
@@ -37,7 +39,8 @@ from harness.stacks.reference import ReferenceStack  # noqa: E402
 from harness.stacks.reference.loop import LoopThread  # noqa: E402
 
 RUN_TIMEOUT_S = 180.0
-MODES = {"default": [], "--thorough": ["--thorough"]}
+MODES = {"default": [], "--thorough": ["--thorough"], "identities": []}
+IDENTITIES = "identities"  # a peer and an outsider: fixed windows (nothing must arrive), apart
 
 
 @dataclass
@@ -93,6 +96,11 @@ def proxied_runs(rtts_s: list[float], runs: int) -> dict[tuple[str, float], list
                                               lifetime_s=RUN_TIMEOUT_S).start(), timeout=5)
                 settings = stack.settings
                 env = {"SMOKE_USERNAME": settings.username, "SMOKE_PASSWORD": settings.password}
+                if mode == IDENTITIES:
+                    env.update({"SMOKE_PEER_USERNAME": settings.peer_username,
+                                "SMOKE_PEER_PASSWORD": settings.peer_password,
+                                "SMOKE_OUTSIDER_USERNAME": settings.outsider_username,
+                                "SMOKE_OUTSIDER_PASSWORD": settings.outsider_password})
                 args = [proxy.url, f"--expect-service=messaging={stack.messaging_url}",
                         "--origin", "http://localhost:3000", *MODES[mode]]
                 before = stack.requests_received
@@ -133,7 +141,8 @@ def main() -> int:
     rtts = sorted({float(part) / 1000 for part in options.rtt_ms.split(",")} | {0.0})
     print(f"$ {shlex.join(['python', *sys.argv])}")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {options.runs} runs each, "
-          "medians; login as SMOKE_USERNAME/SMOKE_PASSWORD, no peer or outsider\n")
+          "medians; login as SMOKE_USERNAME/SMOKE_PASSWORD, no peer or outsider but in "
+          "'identities'\n")
     results = proxied_runs(rtts, options.runs)
     ok = True
     print(f"{'mode':<12} {'RTT':>6} {'wall':>7} {'RTT paid':>9} {'requests':>9}  verdicts")

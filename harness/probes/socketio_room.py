@@ -31,7 +31,9 @@ if TYPE_CHECKING:
     from harness.probes.socketio_session import SessionInputs
 
 SETTLE_S = 0.5  # with a peer or an outsider: how long every wire is read after the delivery
-PROBE_SETTLE_S = 0.25  # after the events of the wrong type, before asking whether it still runs
+# after the events of the wrong type, before asking whether it still runs: a handler that
+# throws (at once, or when its database answers) has taken the process down by then
+PROBE_SETTLE_S = 0.1
 ALIVE_NAMESPACE = "/smoke-harness-alive"  # no server has it: any answer says it still runs
 
 

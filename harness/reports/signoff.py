@@ -12,9 +12,12 @@ import re
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 from harness.reports.baseline import BaselineDiff, compare
 from harness.reports.latency_svg import check_label, is_slow, latency_chart, timed_checks
@@ -270,6 +273,8 @@ def sparkline(values: list[int], width: int = 120, height: int = 18) -> Markup:
 
 
 def _environment(markdown: bool) -> Environment:
+    from jinja2 import Environment, FileSystemLoader, select_autoescape  # only for a page
+
     common = {"loader": FileSystemLoader(TEMPLATES), "trim_blocks": True,
               "lstrip_blocks": True, "keep_trailing_newline": True}
     if markdown:
