@@ -1,10 +1,10 @@
 """Fitting a plan into a request budget: the mission's invariants first, the rest if room.
 
 A Socket.IO session costs what its kept checks need of it: upgrade and the refusals cost one
-request over websocket (a fitted session keeps its refusals on its own wire rather than pay a
-request for a wire apart), the listeners, the second member and the bad events only when the
-checks that read them are kept, so the handshake, upgrade and auth on connect fit a small
-budget without the realtime round trip.
+request over websocket (a fitted session keeps its whole chain on that one wire rather than pay
+a request for a websocket of the chain's own), the listeners, the second member and the bad
+events only when the checks that read them are kept, so the handshake, upgrade and auth on
+connect fit a small budget without the realtime round trip.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def trimmed(session: SessionSpec, checks: Iterable[Check]) -> SessionSpec:
     connect = session.connect and bool(kinds & NEEDS_CONNECT)
     roles = {ROOM_ROLES[kind] for kind in kinds if kind in ROOM_ROLES}
     return replace(session, refusals=tuple(v for v in session.refusals if v in variants),
-                   refusals_apart=False,  # under a budget: round trips, not requests
+                   may_split=False,  # under a budget: round trips, not requests
                    connect=connect, realtime=realtime,
                    second_member=session.second_member and realtime,
                    listeners=tuple(r for r in session.listeners if r in roles) if realtime

@@ -89,14 +89,14 @@ class SessionSpec:
     listeners: tuple[str, ...] = ()
     probe_events: tuple[str, ...] = ()
     separate_notifications: bool = False
-    refusals_apart: bool = True  # its chain on a websocket of its own: a request more, RTTs fewer
+    may_split: bool = True  # the chain may take a websocket of its own: a request more, RTTs fewer
 
     @property
     def chain_apart(self) -> bool:
         """The authenticated chain (connect, join, post, event, bad events) runs on a websocket
         opened directly, beside the handshake's session, which makes the refusals."""
         return self.transport in ("websocket", "websocket-direct") and bool(self.refusals) \
-            and self.refusals_apart and self.connect
+            and self.may_split and self.connect
 
     @property
     def requests(self) -> int:
