@@ -75,11 +75,11 @@ def test_a_connection_the_server_closed_is_not_handed_out(listener) -> None:
     async def scenario() -> socket.socket | None:
         ahead = ConnectionsAhead(f"ws://127.0.0.1:{port}", 5.0)
         ahead.open(1)
-        await asyncio.sleep(0.2)  # the server hangs up meanwhile
+        await asyncio.to_thread(thread.join, 5)  # the server has hung up meanwhile
+        assert not thread.is_alive()
         return await ahead.take()
 
     assert asyncio.run(scenario()) is None
-    thread.join(5)
 
 
 def test_nothing_to_hand_out_where_nothing_listens(closed_port) -> None:
