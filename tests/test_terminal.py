@@ -122,3 +122,16 @@ def test_plan_and_budget_notes_are_singular_for_one(
     run = run_harness(f"http://127.0.0.1:{closed_port()}", "--max-requests", "1",
                       "--timeout", "1")
     assert "1 requests" not in run.output and "1 checks" not in run.output, run.output
+
+
+def test_each_root_cause_shows_its_severity_and_the_headline_counts_them() -> None:
+    doc = _doc([])
+    hole = doc["root_causes"][0]
+    doc["root_causes"] = [{**hole, "severity": "security"},
+                          {**hole, "cause": "stale-config", "severity": "drift"},
+                          {**hole, "cause": "slow-response", "severity": "drift"}]
+    lines = render(doc).splitlines()
+    assert lines[1] == "3 root causes: 1 security, 2 drift"
+    shown = [line.strip() for line in lines if line.strip().startswith("severity: ")]
+    assert shown == ["severity: security; next step: n", "severity: drift; next step: n",
+                     "severity: drift; next step: n"]

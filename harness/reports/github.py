@@ -20,8 +20,8 @@ from harness.reports.signoff import (
     md_code,
     md_text,
     root_causes,
-    severity_line,
 )
+from harness.reports.terminal import severity_line
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 

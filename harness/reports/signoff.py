@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
+from harness.reports.terminal import severity_counts, severity_line
+
 if TYPE_CHECKING:
     from jinja2 import Environment
 
@@ -161,9 +163,6 @@ def _how_run(doc: dict) -> list[tuple[str, str, str | None]]:
     return rows
 
 
-SEVERITIES = ("security", "availability", "correctness", "drift")
-
-
 def root_causes(doc: dict) -> list[dict]:
     """The root causes in the judge's order, each with its severity, blocked checks and the
     reproduce command of its first check that has one."""
@@ -180,22 +179,6 @@ def root_causes(doc: dict) -> list[dict]:
                        "blocked": int(item.get("blocked") or len(blocked)),
                        "blocked_checks": blocked, "reproduce": reproduce})
     return causes
-
-
-def severity_counts(doc: dict) -> list[tuple[str, int]]:
-    """How many root causes of each severity, most severe first (only those with any)."""
-    counts = Counter(str(item.get("severity")) for item in doc.get("root_causes") or [])
-    return [(severity, counts[severity]) for severity in SEVERITIES if counts[severity]] + \
-        [(other, n) for other, n in counts.items() if other not in SEVERITIES]
-
-
-def severity_line(doc: dict) -> str:
-    """E.g. '9 root causes: 4 security, 3 availability, 1 correctness, 1 drift'."""
-    counts = severity_counts(doc)
-    if not counts:
-        return ""
-    total = sum(n for _, n in counts)
-    return f"{_plural(total, 'root cause')}: " + ", ".join(f"{n} {s}" for s, n in counts)
 
 
 def _not_tested(doc: dict) -> list[tuple[str, list[str]]]:

@@ -14,6 +14,8 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from typing import Any, TextIO
 
+from harness.judge.causes import SEVERITIES
+
 CHECKS_SHOWN = 3
 REASONS_SHOWN = 3
 COLOURS = {"pass": "32", "fail": "31", "inconclusive": "33", "error": "31"}
@@ -42,6 +44,23 @@ def terminal_width(stream: TextIO) -> int | None:
 def plural(n: int, word: str) -> str:
     """`1 check`, `2 checks`."""
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def severity_counts(doc: Mapping[str, Any]) -> list[tuple[str, int]]:
+    """How many root causes of each severity, most severe first (only those with any)."""
+    counts = Counter(str(item["severity"]) for item in doc.get("root_causes") or []
+                     if item.get("severity"))
+    return [(severity, counts[severity]) for severity in SEVERITIES if counts[severity]] + \
+        [(other, n) for other, n in counts.items() if other not in SEVERITIES]
+
+
+def severity_line(doc: Mapping[str, Any]) -> str:
+    """E.g. '9 root causes: 4 security, 3 availability, 1 correctness, 1 drift'."""
+    counts = severity_counts(doc)
+    if not counts:
+        return ""
+    total = sum(n for _, n in counts)
+    return f"{plural(total, 'root cause')}: " + ", ".join(f"{n} {s}" for s, n in counts)
 
 
 def wrap(lines: list[str], width: int | None) -> list[str]:
@@ -140,6 +159,7 @@ def render(doc: dict[str, Any], *, verbose: bool = False, colour: bool = False,
     roots = doc["root_causes"]
     if roots:
         lines.append(f"Most likely: {roots[0]['summary']}")
+        lines.extend([severity_line(doc)] if severity_line(doc) else [])
         lines.append("")
     by_id = {check["id"]: check for check in doc["checks"]}
     for number, root in enumerate(roots, start=1):
@@ -156,7 +176,8 @@ def render(doc: dict[str, Any], *, verbose: bool = False, colour: bool = False,
         if len(root["checks"]) > len(shown):
             lines.append(f"   ... and {len(root['checks']) - len(shown)} more (-v, or the "
                          "reports)")
-        lines.append(f"   next step: {root['next_step']}")
+        severity = f"severity: {root['severity']}; " if root.get("severity") else ""
+        lines.append(f"   {severity}next step: {root['next_step']}")
         first = by_id.get(root["checks"][0], {}) if root["checks"] else {}
         if first.get("reproduce"):
             lines.append(f"   reproduce: {first['reproduce']}")
