@@ -259,18 +259,28 @@ def within_max_requests(config: RunConfig, plan: Plan) -> Plan:
 
 def _within_ledger(config: RunConfig, plan: Plan, client: HttpProbeClient,
                    notes: list[str]) -> Plan:
+    """The plan fitted to the ledger (`within_ledger`); the client sends nothing past what is
+    left, follow-ups included."""
+    plan, caps = within_ledger(config, plan, notes)
+    client.caps.extend(caps)
+    return plan
+
+
+def within_ledger(config: RunConfig, plan: Plan,
+                  notes: list[str]) -> tuple[Plan, list[PathCap]]:
     """The plan fitted to what this machine has left of each rate limit the contract
-    declares (the history's ledger: what it sent to this target in the window); the client
-    sends nothing past it, follow-ups included."""
+    declares (the history's ledger: what it sent to this target in the window), and the cap
+    on each limit's paths. Reads the history; sends nothing."""
+    caps: list[PathCap] = []
     for limit in config.contract.rate_limits:
         used = _ledger_used(config, limit, notes)
         left = max(0, limit.limit - used)
-        client.caps.append(PathCap(limit.prefixes, left))
+        caps.append(PathCap(limit.prefixes, left))
         why = (f"did not fit the contract's rate limit on {limit.label}: {used} sent from "
                f"this machine in the window, {left} left")
         plan = fit(plan, left, why, reserve=0, covers=limit.covers,
                    socket_path=config.contract.socketio.path)
-    return plan
+    return plan, caps
 
 
 def _ledger_used(config: RunConfig, limit: RateLimit, notes: list[str]) -> int:

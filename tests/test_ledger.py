@@ -4,6 +4,7 @@ its window, so runs that each fit never add up to a 429."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,7 +52,16 @@ def test_a_second_run_shrinks_to_what_the_first_left(
     history = str(tmp_path / "history.sqlite")
     args = (stack.url, "--contract", contract, "--history", history, "--target-name", "svc")
     first = run_harness(*args, env=_logins(stack))
+    received = stack.requests_received
+    shown = run_harness(*args, "--plan", env=_logins(stack))
+    assert shown.code == 0 and stack.requests_received == received, shown.output  # sent nothing
     second = run_harness(*args, env=_logins(stack))
+    planned = re.search(r"checks?, (\d+) requests? \(.*\) within what the request ledger "
+                        r"leaves of the contract's rate limits \(the whole plan: (\d+)\)",
+                        shown.stdout)
+    assert planned, shown.stdout
+    assert int(planned.group(1)) < int(planned.group(2))
+    assert "not tested: did not fit the contract's rate limit on /api" in shown.stdout
     assert first.code == 0, first.output
     assert "did not fit the contract's rate limit on /api" in second.stderr, second.output
     assert second.report is not None and first.report is not None

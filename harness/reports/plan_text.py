@@ -13,16 +13,22 @@ from harness.reports.terminal import plural
 def show_plan(config: RunConfig, planned: Any = None) -> str:
     """The run's one plan (`planned`, else made as the run makes it: from what its stack will
     provide)."""
-    from harness.engine import plan_run, within_max_requests
+    from harness.engine import plan_run, within_ledger, within_max_requests
 
     prepared, whole = planned or plan_run(config, lambda _line: None)
-    plan = within_max_requests(config, whole)
+    capped = within_max_requests(config, whole)
+    notes: list[str] = []
+    plan, _caps = within_ledger(config, capped, notes)
     where = config.url + config.base_path if config.url else f"http://({prepared.label})"
     per_suite = ", ".join(f"{suite} {n}" for suite, n in sorted(plan.by_suite().items()))
-    budget = f" within --max-requests {config.max_requests} (the whole plan: " \
-        f"{whole.request_count})" if plan is not whole else ""
+    within = [f"--max-requests {config.max_requests}"] if capped is not whole else []
+    if plan is not capped:
+        within.append("what the request ledger leaves of the contract's rate limits")
+    budget = f" within {' and '.join(within)} (the whole plan: {whole.request_count})" \
+        if within else ""
     lines = [f"plan against {where}: {plural(len(plan.checks), 'check')}, "
              f"{plural(plan.request_count, 'request')} ({per_suite}){budget}"]
+    lines += [f"note: {note}" for note in notes]
     lines.append("")
     lines.append("requests, in the order they are sent:")
     for number, request in enumerate(plan.http, start=1):
