@@ -10,6 +10,7 @@ May import: config, engine, judge, process, records, reports, stacks.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -64,6 +65,7 @@ class SmokeState:
         self.printed = False
         self.shared_unjudged: str | None = None  # a worker's: the controller's unjudged()
         self._written = False
+        self.unwritten: list[str] = []  # the reports that could not be written
 
     @classmethod
     def planning(cls, run_config: RunConfig, verbose: bool = False,
@@ -144,7 +146,9 @@ class SmokeState:
         from harness.reports.present import write_reports
 
         self._written = True
-        write_reports(self.result.config, self.document, allure=allure)
+        self.unwritten = write_reports(self.result.config, self.document, allure=allure)
+        for line in self.unwritten:
+            print(f"smoke-harness: error: {line}", file=sys.stderr, flush=True)
 
     def summary(self, colour: bool, width: int | None = None) -> str:
         from harness.reports.terminal import render
@@ -153,6 +157,9 @@ class SmokeState:
         return render(self.document, verbose=self.verbose, colour=colour, width=width)
 
     def exit_code(self) -> int:
+        """The verdict's exit code; 2 when a report could not be written."""
+        if self.unwritten:
+            return 2
         return self.result.verdict.exit_code if self.result is not None else 0
 
 

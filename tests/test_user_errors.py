@@ -6,6 +6,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import HarnessRun
 
 
@@ -36,6 +38,39 @@ def test_output_path_under_a_file_is_refused_before_the_run(
         assert flag in line and "is a file, not a folder" in line
     run = run_harness("--alluredir", str(blocker))
     assert "--alluredir" in one_line_error(run)
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_a_folder_where_no_file_can_be_made_is_refused_before_the_run(
+        run_harness: Callable[..., HarnessRun]) -> None:
+    """Permissions alone do not tell (root may write anywhere, /proc takes no new file):
+    making a file is tried."""
+    for flag in ("--report-json", "--signoff-report"):
+        line = one_line_error(run_harness(flag, "/proc/smoke-report"))
+        assert f"{flag} /proc/smoke-report: cannot write there: no file can be made in /proc" \
+            in line, line
+
+
+def test_a_report_that_cannot_be_written_after_the_run_is_said_and_exit_2(
+        run_engine, reference_stack, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The folder went away while the run ran: the summary is still printed, each report that
+    could not be written is one line, the others are written, and the exit code is 2."""
+    from dataclasses import replace
+
+    from harness.reports.present import present
+
+    stack = reference_stack()
+    result = run_engine({"target_url": stack.url, "no_history": True})
+    gone = tmp_path / "gone"
+    gone.write_text("a file where the report's folder was")
+    result.config = replace(result.config, report_json=str(gone / "r.json"),
+                            signoff_report=str(tmp_path / "page.html"))
+    assert present(result) == 2
+    out, err = capsys.readouterr()
+    assert "VERDICT: PASS" in out and "Traceback" not in out + err
+    assert f"smoke-harness: error: cannot write --report-json {gone / 'r.json'}" in err, err
+    assert (tmp_path / "page.html").is_file()
 
 
 def test_missing_folder_of_an_output_is_made(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,17 @@ def unwritable(path: str, directory: bool = False) -> str | None:
         return f"{parent} is not writable"
     if target.exists() and not os.access(target, os.W_OK):
         return f"{path} is not writable"
-    return None
+    return _cannot_create_in(parent)
+
+
+def _cannot_create_in(folder: Path) -> str | None:
+    """Whether a file can be made in `folder`, tried (permissions alone do not tell: root,
+    read-only mounts, /proc): a temporary file, removed at once."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return None
+    except OSError as exc:
+        return f"no file can be made in {folder} ({exc.strerror or exc})"
 
 
 def check_outputs(config: RunConfig, options: dict[str, Any] | None = None) -> None:

@@ -102,7 +102,8 @@ class Verifier:
             except HistoryError:
                 self.previous = None
         self.requests += int(doc["requests_sent"])
-        write_reports(result.config, doc, self.out)
+        for line in write_reports(result.config, doc, self.out):
+            self.say(f"  error: {line}")
         return doc
 
     def _run(self) -> RunResult:
