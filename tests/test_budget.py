@@ -78,3 +78,22 @@ def test_a_kept_session_costs_only_what_its_kept_checks_read(plan: Plan) -> None
     assert not session.realtime and session.requests == 1
     assert all(c.key not in fitted.left_out for c in plan.checks if c.priority == 0), \
         "the mission's invariants (priority 0) come first"
+
+
+def test_a_handshake_kept_without_its_session_is_still_sent(
+        run_harness: Callable[..., HarnessRun]) -> None:
+    """A budget that keeps the polling handshake's check but not the upgrade (a target with
+    more routes than the embedded stack): the handshake goes alone, and every request of the
+    budget is used (it used to be planned, never sent, and said 'not sent: the budget')."""
+    for budget in range(4, 12):
+        shown = run_harness("--max-requests", str(budget), "--plan")
+        listed = [line for line in shown.stdout.splitlines() if re.match(r"\s+\d+\. ", line)]
+        if "transport=polling" in listed[-1] and not any("Socket.IO session" in line
+                                                         for line in listed):
+            break
+    else:
+        raise AssertionError("no budget keeps the handshake without its session")
+    run = run_harness("--max-requests", str(budget))
+    assert run.report is not None and run.report["requests_sent"] == budget, run.output
+    outcomes = {check["id"].split("::", 1)[1]: check["outcome"] for check in run.report["checks"]}
+    assert outcomes["test_polling_handshake[polling]"] == "passed", outcomes

@@ -29,7 +29,6 @@ from harness.records.http import HttpAnswer, HttpRequest
 from harness.records.keys import (
     CREATE,
     DOCUMENT,
-    HANDSHAKE,
     HANDSHAKE_REFUSED_WITH_ORIGIN,
     LOGIN,
     NGROK_SURVEY,
@@ -240,8 +239,9 @@ class Executor:
         if self._sessions is None:
             self._start_sessions()
         assert self._sessions is not None
-        independent = [r for r in self.plan.http
-                       if r.auth is None and r.key not in (LOGIN, HANDSHAKE)]
+        opened_by_sessions = {spec.handshake for spec in self.plan.sessions}
+        independent = [r for r in self.plan.http  # a handshake no kept session makes: alone
+                       if r.auth is None and r.key != LOGIN and r.key not in opened_by_sessions]
         authorized = [r for r in self.plan.http if r.auth == "valid" and
                       r.key not in (CREATE, POST) and "{" not in r.path]
         jobs = [self.send(r) for r in independent]
