@@ -306,7 +306,9 @@ class Executor:
         if fixed:
             return fixed, ""
         assert self._conversation is not None
-        return await self._conversation
+        # shielded: a session that ends cancels its listeners waiting here, and that must not
+        # cancel the run's one conversation (every other step awaits it too)
+        return await asyncio.shield(self._conversation)
 
     async def _create(self) -> tuple[str | None, str]:
         await self._identified.wait()  # the token, and the ids its body may name
