@@ -15,6 +15,8 @@ from harness.reports.document import build_document
 from harness.reports.terminal import render
 from harness.sanitize.redact import MASK
 from harness.stacks.reference.faults import FAULTS
+from tests.json_server import JsonHandler, serving
+from tests.test_contract_keys import contract_file
 
 FIRST_ROOT_CAUSE = {
     "port-mismatch": "upstream-unreachable",
@@ -308,3 +310,35 @@ def test_a_catch_all_socketio_proxy_with_its_target_is_the_seeds_incident(
     healthy_no_health = run_engine({"contract": str(Path(__file__).parent.parent / "fixtures"
                                                     / "contracts" / "no-health.yaml")})
     assert healthy_no_health.verdict == "pass"
+
+
+class AuthServiceDown(JsonHandler):
+    """A gateway whose health maps two services; the aggregate says `auth` is down (at its
+    own address), `messaging` is fine; every other route wants a token."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        if self.path == "/api/health":
+            self.send_json(200, {"status": "ok", "services": {
+                "messaging": "http://127.0.0.1:4181", "auth": "http://127.0.0.1:4001"}})
+        elif self.path == "/api/health/aggregate":
+            self.send_json(503, {"ok": False, "services": {
+                "messaging": {"ok": True},
+                "auth": {"ok": False, "error": "connect ECONNREFUSED 127.0.0.1:4001"}}})
+        elif self.path == "/api/messaging/health":
+            self.send_json(200, {"status": "ok"})
+        else:
+            self.send_json(401, {"error": "No token provided"})
+
+    do_POST = do_GET
+
+
+def test_the_unreachable_service_named_is_the_one_that_failed(
+        run_engine: Callable[..., RunResult], tmp_path: Path) -> None:
+    """Not the first service of the health's map: messaging answers, auth does not."""
+    contract = contract_file(tmp_path, {"health": {"required_services": ["messaging", "auth"]}})
+    with serving(AuthServiceDown) as url:
+        result = run_engine({"target_url": url, "contract": contract, "suite": [["health"]]})
+    first = result.root_causes[0]
+    assert first.cause.code == "upstream-unreachable", first
+    assert "auth" in first.summary and "127.0.0.1:4001" in first.summary, first.summary
+    assert "messaging" not in first.summary, first.summary

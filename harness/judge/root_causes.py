@@ -169,7 +169,7 @@ def summarise(cause: Cause, members: list[Outcome], outcomes: list[Outcome], ctx
     if behind_auth:
         return behind_auth
     if cause is Cause.UPSTREAM_UNREACHABLE:
-        sentence = _port_mismatch(ctx, evidence)
+        sentence = _port_mismatch(ctx, evidence, members)
         if sentence:
             return sentence
     first = members[0].finding
@@ -205,12 +205,18 @@ def _dependency_sentence(members: list[Outcome], ctx: Context, evidence: Evidenc
                      "look at its database, cache or broker connection, not at its port")
 
 
-def _port_mismatch(ctx: Context, evidence: Evidence) -> str:
+def _port_mismatch(ctx: Context, evidence: Evidence, members: list[Outcome]) -> str:
+    """Where the gateway proxies the service that is unreachable, from the health's service
+    map: the services the failed aggregate checks name (another service in the map may be
+    fine), else the map's only service; "" when the map does not say."""
     health = evidence.answers.get(DOCUMENT)
     reported = reported_services(health.json()) if health is not None else None
     if not reported or not reported[0]:
         return ""
-    urls = reported[0]
+    failing = {m.check.id for m in members if m.check.kind == "aggregate"} - {"every-service"}
+    urls = {name: url for name, url in reported[0].items() if not failing or name in failing}
+    if not urls or (not failing and len(urls) > 1):
+        return ""
     expected = ctx.config.expected_services
     for name, url in urls.items():
         want = expected.get(name) if isinstance(expected, dict) else None
