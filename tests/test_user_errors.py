@@ -118,3 +118,10 @@ def test_mistyped_option_names_the_closest(run_harness: Callable[..., HarnessRun
     assert "did you mean --report-json?" in line, line
     line = one_line_error(run_harness("--zzz"))
     assert "did you mean" not in line and "--help" in line, line
+
+
+def test_an_expected_service_address_that_is_not_a_url_is_one_line(
+        run_harness: Callable[..., HarnessRun]) -> None:
+    """A name where the address belongs was a FAIL (stale-config), exit 1: a user error."""
+    line = one_line_error(run_harness("--expect-service", "messaging=messaging"))
+    assert "--expect-service messaging=messaging: 'messaging' is not a URL" in line, line

@@ -185,6 +185,11 @@ def parse_services(items: Sequence[str]) -> dict[str, str] | list[str]:
         name, sep, url = pair.partition("=")
         if not sep or not name.strip() or not url.strip():
             raise ConfigError(f"--expect-service wants NAME=URL (or only names), got {pair!r}")
+        where = urlsplit(url.strip())
+        if where.scheme not in ("http", "https", "ws", "wss") or not where.hostname:
+            raise ConfigError(f"--expect-service {pair}: {url.strip()!r} is not a URL (give "
+                              f"NAME=http://host:port, or NAME alone to require the service "
+                              f"without its address)")
         services[name.strip()] = url.strip()
     return services
 
