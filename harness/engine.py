@@ -23,6 +23,7 @@ from harness.history.ledger import sent_under
 from harness.judge.context import Context
 from harness.judge.follow import slow_probes, wanted_follow_ups
 from harness.judge.judge import Judge
+from harness.judge.kinds import Result
 from harness.judge.normalise import (
     ack_ok,
     created_id,
@@ -53,7 +54,7 @@ from harness.process.signals import received, run_interruptible
 from harness.records.evidence import StartFailure
 from harness.records.keys import DOCUMENT
 from harness.records.outcome import NotTested, Verdict, Why
-from harness.records.plan import Plan
+from harness.records.plan import Check, Plan
 from harness.records.tokens import TokenCache
 from harness.sanitize.redact import Redactor
 from harness.stacks.errors import ServiceStartFailed, StackStartError
@@ -160,17 +161,26 @@ def _interrupted(result: RunResult, executor: Executor | None) -> None:
     ctx = Context(result.config, result.redactor)
     judge = Judge(ctx, evidence)
     answered = set(evidence.answers) | set(evidence.sessions)
-    ran = {check.key: judge.judge(check) for check in plan.checks
+    stopped = NotTested(f"{why} before its probe answered", Why.PREREQUISITE)
+
+    def judged(check: Check) -> Result:
+        """A session the interrupt cut short has not made every step: a step it lacks is the
+        interrupt's doing, not the target's."""
+        found = judge.judge(check)
+        return stopped if isinstance(found, NotTested) and \
+            set(evidence.sessions) & set(check.probes) else found
+
+    ran = {check.key: judged(check) for check in plan.checks
            if check.key not in plan.left_out and check.probes
            and all(probe in answered for probe in check.probes)}
-    stopped = NotTested(f"{why} before its probe answered", Why.PREREQUISITE)
     result.plan = plan
     result.outcomes = settle(plan, {check.key: ran.get(check.key, stopped)
                                     for check in plan.checks}, [])
     result.root_causes = rank_root_causes(result.outcomes, ctx, evidence)
-    pending = executor.pending()
+    pending, queued = executor.pending()
     waiting = (f"; still waiting for {', '.join(pending[:3])}"
                + (f" and {len(pending) - 3} more" if len(pending) > 3 else "")) if pending else ""
+    waiting += f"; {queued} more waiting for their turn, not sent" if queued else ""
     result.error = ctx.clean(f"{why} after {len(evidence.answers)} answers{waiting}: "
                              f"{len(ran)} checks judged from what answered, "
                              f"{len(plan.checks) - len(ran)} did not run; not a verdict on the "

@@ -64,3 +64,33 @@ def test_an_interrupted_run_judges_what_answered_and_names_what_was_pending(
     assert any(outcome == "passed" for outcome in outcomes.values()), outcomes
     assert any(outcome == "not-tested" for outcome in outcomes.values()), outcomes
     assert "Traceback" not in out + err
+
+
+def test_an_interrupt_while_a_session_waits_blames_the_interrupt_not_the_target(
+        reference_stack, tmp_path: Path) -> None:
+    """--sequential, the create never answers, the Socket.IO session is connected and waits
+    for the conversation: Ctrl-C names the request on the wire and how many were still
+    waiting for their turn; the session's checks are not tested because of the interrupt (it
+    used to say 'no token to connect with' after a login that worked)."""
+    stack = reference_stack("create-never-responds")
+    settings = stack.settings
+    report = tmp_path / "r.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMOKE_")}
+    env.update(SMOKE_USERNAME=settings.username, SMOKE_PASSWORD=settings.password)
+    proc = subprocess.Popen([sys.executable, "-m", "harness", stack.url, "--sequential",
+                             "--no-history", "--timeout", "25", "--report-json", str(report)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=tmp_path, env=env)
+    deadline = time.monotonic() + 60
+    while "create" not in stack.hanging and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "create" in stack.hanging, "the run never reached the create"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2 and "Traceback" not in out + err, out + err
+    doc = json.loads(report.read_text())
+    assert "still waiting for POST /api/conversations" in doc["error"], doc["error"]
+    assert "waiting for their turn, not sent" in doc["error"], doc["error"]
+    socket = {item["check"]: item["reason"] for item in doc["not_tested"]
+              if "/socket/" in item["check"]}
+    assert socket and not any("no token" in reason for reason in socket.values()), socket

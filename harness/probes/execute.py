@@ -67,6 +67,7 @@ class Executor:
         self.readers = readers
         self.evidence = Evidence(timeline=client.timeline)
         self._inflight: dict[str, asyncio.Future[HttpAnswer]] = {}
+        self._on_wire: set[str] = set()  # sent, not answered (the others wait for a turn)
         self._limit = asyncio.Semaphore(1 if config.sequential else CONCURRENCY)
         self._conversation: asyncio.Future[tuple[str | None, str]] | None = None
         self._created: asyncio.Future[tuple[str | None, str]] | None = None
@@ -92,16 +93,22 @@ class Executor:
 
     async def _send(self, request: HttpRequest) -> HttpAnswer:
         async with self._limit:
+            self._on_wire.add(request.key)  # stays there when an interrupt cancels it
             answer = await self.client.send(request)
+            self._on_wire.discard(request.key)
         self.evidence.answers[request.key] = answer
         return answer
 
-    def pending(self) -> list[str]:
-        """The requests sent and not answered yet (for an interrupted run to name)."""
+    def pending(self) -> tuple[list[str], int]:
+        """The requests sent and not answered yet, by what they are (for an interrupted run
+        to name), and how many more were waiting for their turn (--sequential), not sent."""
         waiting = [key for key, future in self._inflight.items()
                    if not future.done() or future.cancelled()]
-        return [request.request_line if (request := self.plan.request(key)) else key
-                for key in waiting]
+        sent = [key for key in waiting if key in self._on_wire]
+        return [f"{request.request_line} ({request.label})"
+                if (request := self.plan.request(key)) and request.label else
+                request.request_line if request else key
+                for key in sent], len(waiting) - len(sent)
 
     async def send_key(self, key: str) -> HttpAnswer | None:
         request = self.plan.request(key)

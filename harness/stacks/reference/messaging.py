@@ -38,8 +38,9 @@ TOKEN_COOKIE = "token"
 class MessagingService:
     """Holds the service's state; `app` is the ASGI application (Socket.IO + REST)."""
 
-    def __init__(self, settings: ReferenceSettings) -> None:
+    def __init__(self, settings: ReferenceSettings, hanging: set[str] | None = None) -> None:
         self.settings = settings
+        self.hanging = hanging if hanging is not None else set()  # for tests to wait on
         down = next((fault for fault in UNREACHABLE if settings.has(fault)), None)
         self.store = UnreachableStore(down) if down else Store(
             settings.mongo_url, (settings.username, settings.peer_username))
@@ -146,6 +147,7 @@ class MessagingService:
             found = await self.store.find("conversations", {"participants": user})
             return success_response(self.settings, "conversations", found)
         if self.settings.has("create-never-responds"):
+            self.hanging.add("create")
             await asyncio.Event().wait()
         permissive = self.settings.has("text-plain-accepted")
         participants = body.get("participants", [] if permissive else None)

@@ -96,8 +96,9 @@ class ServerGroup:
         self._loop.close()
 
 
-async def build_messaging(settings: ReferenceSettings) -> MessagingService:
-    return MessagingService(settings)
+async def build_messaging(settings: ReferenceSettings,
+                          hanging: set[str] | None = None) -> MessagingService:
+    return MessagingService(settings, hanging)
 
 
 class ReferenceStack:
@@ -112,6 +113,7 @@ class ReferenceStack:
         self.host = host
         self.ports = (gateway_port, messaging_port)
         self.log_path = log_path
+        self.hanging: set[str] = set()  # what holds a request it never answers (a fault)
         self._group: ServerGroup | None = None
         self._gateway: Gateway | None = None
         self.url = ""
@@ -143,7 +145,8 @@ class ReferenceStack:
                   if self.settings.has("port-mismatch") else self.messaging_url)
         self._group = ServerGroup()
         if not down:
-            self._group.serve(self._group.run(build_messaging(self.settings)), messaging_sock)
+            self._group.serve(self._group.run(build_messaging(self.settings, self.hanging)),
+                               messaging_sock)
         self._gateway = Gateway(self.settings, target)
         self._group.serve(self._gateway, gateway_sock)
         self._group.wait_started()
