@@ -171,6 +171,32 @@ def test_routes_outside_api(tmp_path: Path) -> None:
     assert "username_field: email    # found: the 422's validation errors name it" in text
 
 
+def blanket_gateway(method: str, path: str) -> Answer:
+    """The service authenticates every /api path before routing: an unknown one answers 401
+    as the real routes do (so /api/users, which does not exist, looks protected)."""
+    if path == "/api/health":
+        return 200, {"status": "ok", "services": {}}
+    if method == "POST" and path == "/api/auth/login":
+        return 400, {"error": "username and password are required"}
+    if path.startswith("/api/"):
+        return 401, {"error": "No token provided"}
+    return 404, {"error": "Not found"}
+
+
+def test_a_401_on_every_api_path_proves_no_route(tmp_path: Path) -> None:
+    output = tmp_path / "c.yaml"
+    with platform(blanket_gateway) as (url, seen):
+        done = init(url, output)
+    assert done.returncode == 0, done.stderr
+    assert len(seen) <= MAX_REQUESTS
+    contract = load_contract(output)
+    assert {r.path for r in contract.protected_routes if r.method == "GET"} == {
+        "/api/conversations", "/api/messages", "/api/notifications"}, "the default's, no more"
+    assert contract.unknown_route_statuses == [401, 404]
+    text = output.read_text()
+    assert "# - {method: GET, path: /api/users}  # unverified: 401 like every /api path" in text
+
+
 def test_long_target_text_is_never_cut_inside_a_quote(tmp_path: Path) -> None:
     said = ('"email" is required. "password" length must be at least 8 characters long and '
             'match the pattern "^(?=.*[A-Z])(?=.*[0-9])" of the "password policy" v2')

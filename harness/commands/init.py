@@ -130,10 +130,19 @@ def _route_lines(found: Findings) -> tuple[list[str], list[str]]:
         lines.append("  # found: nothing under /api; these answered at the root, unlike the "
                      "catch-all")
     protected = found.protected
+    usual = {route.path for route in load_contract(DEFAULT_CONTRACT).protected_routes}
+    if found.blanket:
+        lines.append(f"  # found: every /api path answers {found.blanket} without a token, an "
+                     "unknown one too (auth before routing): a 401 proves no route here")
+        protected = [path for path in protected if path in usual]
     for path, status in found.routes.items():
         if path in protected:
-            lines.append(f"  - {{method: GET, path: {path}}}    # found: {status} without a "
-                         "token")
+            seen = "like every /api path: kept from the default contract" if found.blanket \
+                else "without a token"
+            lines.append(f"  - {{method: GET, path: {path}}}    # found: {status} {seen}")
+        elif found.blanket and status == found.blanket:
+            lines.append(f"  # - {{method: GET, path: {path}}}  # unverified: {status} like "
+                         "every /api path")
         elif status == "404":
             lines.append(f"  # - {{method: GET, path: {path}}}  # not found: 404")
         else:
@@ -192,6 +201,9 @@ def _socket_lines(found: Findings) -> list[str]:
 
 
 def _root_lines(found: Findings) -> list[str]:
+    if found.prefix and found.blanket:
+        return [f"unknown_route_statuses: [{found.blanket}, 404]   # found: an unknown /api "
+                f"path answers {found.blanket} without a token (auth before routing)"]
     if found.prefix:
         return []
     status = (found.catch_all or "").split(" ", 1)[0]

@@ -68,6 +68,7 @@ class Findings:
     routes: dict[str, str] = field(default_factory=dict)
     prefix: str = "/api"
     catch_all: str | None = None
+    blanket: str | None = None  # the status every /api path answers without a token, if one
     no_token: set[str] = field(default_factory=set)
     login: tuple[str, int] | None = None
     login_fields: LoginFields | None = None
@@ -187,10 +188,15 @@ def _route_like(answer: HttpAnswer, found: Findings) -> bool:
 
 
 async def _routes(client: HttpProbeClient, found: Findings) -> None:
-    answers = await asyncio.gather(*(_get(client, path) for path in ROUTES))
+    """Which usual routes answer 401 without a token; an unknown `/api` path asked beside
+    them tells an auth middleware in front of every path (its 401 proves no route)."""
+    *answers, unknown = await asyncio.gather(*(_get(client, path) for path in
+                                               (*ROUTES, f"/api{NO_SUCH_ROUTE}")))
     for path, answer in zip(ROUTES, answers, strict=True):
         found.routes[path] = str(answer.status or answer.error)
         found.no_token.add(_signature(answer))
+    if unknown.status in (401, 403) and _signature(unknown) in found.no_token:
+        found.blanket = str(unknown.status)
     if any(status in {str(s) for s in ROUTE_LIKE} for status in found.routes.values()):
         return
     found.catch_all = _signature(await _get(client, NO_SUCH_ROUTE))
