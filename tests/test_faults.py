@@ -342,3 +342,36 @@ def test_the_unreachable_service_named_is_the_one_that_failed(
     assert first.cause.code == "upstream-unreachable", first
     assert "auth" in first.summary and "127.0.0.1:4001" in first.summary, first.summary
     assert "messaging" not in first.summary, first.summary
+
+
+def _authenticates_first(status: int) -> type[JsonHandler]:
+    class Gateway(JsonHandler):
+        """Authentication before routing: every /api path, an unknown one too, answers
+        `status` without a token."""
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            if self.path.startswith(("/api/health", "/api/messaging/health")):
+                self.send_json(200, {"status": "ok", "ok": True, "services": {}})
+            else:
+                self.send_json(status, {"error": "No token provided"})
+
+        do_POST = do_GET
+
+    return Gateway
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_an_unknown_path_behind_the_same_authentication_is_not_a_contract_finding(
+        run_engine: Callable[..., RunResult], status: int) -> None:
+    """401 everywhere: the unknown path is fine (authentication comes first); 403 everywhere:
+    the unknown path is one more wrong-auth-status, not a contract-mismatch of its own."""
+    with serving(_authenticates_first(status)) as url:
+        result = run_engine({"target_url": url, "suite": [["rest"]]})
+    unknown = next(o for o in result.outcomes if o.check.kind == "unknown-route")
+    causes = {o.cause.code for o in result.outcomes if o.cause is not None}
+    if status == 401:
+        assert unknown.outcome == "passed", unknown.message
+    else:
+        assert unknown.outcome == "failed" and unknown.cause is not None
+        assert unknown.cause.code == "wrong-auth-status", unknown.message
+        assert "contract-mismatch" not in causes, causes

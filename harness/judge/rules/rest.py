@@ -219,4 +219,18 @@ def unknown_route_check(judge: Judge, check: Check) -> Result:
     answer = judge.answer(check)
     if isinstance(answer, NotTested) or answer is None:
         return answer or NOT_SENT
-    return own_answer(judge.ctx, answer, judge.ctx.contract.unknown_route_statuses, json=False)
+    allowed = judge.ctx.contract.unknown_route_statuses
+    if answer.status in (401, 403) and answer.status not in allowed and \
+            answer.status == _no_token_status(judge):
+        return None if answer.status == 401 else judge.ctx.finding(
+            Cause.WRONG_AUTH_STATUS, f"{_line(answer)} answered 403 as every route does without "
+            "a token (authentication before routing): a missing token is 401", answer)
+    return own_answer(judge.ctx, answer, allowed, json=False)
+
+
+def _no_token_status(judge: Judge) -> int | None:
+    """The one status every route answered without a token (None when they differ): an
+    unknown path answering it sits behind the same authentication, which comes first."""
+    seen = {answer.status for key, answer in judge.evidence.answers.items()
+            if key.startswith("auth:") and key.endswith(":no-token")}
+    return seen.pop() if len(seen) == 1 else None
