@@ -80,3 +80,16 @@ def test_report_lists_root_causes_blocked_and_reproductions(
                or "create" in c["evidence"])
     assert all(isinstance(c["latency_ms"], int) for c in failed)
     json.dumps(run.report)
+
+
+def test_a_reproduce_line_sends_the_body_that_was_sent(
+        run_harness: Callable[..., HarnessRun]) -> None:
+    """The create's body names the peer as `{peer_id}` in the contract; its reproduce line
+    carries the id that went out, so that pasting it sends the same request."""
+    run = run_harness("--fault", "create-never-responds", "--timeout", "1")
+    assert run.report is not None, run.output
+    create = next(check for check in run.report["checks"]
+                  if check["id"].endswith("test_create_conversation[POST /api/conversations]"))
+    assert create["outcome"] == "failed" and "--data-binary" in create["reproduce"], create
+    assert "{peer_id}" not in create["reproduce"], create["reproduce"]
+    assert '"participants": ["' in create["reproduce"], create["reproduce"]

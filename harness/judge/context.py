@@ -126,11 +126,12 @@ class Context:
             header = f"cookie: {cookie}=${variable}" if cookie else \
                 f"authorization: {self.contract.auth.scheme} ${variable}"
             parts += ["-H", f'"{header}"']
-        if request.body is not None:
-            if len(request.body) > 2048:
-                parts += ["--data-binary", f"@<(head -c {len(request.body)} /dev/zero)"]
+        body = answer.sent_body if answer.sent_body is not None else request.body
+        if body is not None:
+            if len(body) > 2048:
+                parts += ["--data-binary", f"@<(head -c {len(body)} /dev/zero)"]
             else:
-                parts += ["--data-binary", arg(request.body.decode("utf-8", "replace"))]
+                parts += ["--data-binary", arg(body.decode("utf-8", "replace"))]
         return " ".join(parts)
 
 

@@ -206,7 +206,7 @@ class HttpProbeClient:
     async def send(self, request: HttpRequest) -> HttpAnswer:
         """Send once; the answer or the transport error, within the request's timeout."""
         path = self.fill(request.path)
-        answer = HttpAnswer(request, sent_path=path)
+        answer = HttpAnswer(request, sent_path=path, sent_body=self.fill_body(request.body))
         try:
             self.count(request.suite, path=request.path)
         except RequestBudgetSpent as exc:
@@ -243,7 +243,7 @@ class HttpProbeClient:
         """
         timeout = httpx.Timeout(limit, connect=min(limit, 5.0))
         built = client.build_request(request.method, path, headers=headers,
-                                     content=self.fill_body(request.body), timeout=timeout)
+                                     content=answer.sent_body, timeout=timeout)
         response = await asyncio.wait_for(client.send(built, stream=True), limit + 0.5)
         try:
             answer.status = response.status_code

@@ -63,6 +63,7 @@ class HttpAnswer:
 
     request: HttpRequest
     sent_path: str = ""
+    sent_body: bytes | None = None  # the body as sent (its placeholders filled)
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
