@@ -46,6 +46,7 @@ FIRST_ROOT_CAUSE = {
     "stack-in-json": "stack-trace-leak",
     "leak-internal-address": "internal-detail-leak",
     "join-without-membership": "room-access-not-enforced",
+    "join-confirms-anyone": "room-access-not-enforced",
     "double-emit": "duplicate-delivery",
     "crash-on-wrong-type": "unhandled-bad-input",
 }
@@ -99,6 +100,15 @@ def test_another_users_object_is_named_on_the_route_that_takes_a_user_id(
     first = leaked.root_causes[0]
     assert first.cause.code == "object-access-not-enforced" and "email" in first.summary
     assert "@example.test" not in first.summary + first.evidence, "the field, never its value"
+
+
+def test_an_outsider_let_into_the_room_is_told_with_what_its_join_said(
+        run_engine: Callable[..., RunResult]) -> None:
+    first = run_engine({"faults": ["join-without-membership"]}).root_causes[0]
+    assert first.cause.code == "room-access-not-enforced"
+    assert "its join was confirmed by its ack" in first.summary
+    assert "received the run's message 1x" in first.summary
+    assert "said nothing" not in first.summary
 
 
 def test_internal_details_are_named_without_the_leaked_password(

@@ -382,6 +382,7 @@ OBSERVATIONS: dict[str, tuple[Callable[[ReferenceStack], object], object]] = {
                                               json={"participants": [None], "title": "t"}),
                             500),
     "join-without-membership": (observe_outsider_join, "ack"),
+    "join-confirms-anyone": (observe_outsider_join, "ack"),
     "profile-leaks-email": (lambda s: "email" in _json_as(s, _outsider_token(s),
                                                            f"/api/users/{s.settings.username}"),
                             True),

@@ -30,6 +30,20 @@ def evidence(session: SessionResult) -> str:
            f"{counts or 'none'}; {joins}"
 
 
+def join_said(listener: Listener, join_confirm: str) -> str:
+    """What an identity's join answered, in words: confirmed (by the ack or the contract's
+    event), refused (an error ack or event), unanswered, or silent (`join_confirm: none`)."""
+    reply = safe_excerpt(repr(listener.join_reply), 120)
+    if listener.joined is None:
+        return "was not answered"
+    if listener.joined is False:
+        return f"was refused ({reply if listener.join_reply is not None else listener.join_error})"
+    if join_confirm == "none":
+        return "said nothing (join_confirm: none: no error counts as joined)"
+    how = "its ack" if join_confirm == "ack" else f"the {join_confirm.split(':', 1)[1]!r} event"
+    return f"was confirmed by {how} {reply}"
+
+
 def _listener(judge: Judge, role: str) -> tuple[SessionResult, Listener] | NotTested:
     session = judge.working_session()
     if session is None:
@@ -62,20 +76,18 @@ def room_access_check(judge: Judge, check: Check) -> Result:
                                  f"got {notified} {event!r} notification(s) of the run's message "
                                  f"in conversation {conversation}",
                                  evidence=evidence(session), socket=True)
-    unconfirmed = judge.ctx.contract.socketio.join_confirm == "none"
-    if outsider.joined and not unconfirmed:
-        reply = safe_excerpt(repr(outsider.join_reply), 120)
+    said = join_said(outsider, judge.ctx.contract.socketio.join_confirm)
+    if outsider.joined and judge.ctx.contract.socketio.join_confirm != "none":
         return judge.ctx.finding(Cause.ROOM_ACCESS_NOT_ENFORCED, f"the outsider (not a member) "
-                                 f"joined conversation {conversation}: the join answered "
-                                 f"{reply}" + (f" and it received the run's message "
-                                               f"{received}x" if received else ""),
+                                 f"joined conversation {conversation}: its join {said}" +
+                                 (f", and it received the run's message {received}x"
+                                  if received else ""),
                                  evidence=evidence(session), socket=True)
     if received:
         return judge.ctx.finding(Cause.ROOM_ACCESS_NOT_ENFORCED, f"the outsider (not a member) "
                                  f"received the run's message in conversation {conversation} "
-                                 f"{received}x, although its join "
-                                 f"{'was refused' if outsider.joined is False else 'said nothing'}",
-                                 socket=True)
+                                 f"{received}x, although its join {said}",
+                                 evidence=evidence(session), socket=True)
     return None
 
 

@@ -84,6 +84,9 @@ FAULTS: dict[str, str] = {
                            "to any other user (fixtures/contracts/user-routes.yaml marks it "
                            "public with private_fields: [email])",
     "join-without-membership": "the Socket.IO join lets any user into any conversation's room",
+    "join-confirms-anyone": "the Socket.IO join confirms any user (its ack, or "
+                            "conversation_joined) but puts only members in the room: a "
+                            "non-member is told it joined and receives nothing",
     "double-emit": "every message event is emitted twice to the room",
     "double-notify": "every message sends its notification:new twice to each other member "
                      "(fixtures/contracts/notifications.yaml checks notifications)",

@@ -105,6 +105,8 @@ class Realtime:
         if user not in found.get("participants", []) and \
                 not self.settings.has("join-without-membership") and \
                 not self.settings.has("socketio-auth-not-enforced"):
+            if self.settings.has("join-confirms-anyone"):  # confirmed, but not in the room
+                return {"ok": True, "conversationId": conversation_id}
             return {"ok": False, "error": "Not a participant of this conversation"}
         await self.sio.enter_room(sid, conversation_id)
         return {"ok": True, "conversationId": conversation_id}
