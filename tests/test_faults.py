@@ -14,6 +14,7 @@ from harness.judge.kinds import shown_key
 from harness.reports.document import build_document
 from harness.reports.terminal import render
 from harness.sanitize.redact import MASK
+from harness.stacks.reference import ReferenceStack
 from harness.stacks.reference.faults import FAULTS
 
 FIRST_ROOT_CAUSE = {
@@ -51,7 +52,7 @@ FIRST_ROOT_CAUSE = {
     "crash-on-wrong-type": "unhandled-bad-input",
 }
 GREEN_VARIANTS = ["nested-ids", "text-plain-accepted", "slow-under-load", "health-variant",
-                  "rate-limited"]
+                  "rate-limited", "participants-checked"]
 INCONCLUSIVE = ["login-rate-limited", "aggregate-reports-429"]
 NEEDS_THEIR_CONTRACT = {"join-confirm-event", "event-names-variant", "messages-need-query",
                         "websocket-only-server",
@@ -277,6 +278,44 @@ def test_notifications_reach_the_peer_once_and_the_outsider_never(
     first = result.root_causes[0]
     assert first.cause.code == "duplicate-delivery", result.root_causes
     assert "notification:new' notification 2x" in first.summary
+
+
+def test_a_peer_whose_login_is_refused_is_named_and_never_sent_as_a_placeholder(
+        run_engine: Callable[..., RunResult],
+        reference_stack: Callable[..., ReferenceStack]) -> None:
+    """The create names the peer (`{peer_id}`); with the peer's login refused its id is not
+    known: the conversation is created without it and the peer's checks are not tested,
+    naming its login, as the outsider's are."""
+    stack = reference_stack("participants-checked")
+    settings = stack.settings
+    result = run_engine({"target_url": stack.url}, env={
+        "SMOKE_USERNAME": settings.username, "SMOKE_PASSWORD": settings.password,
+        "SMOKE_PEER_USERNAME": settings.peer_username, "SMOKE_PEER_PASSWORD": "wrong-password",
+        "SMOKE_OUTSIDER_USERNAME": settings.outsider_username,
+        "SMOKE_OUTSIDER_PASSWORD": settings.outsider_password})
+    assert result.verdict == "inconclusive", [o.message for o in result.outcomes
+                                              if o.outcome == "failed"]
+    peer = next(o for o in result.outcomes if o.check.kind == "delivery")
+    assert peer.outcome == "not-tested" and "the peer's" in peer.message
+    assert "its login answered 401" in peer.message
+    assert all(o.outcome == "passed" for o in result.outcomes if o.check.kind == "create")
+
+
+@pytest.mark.parametrize("max_requests", [20, 26, 32])
+def test_a_budget_that_cuts_the_peers_login_leaves_its_checks_out(
+        max_requests: int, run_engine: Callable[..., RunResult],
+        reference_stack: Callable[..., ReferenceStack]) -> None:
+    stack = reference_stack("participants-checked")
+    settings = stack.settings
+    result = run_engine({"target_url": stack.url, "max_requests": max_requests}, env={
+        "SMOKE_USERNAME": settings.username, "SMOKE_PASSWORD": settings.password,
+        "SMOKE_PEER_USERNAME": settings.peer_username, "SMOKE_PEER_PASSWORD":
+            settings.peer_password})
+    assert result.verdict != "fail", [o.message for o in result.outcomes
+                                      if o.outcome == "failed"]
+    peer = next(o for o in result.outcomes if o.check.kind == "delivery")
+    if result.plan.request("login:peer") is None:  # the fitted plan could not afford it
+        assert peer.outcome == "not-tested" and "--max-requests" in peer.message
 
 
 def test_a_crashed_service_whose_log_says_redis_is_dependency_down(

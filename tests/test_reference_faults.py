@@ -389,6 +389,9 @@ OBSERVATIONS: dict[str, tuple[Callable[[ReferenceStack], object], object]] = {
     "double-emit": (count_message_events, 2),
     "double-notify": (lambda s: count_message_events(s, "notification:new", peer=True), 2),
     "text-plain-accepted": (_create_as_text, 201),
+    "participants-checked": (lambda s: _status(s, "POST", "/api/conversations",
+                                               headers=bearer(s),
+                                               json={"participants": ["{peer_id}"]}), 400),
     "slow-under-load": (lambda s: asyncio.run(seconds_for_health(s, 9)) > 1.2, True),
     "websocket-only-server": (
         lambda s: _status(s, "GET", "/socket.io/?EIO=4&transport=polling"), 400),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from harness.judge.causes import Cause
 from harness.judge.judge import NOT_SENT, Judge
 from harness.judge.kinds import Result, rule
+from harness.judge.rules.authorization import identity_refused
 from harness.records.outcome import NotTested
 from harness.records.plan import Check
 from harness.records.session import Listener, SessionResult
@@ -53,7 +54,8 @@ def _listener(judge: Judge, role: str) -> tuple[SessionResult, Listener] | NotTe
         return NotTested(f"the run did not get as far as posting a message with the {role} "
                          "in the room")
     if listener.connect is None:
-        return NotTested(f"no token for the {role}, or no Socket.IO session for it")
+        return identity_refused(judge, role) or \
+            NotTested(f"no token for the {role}, or no Socket.IO session for it")
     if not listener.connect.accepted:
         data = safe_excerpt(repr(listener.connect.data), 120)
         return NotTested(f"the {role}'s token was refused on connect ({data}): its checks "

@@ -98,6 +98,8 @@ FAULTS: dict[str, str] = {
                            "express.json()); a create then makes an 'Untitled conversation'",
     "slow-under-load": "any route takes 1.5 s while more than 8 requests are in flight at the "
                        "gateway",
+    "participants-checked": "POST /api/conversations answers 400 'unknown participant(s): "
+                            "...' when a participant is not a user",
     "cookie-auth": "login sets the token as a cookie (Set-Cookie: token=...; its body has no "
                    "token) and REST routes read the token from that cookie, not from "
                    "Authorization",
@@ -116,8 +118,8 @@ FAULTS: dict[str, str] = {
 VARIANTS: frozenset[str] = frozenset({
     "rate-limited", "login-rate-limited", "aggregate-reports-429", "health-variant",
     "nested-ids", "messages-need-query", "join-confirm-event", "event-names-variant",
-    "text-plain-accepted", "slow-under-load", "cookie-auth", "message-via-socket",
-    "socket-direct", "broadcast-skips-sender", "websocket-only-server",
+    "text-plain-accepted", "slow-under-load", "participants-checked", "cookie-auth",
+    "message-via-socket", "socket-direct", "broadcast-skips-sender", "websocket-only-server",
 })
 """Faults that are shapes real gateways show rather than bugs: no route breaks its contract
 (a 429 still makes a run inconclusive rather than a pass)."""
