@@ -112,6 +112,37 @@ def test_an_outsider_let_into_the_room_is_told_with_what_its_join_said(
     assert "said nothing" not in first.summary
 
 
+USER_ROUTES = str(Path(__file__).parent.parent / "fixtures" / "contracts" / "user-routes.yaml")
+
+
+def test_a_user_route_is_read_under_read_only(run_engine: Callable[..., RunResult]) -> None:
+    """A GET of another user's object is a read: --read-only sends it (and only the routes
+    that need a conversation, which --read-only does not create, are left out as such)."""
+    healthy = run_engine({"contract": USER_ROUTES, "read_only": True})
+    assert healthy.verdict == "pass", [o.message for o in healthy.outcomes
+                                       if o.outcome not in ("passed", "not-tested")]
+    on_users = [o for o in healthy.outcomes if "{user_id}" in o.check.key]
+    assert on_users and all(o.outcome == "passed" for o in on_users), \
+        [(o.check.key, o.message) for o in on_users]
+    result = run_engine({"contract": USER_ROUTES, "read_only": True,
+                         "faults": ["idor-user-route"]})
+    assert result.verdict == "fail"
+    assert result.root_causes[0].cause.code == "object-access-not-enforced"
+
+
+def test_a_user_route_waits_for_no_conversation(run_engine: Callable[..., RunResult]) -> None:
+    """With the database down the create fails: a route with only `{user_id}` in it still
+    runs (no conversation in it), and what it answers is judged, not called a budget."""
+    result = run_engine({"contract": USER_ROUTES, "faults": ["db-down"]})
+    on_users = {o.check.key: o for o in result.outcomes if "{user_id}" in o.check.key}
+    assert on_users
+    for key, found in on_users.items():
+        assert found.outcome in ("passed", "failed"), (key, found.outcome, found.message)
+    profile = next(o for o in on_users.values() if o.check.kind == "list"
+                   and o.check.id == "GET /api/users/{user_id}")
+    assert profile.outcome == "passed", "the profile needs no database and no conversation"
+
+
 def test_internal_details_are_named_without_the_leaked_password(
         run_engine: Callable[..., RunResult]) -> None:
     result = run_engine({"faults": ["leak-internal-address"]})
