@@ -49,6 +49,7 @@ FIRST_ROOT_CAUSE = {
     "join-without-membership": "room-access-not-enforced",
     "join-confirms-anyone": "room-access-not-enforced",
     "double-emit": "duplicate-delivery",
+    "double-emit-late": "duplicate-delivery",
     "crash-on-wrong-type": "unhandled-bad-input",
 }
 GREEN_VARIANTS = ["nested-ids", "text-plain-accepted", "slow-under-load", "health-variant",
@@ -110,6 +111,16 @@ def test_an_outsider_let_into_the_room_is_told_with_what_its_join_said(
     assert "its join was confirmed by its ack" in first.summary
     assert "received the run's message 1x" in first.summary
     assert "said nothing" not in first.summary
+
+
+def test_a_duplicate_says_how_long_deliveries_were_counted(
+        run_engine: Callable[..., RunResult]) -> None:
+    """The window is the settle window after the first delivery, not the event budget plus it:
+    a copy 0.3 s late is inside it, and the finding says what was counted, and until when."""
+    first = run_engine({"faults": ["double-emit-late"]}).root_causes[0]
+    assert first.cause.code == "duplicate-delivery"
+    assert "counted until 500 ms after the message reached the run's own connection; the " \
+        "event budget is 3000 ms" in first.summary
 
 
 USER_ROUTES = str(Path(__file__).parent.parent / "fixtures" / "contracts" / "user-routes.yaml")

@@ -387,6 +387,7 @@ OBSERVATIONS: dict[str, tuple[Callable[[ReferenceStack], object], object]] = {
                                                            f"/api/users/{s.settings.username}"),
                             True),
     "double-emit": (count_message_events, 2),
+    "double-emit-late": (count_message_events, 2),
     "double-notify": (lambda s: count_message_events(s, "notification:new", peer=True), 2),
     "text-plain-accepted": (_create_as_text, 201),
     "participants-checked": (lambda s: _status(s, "POST", "/api/conversations",

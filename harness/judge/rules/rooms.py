@@ -4,7 +4,8 @@ The outsider (a user who is not a member) connects, joins the run's conversation
 the join must be refused (an error ack, an error event, a disconnect or no confirmation) and,
 whatever the join said, it must receive nothing of the run's message. The peer (a member) must
 receive the message exactly once, and the sender at most once (servers that broadcast with
-`socket.to(room)` skip the sender), counted within the event budget plus a settle window.
+`socket.to(room)` skip the sender), counted until a settle window (0.5 s) after the message
+reached the run's own connection: a copy later than that is not seen.
 """
 
 from __future__ import annotations
@@ -43,6 +44,18 @@ def join_said(listener: Listener, join_confirm: str) -> str:
         return "said nothing (join_confirm: none: no error counts as joined)"
     how = "its ack" if join_confirm == "ack" else f"the {join_confirm.split(':', 1)[1]!r} event"
     return f"was confirmed by {how} {reply}"
+
+
+def counted_window(session: SessionResult, budget_ms: int, notified: bool) -> str:
+    """How long deliveries were counted: every wire is read until the settle window after the
+    message reached the run's own connection (or the peer's notification, when it came later;
+    the outsider's proof of nothing shares the window), or the whole event budget when the
+    message never came."""
+    if session.event_after_s is None:
+        return f"within the {budget_ms} ms event budget"
+    return f"counted until {session.settle_s * 1000:.0f} ms after the message reached the " \
+           f"run's own connection{' (or the peer its notification)' if notified else ''}; " \
+           f"the event budget is {budget_ms} ms"
 
 
 def _listener(judge: Judge, role: str) -> tuple[SessionResult, Listener] | NotTested:
@@ -109,29 +122,29 @@ def delivery_check(judge: Judge, check: Check) -> Result:
                                  "(participants: [\"{peer_id}\"])", evidence=evidence(session),
                                  socket=True)
     counts = session.deliveries
-    window = f"within {judge.ctx.contract.socketio.event_budget_ms} ms plus " \
-             f"{session.settle_s * 1000:.0f} ms"
+    notifications = judge.ctx.contract.notifications
+    window = counted_window(session, judge.ctx.contract.socketio.event_budget_ms,
+                            notifications is not None)
     if counts.get("peer", 0) == 0:
         return judge.ctx.finding(Cause.REALTIME_EVENT_MISSING, f"the peer (a member of the "
                                  f"conversation) received no {event!r} for the run's message "
-                                 f"{window}", evidence=evidence(session),
+                                 f"({window})", evidence=evidence(session),
                                  socket=True)
     twice = [f"the {who} {counts[role]}x" for role, who in (("peer", "peer"),
                                                              ("sender", "sender"),
                                                              ("member", "sender's 2nd socket"))
              if counts.get(role, 0) > 1]
-    notifications = judge.ctx.contract.notifications
     if notifications is not None:
         got = counts.get("peer-notifications", 0)
         if got == 0:
             return judge.ctx.finding(Cause.REALTIME_EVENT_MISSING, f"the peer received no "
                                      f"{notifications.event!r} notification for the run's "
-                                     f"message {window}", evidence=evidence(session),
+                                     f"message ({window})", evidence=evidence(session),
                                      socket=True)
         if got > 1:
             twice.append(f"the peer's {notifications.event!r} notification {got}x")
     if twice:
         return judge.ctx.finding(Cause.DUPLICATE_DELIVERY, f"one message was delivered more than "
-                                 f"once: {', '.join(twice)} {event!r} {window}",
+                                 f"once: {', '.join(twice)} {event!r} ({window})",
                                  evidence=evidence(session), socket=True)
     return None

@@ -88,6 +88,7 @@ FAULTS: dict[str, str] = {
                             "conversation_joined) but puts only members in the room: a "
                             "non-member is told it joined and receives nothing",
     "double-emit": "every message event is emitted twice to the room",
+    "double-emit-late": "every message event is emitted to the room again 0.3 s later",
     "double-notify": "every message sends its notification:new twice to each other member "
                      "(fixtures/contracts/notifications.yaml checks notifications)",
     "crash-on-wrong-type": "POST /api/conversations with participants of the wrong type "
