@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from fixtures import DEFAULT_CONTRACT
 from harness.engine import RunResult
 from harness.judge.kinds import shown_key
 from harness.reports.document import build_document
@@ -341,6 +342,19 @@ def test_a_peer_whose_login_is_refused_is_named_and_never_sent_as_a_placeholder(
     assert peer.outcome == "not-tested" and "the peer's" in peer.message
     assert "its login answered 401" in peer.message
     assert all(o.outcome == "passed" for o in result.outcomes if o.check.kind == "create")
+
+
+def test_a_peer_whose_id_is_not_known_is_left_out_of_the_conversation_and_said(
+        run_engine: Callable[..., RunResult], tmp_path: Path) -> None:
+    """Its login works but no id is read from its token: the create goes without it, and the
+    delivery check says why the peer was not counted (not that its join was refused)."""
+    contract = tmp_path / "no-ids.yaml"
+    contract.write_text(DEFAULT_CONTRACT.read_text().replace(
+        "auth:\n", "auth:\n  user_id: \"claim:no_such_claim\"\n", 1))
+    result = run_engine({"contract": str(contract), "faults": ["participants-checked"]})
+    peer = next(o for o in result.outcomes if o.check.kind == "delivery")
+    assert peer.outcome == "not-tested" and "the peer's id is not known" in peer.message
+    assert not [o.message for o in result.outcomes if o.outcome == "failed"]
 
 
 @pytest.mark.parametrize("max_requests", [20, 26, 32])

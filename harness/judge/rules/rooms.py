@@ -14,6 +14,8 @@ from harness.judge.causes import Cause
 from harness.judge.judge import NOT_SENT, Judge
 from harness.judge.kinds import Result, rule
 from harness.judge.rules.authorization import identity_refused
+from harness.judge.rules.rest import USER_ID_HOW
+from harness.records.keys import CREATE
 from harness.records.outcome import NotTested
 from harness.records.plan import Check
 from harness.records.session import Listener, SessionResult
@@ -106,12 +108,26 @@ def room_access_check(judge: Judge, check: Check) -> Result:
     return None
 
 
+def peer_left_out(judge: Judge) -> NotTested | None:
+    """The create names the peer (`{peer_id}`) but its id is not known: the conversation was
+    created without it (a placeholder is never sent), so it is no member to count."""
+    create = judge.evidence.answers.get(CREATE)
+    if create is None or b"{peer_id}" not in (create.request.body or b"") or \
+            "peer" in judge.evidence.user_ids:
+        return None
+    return NotTested(f"the peer's id is not known ({USER_ID_HOW}): the run's conversation was "
+                     "created without it")
+
+
 @rule("delivery", shown_by="suites/socket/test_rooms.py::test_delivered_once")
 def delivery_check(judge: Judge, check: Check) -> Result:
     found = _listener(judge, "peer")
     if isinstance(found, NotTested):
         return found
     session, peer = found
+    unnamed = peer_left_out(judge)
+    if unnamed is not None:
+        return unnamed
     event = judge.ctx.contract.socketio.message_event
     if peer.joined is False:
         said = safe_excerpt(repr(peer.join_reply), 120) if peer.join_reply is not None else \
