@@ -357,21 +357,30 @@ def test_a_peer_whose_id_is_not_known_is_left_out_of_the_conversation_and_said(
     assert not [o.message for o in result.outcomes if o.outcome == "failed"]
 
 
-@pytest.mark.parametrize("max_requests", [20, 26, 32])
-def test_a_budget_that_cuts_the_peers_login_leaves_its_checks_out(
+@pytest.mark.parametrize("max_requests", [20, 25, 30, 36])
+def test_a_budget_that_cuts_an_identitys_login_leaves_its_checks_out(
         max_requests: int, run_engine: Callable[..., RunResult],
         reference_stack: Callable[..., ReferenceStack]) -> None:
+    """A check that needs the peer or the outsider is kept only with its login: the budget
+    never keeps a check that cannot run, and `{peer_id}` is never sent unresolved."""
     stack = reference_stack("participants-checked")
     settings = stack.settings
     result = run_engine({"target_url": stack.url, "max_requests": max_requests}, env={
         "SMOKE_USERNAME": settings.username, "SMOKE_PASSWORD": settings.password,
-        "SMOKE_PEER_USERNAME": settings.peer_username, "SMOKE_PEER_PASSWORD":
-            settings.peer_password})
+        "SMOKE_PEER_USERNAME": settings.peer_username,
+        "SMOKE_PEER_PASSWORD": settings.peer_password,
+        "SMOKE_OUTSIDER_USERNAME": settings.outsider_username,
+        "SMOKE_OUTSIDER_PASSWORD": settings.outsider_password})
     assert result.verdict != "fail", [o.message for o in result.outcomes
                                       if o.outcome == "failed"]
-    peer = next(o for o in result.outcomes if o.check.kind == "delivery")
-    if result.plan.request("login:peer") is None:  # the fitted plan could not afford it
-        assert peer.outcome == "not-tested" and "--max-requests" in peer.message
+    for role in ("peer", "outsider"):
+        if result.plan.request(f"login:{role}") is not None:
+            continue  # the fitted plan could afford it
+        for found in result.outcomes:
+            if role in found.check.needs or (role == "outsider" and
+                                             "other-user" in found.check.needs):
+                assert found.outcome == "not-tested", (found.check.key, found.outcome)
+                assert "--max-requests" in found.message, (found.check.key, found.message)
 
 
 def test_a_crashed_service_whose_log_says_redis_is_dependency_down(

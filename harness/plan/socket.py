@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from harness.config import RunConfig
-from harness.plan.identities import identity_logins, login_key
 from harness.plan.inputs import probe_events
 from harness.plan.rest import LOGIN_KEY
 from harness.plan.tokens import forged_token
@@ -46,12 +45,6 @@ def follow_ups(config: RunConfig) -> list[FollowUp]:
     return [FollowUp(HANDSHAKE_REFUSED_WITH_ORIGIN,
                      handshake_request(config, None, PLAIN_HANDSHAKE)),
             FollowUp(UPGRADE_FAILED, handshake_request(config, None, POLLING_HANDSHAKE))]
-
-
-def _with_login(logins: set[str], role: str) -> tuple[str, ...]:
-    """The session, and the identity's login when it logs in: a check in the room needs its
-    token (a budget that cannot afford the login leaves the check out, not a guess)."""
-    return (SESSION, *((key,) if (key := login_key(role)) in logins else ()))
 
 
 def socket_checks(config: RunConfig, create_planned: bool,
@@ -102,10 +95,9 @@ def socket_checks(config: RunConfig, create_planned: bool,
         if realtime else ()
     if realtime:
         message = check_key("realtime", "message")
-        logins = {request.key for request in identity_logins(config)}
-        checks.append(Check("outsider", "room-access", _with_login(logins, "outsider"),
+        checks.append(Check("outsider", "room-access", (SESSION,),
                             needs=("credentials", "outsider"), priority=1))
-        checks.append(Check("exactly-once", "delivery", _with_login(logins, "peer"),
+        checks.append(Check("exactly-once", "delivery", (SESSION,),
                             needs=("credentials", "peer"), after=(message,), priority=1))
     events = probe_events(config)
     checks.append(Check("events", "bad-event", (SESSION,), needs=("credentials",),
