@@ -101,6 +101,22 @@ def test_join_confirmed_by_an_event_with_a_bare_payload(tmp_path: Path) -> None:
     assert outcome(result, REALTIME) == "passed"
 
 
+def test_an_outsiders_join_confirmed_by_the_event_is_room_access_not_enforced(
+        tmp_path: Path) -> None:
+    """The outsider receives nothing (only members are in the room), but its join was
+    confirmed by the contract's event: that alone is the finding; a refused join is not."""
+    contract = contract_file(tmp_path, {"socketio": {
+        "join_confirm": "event:conversation_joined", "join_payload": "{conversation_id}"}})
+    result = engine(contract, "join-confirm-event", "join-confirms-anyone")
+    assert result.verdict == "fail"
+    first = result.root_causes[0]
+    assert first.cause.code == "room-access-not-enforced", result.root_causes
+    assert "was confirmed by the 'conversation_joined' event" in first.summary
+    assert "received" not in first.summary, "it received nothing: the join alone is the finding"
+    refused = engine(contract, "join-confirm-event")
+    assert outcome(refused, "test_outsider_stays_out[outsider]") == "passed"
+
+
 def test_a_join_without_an_ack_says_how_to_name_the_event() -> None:
     result = engine(None, "join-confirm-event")
     state, cause, message = outcomes(result)[REALTIME]

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from fixtures import DEFAULT_CONTRACT
 from harness.engine import RunResult
 from harness.judge.kinds import shown_key
 from harness.reports.document import build_document
 from harness.reports.terminal import render
 from harness.sanitize.redact import MASK
+from harness.stacks.reference import ReferenceStack
 from harness.stacks.reference.faults import FAULTS
 from tests.json_server import JsonHandler, serving
 from tests.test_contract_keys import contract_file
@@ -48,11 +50,13 @@ FIRST_ROOT_CAUSE = {
     "stack-in-json": "stack-trace-leak",
     "leak-internal-address": "internal-detail-leak",
     "join-without-membership": "room-access-not-enforced",
+    "join-confirms-anyone": "room-access-not-enforced",
     "double-emit": "duplicate-delivery",
+    "double-emit-late": "duplicate-delivery",
     "crash-on-wrong-type": "unhandled-bad-input",
 }
 GREEN_VARIANTS = ["nested-ids", "text-plain-accepted", "slow-under-load", "health-variant",
-                  "rate-limited"]
+                  "rate-limited", "participants-checked"]
 INCONCLUSIVE = ["login-rate-limited", "aggregate-reports-429"]
 NEEDS_THEIR_CONTRACT = {"join-confirm-event", "event-names-variant", "messages-need-query",
                         "websocket-only-server",
@@ -101,6 +105,56 @@ def test_another_users_object_is_named_on_the_route_that_takes_a_user_id(
     first = leaked.root_causes[0]
     assert first.cause.code == "object-access-not-enforced" and "email" in first.summary
     assert "@example.test" not in first.summary + first.evidence, "the field, never its value"
+
+
+def test_an_outsider_let_into_the_room_is_told_with_what_its_join_said(
+        run_engine: Callable[..., RunResult]) -> None:
+    first = run_engine({"faults": ["join-without-membership"]}).root_causes[0]
+    assert first.cause.code == "room-access-not-enforced"
+    assert "its join was confirmed by its ack" in first.summary
+    assert "received the run's message 1x" in first.summary
+    assert "said nothing" not in first.summary
+
+
+def test_a_duplicate_says_how_long_deliveries_were_counted(
+        run_engine: Callable[..., RunResult]) -> None:
+    """The window is the settle window after the first delivery, not the event budget plus it:
+    a copy 0.3 s late is inside it, and the finding says what was counted, and until when."""
+    first = run_engine({"faults": ["double-emit-late"]}).root_causes[0]
+    assert first.cause.code == "duplicate-delivery"
+    assert "counted until 500 ms after the message reached the run's own connection; the " \
+        "event budget is 3000 ms" in first.summary
+
+
+USER_ROUTES = str(Path(__file__).parent.parent / "fixtures" / "contracts" / "user-routes.yaml")
+
+
+def test_a_user_route_is_read_under_read_only(run_engine: Callable[..., RunResult]) -> None:
+    """A GET of another user's object is a read: --read-only sends it (and only the routes
+    that need a conversation, which --read-only does not create, are left out as such)."""
+    healthy = run_engine({"contract": USER_ROUTES, "read_only": True})
+    assert healthy.verdict == "pass", [o.message for o in healthy.outcomes
+                                       if o.outcome not in ("passed", "not-tested")]
+    on_users = [o for o in healthy.outcomes if "{user_id}" in o.check.key]
+    assert on_users and all(o.outcome == "passed" for o in on_users), \
+        [(o.check.key, o.message) for o in on_users]
+    result = run_engine({"contract": USER_ROUTES, "read_only": True,
+                         "faults": ["idor-user-route"]})
+    assert result.verdict == "fail"
+    assert result.root_causes[0].cause.code == "object-access-not-enforced"
+
+
+def test_a_user_route_waits_for_no_conversation(run_engine: Callable[..., RunResult]) -> None:
+    """With the database down the create fails: a route with only `{user_id}` in it still
+    runs (no conversation in it), and what it answers is judged, not called a budget."""
+    result = run_engine({"contract": USER_ROUTES, "faults": ["db-down"]})
+    on_users = {o.check.key: o for o in result.outcomes if "{user_id}" in o.check.key}
+    assert on_users
+    for key, found in on_users.items():
+        assert found.outcome in ("passed", "failed"), (key, found.outcome, found.message)
+    profile = next(o for o in on_users.values() if o.check.kind == "list"
+                   and o.check.id == "GET /api/users/{user_id}")
+    assert profile.outcome == "passed", "the profile needs no database and no conversation"
 
 
 def test_internal_details_are_named_without_the_leaked_password(
@@ -269,6 +323,66 @@ def test_notifications_reach_the_peer_once_and_the_outsider_never(
     first = result.root_causes[0]
     assert first.cause.code == "duplicate-delivery", result.root_causes
     assert "notification:new' notification 2x" in first.summary
+
+
+def test_a_peer_whose_login_is_refused_is_named_and_never_sent_as_a_placeholder(
+        run_engine: Callable[..., RunResult],
+        reference_stack: Callable[..., ReferenceStack]) -> None:
+    """The create names the peer (`{peer_id}`); with the peer's login refused its id is not
+    known: the conversation is created without it and the peer's checks are not tested,
+    naming its login, as the outsider's are."""
+    stack = reference_stack("participants-checked")
+    settings = stack.settings
+    result = run_engine({"target_url": stack.url}, env={
+        "SMOKE_USERNAME": settings.username, "SMOKE_PASSWORD": settings.password,
+        "SMOKE_PEER_USERNAME": settings.peer_username, "SMOKE_PEER_PASSWORD": "wrong-password",
+        "SMOKE_OUTSIDER_USERNAME": settings.outsider_username,
+        "SMOKE_OUTSIDER_PASSWORD": settings.outsider_password})
+    assert result.verdict == "inconclusive", [o.message for o in result.outcomes
+                                              if o.outcome == "failed"]
+    peer = next(o for o in result.outcomes if o.check.kind == "delivery")
+    assert peer.outcome == "not-tested" and "the peer's" in peer.message
+    assert "its login answered 401" in peer.message
+    assert all(o.outcome == "passed" for o in result.outcomes if o.check.kind == "create")
+
+
+def test_a_peer_whose_id_is_not_known_is_left_out_of_the_conversation_and_said(
+        run_engine: Callable[..., RunResult], tmp_path: Path) -> None:
+    """Its login works but no id is read from its token: the create goes without it, and the
+    delivery check says why the peer was not counted (not that its join was refused)."""
+    contract = tmp_path / "no-ids.yaml"
+    contract.write_text(DEFAULT_CONTRACT.read_text().replace(
+        "auth:\n", "auth:\n  user_id: \"claim:no_such_claim\"\n", 1))
+    result = run_engine({"contract": str(contract), "faults": ["participants-checked"]})
+    peer = next(o for o in result.outcomes if o.check.kind == "delivery")
+    assert peer.outcome == "not-tested" and "the peer's id is not known" in peer.message
+    assert not [o.message for o in result.outcomes if o.outcome == "failed"]
+
+
+@pytest.mark.parametrize("max_requests", [20, 25, 30, 36])
+def test_a_budget_that_cuts_an_identitys_login_leaves_its_checks_out(
+        max_requests: int, run_engine: Callable[..., RunResult],
+        reference_stack: Callable[..., ReferenceStack]) -> None:
+    """A check that needs the peer or the outsider is kept only with its login: the budget
+    never keeps a check that cannot run, and `{peer_id}` is never sent unresolved."""
+    stack = reference_stack("participants-checked")
+    settings = stack.settings
+    result = run_engine({"target_url": stack.url, "max_requests": max_requests}, env={
+        "SMOKE_USERNAME": settings.username, "SMOKE_PASSWORD": settings.password,
+        "SMOKE_PEER_USERNAME": settings.peer_username,
+        "SMOKE_PEER_PASSWORD": settings.peer_password,
+        "SMOKE_OUTSIDER_USERNAME": settings.outsider_username,
+        "SMOKE_OUTSIDER_PASSWORD": settings.outsider_password})
+    assert result.verdict != "fail", [o.message for o in result.outcomes
+                                      if o.outcome == "failed"]
+    for role in ("peer", "outsider"):
+        if result.plan.request(f"login:{role}") is not None:
+            continue  # the fitted plan could afford it
+        for found in result.outcomes:
+            if role in found.check.needs or (role == "outsider" and
+                                             "other-user" in found.check.needs):
+                assert found.outcome == "not-tested", (found.check.key, found.outcome)
+                assert "--max-requests" in found.message, (found.check.key, found.message)
 
 
 def test_a_crashed_service_whose_log_says_redis_is_dependency_down(

@@ -64,7 +64,9 @@ OPTIONS: tuple[Option, ...] = (
            metavar="SECONDS"),
     Option(("--suite",), "suite", "run only these suites: rest,socket,health (repeatable)",
            action="append", type=_suites, metavar="NAMES", group="plan"),
-    Option(("--read-only",), "read_only", "send nothing that creates data on the target",
+    Option(("--read-only",), "read_only", "send nothing that creates data on the target; reads "
+           "still run (another user's objects included); routes with {conversation_id} need "
+           "flow.conversation_id, else they are not tested for want of it",
            action="store_true", group="plan"),
     Option(("--smoke-strict", "--strict"), "strict", "also require a 4xx for a wrong content "
            "type or a malformed body sent with a valid token", action="store_true", group="plan"),

@@ -40,11 +40,30 @@ def trimmed(session: SessionSpec, checks: Iterable[Check]) -> SessionSpec:
                    else ())
 
 
+IDENTITY_NEEDS = {"peer": ("peer",), "outsider": ("outsider",),
+                  "other-user": ("outsider", "peer")}  # whose id stands in for another user's
+
+
+def identity_requests(plan: Plan, check: Check) -> set[str]:
+    """What the identities a check needs must send first: their logins and whoami reads
+    (their token and id). A check is kept only with them: without them it could not run."""
+    keys: set[str] = set()
+    for need in check.needs:
+        for role in IDENTITY_NEEDS.get(need, ()):
+            found = {key for key in (f"login:{role}", f"whoami:{role}")
+                     if plan.request(key) is not None}
+            if found:
+                keys |= found
+                break
+    return keys
+
+
 def fit(plan: Plan, available: int, why: str, already_sent: frozenset[str] = frozenset(),
         reserve: int = RESERVE, covers: Callable[[str], bool] | None = None,
         socket_path: str = "/socket.io/") -> Plan:
     """The highest-priority checks whose probes fit in `available` more requests (keeping
-    `reserve` back when not all fit); the others are left out with `why`. Probes already sent
+    `reserve` back when not all fit); the others are left out with `why`. A check costs its
+    probes and what its identities send first (`identity_requests`); probes already sent
     cost nothing; a session costs what its kept checks need of it. With `covers` (a declared
     limit's prefixes) only the requests to the paths it covers count (the session's at
     `socket_path`)."""
@@ -68,7 +87,7 @@ def fit(plan: Plan, available: int, why: str, already_sent: frozenset[str] = fro
         return on_socket * trimmed(sessions[key], checks).requests if checks else 0
 
     for check in order:
-        own = set(check.probes)
+        own = set(check.probes) | identity_requests(plan, check)
         handshakes = {sessions[p].handshake for p in own if p in sessions} - {""}
         extra = sum(1 for p in (own | handshakes) - chosen - sessions.keys()
                     if counted(plan.request(p)))

@@ -46,6 +46,8 @@ NEEDS_REASON = {
     "outsider": "no outsider identity (SMOKE_OUTSIDER_TOKEN, or SMOKE_OUTSIDER_USERNAME and "
                 "SMOKE_OUTSIDER_PASSWORD)",
     "other-user": "no other user's identity (SMOKE_OUTSIDER_* or SMOKE_PEER_*)",
+    "conversation": "no conversation to read: --read-only creates none (flow.conversation_id "
+                    "names an existing one)",
 }
 
 
@@ -71,6 +73,8 @@ def missing_inputs(config: RunConfig) -> set[str]:
     missing |= {role for role in ROLES if role not in config.identities}
     if not config.identities:
         missing.add("other-user")
+    if config.read_only and not config.contract.flow.conversation_id:
+        missing.add("conversation")
     return missing
 
 

@@ -62,7 +62,9 @@ def object_checks(config: RunConfig, create_key: str | None,
                 requests.append(request)
                 checks.append(Check(f"{route.label}-outsider-public", "object-access",
                                     (request.key,), needs=("credentials", "outsider"),
-                                    after=_after(config) + waits,
+                                    after=_after(config) + (
+                                        waits if "conversation_id" in route.placeholders
+                                        else ()),
                                     params={"mode": "public", "route": route.label}))
             continue
         if route.method != "GET" and config.read_only:
@@ -78,7 +80,7 @@ def object_checks(config: RunConfig, create_key: str | None,
             request = _sent_as(route, "outsider", "outsider", {})
             requests.append(request)
             checks.append(Check(f"{route.label}-outsider", "object-access", (request.key,),
-                                needs=("credentials", "outsider"),
+                                needs=("credentials", "outsider", "conversation"),
                                 after=_after(config) + waits, writes=route.method != "GET",
                                 params={"mode": "conversation", "route": route.label}))
         elif route.method == "GET" and "user_id" not in route.placeholders:

@@ -209,9 +209,10 @@ def authorized_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest]
         request = HttpRequest(f"list:{route.label}", "GET", with_query(route), "rest",
                               label="a valid token", auth="valid", timeout_s=route.timeout_s)
         requests.append(request)
-        waits = (create_key,) if create_key and route.placeholders and \
+        waits = (create_key,) if create_key and "conversation_id" in route.placeholders and \
             not flow.conversation_id else ()
-        checks.append(Check(route.label, "list", (request.key,), needs=needs,
+        own = ("conversation",) if "conversation_id" in route.placeholders else ()
+        checks.append(Check(route.label, "list", (request.key,), needs=needs + own,
                             after=blockers + waits, priority=1,
                             params={"placeholders": sorted(route.placeholders)}))
     return checks, requests

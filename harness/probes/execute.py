@@ -256,10 +256,10 @@ class Executor:
             jobs += [self.send(r) for r in authorized]
         identities = asyncio.ensure_future(self._as_identities())
         await asyncio.gather(*jobs, self._created, self._conversation)
+        conversation, _ = await self._conversation
         later = [r for r in self.plan.http if r.auth == "valid" and "{" in r.path
                  and r.key not in (CREATE, POST) and self._can_fill(r.path)]
-        conversation, _ = await self._conversation
-        if self.evidence.token and later and conversation is not None:
+        if self.evidence.token and later:
             await asyncio.gather(*(self.send(r) for r in later))
         await self._sessions
         if self.plan.request(POST) is not None and POST not in self.evidence.answers and \
@@ -285,9 +285,10 @@ class Executor:
         await asyncio.gather(*jobs)
 
     def _can_fill(self, path: str) -> bool:
-        """Every run value the path names is known (another user's id may not be)."""
-        return all(name in self.client.values or name == "conversation_id"
-                   for name in re.findall(r"\{(\w+)\}", path))
+        """Every run value the path names is known: the run's conversation (none when create
+        failed, or with --read-only and no flow.conversation_id), the identities' ids (another
+        user's may not be). A route that names no conversation does not wait for one."""
+        return all(name in self.client.values for name in re.findall(r"\{(\w+)\}", path))
 
     def _use(self, conversation: str | None) -> str | None:
         """Remember the run's conversation: `{conversation_id}` placeholders get it."""

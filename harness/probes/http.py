@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import time
 import zlib
 from collections import Counter
@@ -201,7 +202,7 @@ class HttpProbeClient:
             return body
         for name, value in self.values.items():
             body = body.replace(b"{" + name.encode() + b"}", json.dumps(value)[1:-1].encode())
-        return body
+        return without_unknown_ids(body)
 
     async def send(self, request: HttpRequest) -> HttpAnswer:
         """Send once; the answer or the transport error, within the request's timeout."""
@@ -284,3 +285,23 @@ class HttpProbeClient:
         await self._client.aclose()
         await self._oneshot.aclose()
         await self.ahead.close()
+
+
+UNKNOWN_ID = re.compile(r"^\{(user|peer|outsider|other)_id\}$")
+
+
+def without_unknown_ids(body: bytes) -> bytes:
+    """A JSON object body without the list elements that are still an identity's id
+    placeholder (`"{peer_id}"` when the peer's login was refused or not sent): a placeholder
+    is never sent as a value."""
+    if b'_id}"' not in body:
+        return body
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(data, dict):
+        return body
+    kept = {key: [item for item in value if not (isinstance(item, str) and UNKNOWN_ID.match(item))]
+            if isinstance(value, list) else value for key, value in data.items()}
+    return body if kept == data else json.dumps(kept).encode()

@@ -162,6 +162,7 @@ class RoomSteps:
             joined = SessionResult(result.transport, conversation_id=conversation)
             await self._join(wire, joined, inputs.ack_ok, step=f"{role} join")
             result.steps.update(joined.steps)
+            listener.joined, listener.join_reply = joined.joined, joined.join_reply
             listener.join_error = joined.join_error
             return role, wire
 

@@ -16,6 +16,7 @@ from harness.judge.findings import Finding
 from harness.judge.judge import NOT_SENT, Judge
 from harness.judge.kinds import Result, rule
 from harness.judge.rules.leaks import leak, unexpected
+from harness.judge.rules.rest import USER_ID_HOW
 from harness.records.http import HttpAnswer
 from harness.records.outcome import NotTested
 from harness.records.plan import Check
@@ -142,8 +143,7 @@ WHAT = {"user": "another user's object was served to the run's token",
 def object_access_check(judge: Judge, check: Check) -> Result:
     mode = check.params["mode"]
     if mode == "user" and "other" not in judge.evidence.user_ids:
-        return NotTested("another user's id is not known (set auth.user_id: claim:<name>, "
-                         "login:<dotted path> or 'GET <path>#<dotted path>')")
+        return NotTested(f"another user's id is not known ({USER_ID_HOW})")
     refused = identity_refused(judge, judge.evidence.other_role if mode == "user"
                                else "outsider")
     if refused is not None:

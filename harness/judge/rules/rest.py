@@ -142,6 +142,7 @@ def created(ctx: Context, answer: HttpAnswer, allowed: Collection[int],
     return found
 
 
+USER_ID_HOW = "set auth.user_id: claim:<name>, login:<dotted path> or 'GET <path>#<dotted path>'"
 LOGIN_FIELDS = ("email", "username", "login", "phone", "identifier", "mobile")
 ABOUT_THE_BODY = re.compile(r"(?i)required|missing|must be|must not|not allowed|validation|"
                             r"expected|is empty|erforderlich|obligatoire|requerido|obrigat")
@@ -195,10 +196,14 @@ def bad_body_check(judge: Judge, check: Check) -> Result:
 
 @rule("list", shown_by="suites/rest/test_happy_path.py::test_lists")
 def list_check(judge: Judge, check: Check) -> Result:
-    if check.params.get("placeholders") and judge.evidence.conversation_id is None \
-            and judge.evidence.token:
+    placeholders = check.params.get("placeholders") or ()
+    if judge.evidence.token and "conversation_id" in placeholders and \
+            judge.evidence.conversation_id is None:
         return NotTested("no conversation for {conversation_id}: set flow.conversation_id (or "
                          "let the run create one: not with --read-only)")
+    if judge.evidence.token and "user_id" in placeholders and \
+            "valid" not in judge.evidence.user_ids:
+        return NotTested(f"the run's user id is not known for {{user_id}} ({USER_ID_HOW})")
     return judge.answered(check, own_answer, [200])
 
 

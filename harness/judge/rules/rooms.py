@@ -4,7 +4,8 @@ The outsider (a user who is not a member) connects, joins the run's conversation
 the join must be refused (an error ack, an error event, a disconnect or no confirmation) and,
 whatever the join said, it must receive nothing of the run's message. The peer (a member) must
 receive the message exactly once, and the sender at most once (servers that broadcast with
-`socket.to(room)` skip the sender), counted within the event budget plus a settle window.
+`socket.to(room)` skip the sender), counted until a settle window (0.5 s) after the message
+reached the run's own connection: a copy later than that is not seen.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from __future__ import annotations
 from harness.judge.causes import Cause
 from harness.judge.judge import NOT_SENT, Judge
 from harness.judge.kinds import Result, rule
+from harness.judge.rules.authorization import identity_refused
+from harness.judge.rules.rest import USER_ID_HOW
+from harness.records.keys import CREATE
 from harness.records.outcome import NotTested
 from harness.records.plan import Check
 from harness.records.session import Listener, SessionResult
@@ -30,6 +34,32 @@ def evidence(session: SessionResult) -> str:
            f"{counts or 'none'}; {joins}"
 
 
+def join_said(listener: Listener, join_confirm: str) -> str:
+    """What an identity's join answered, in words: confirmed (by the ack or the contract's
+    event), refused (an error ack or event), unanswered, or silent (`join_confirm: none`)."""
+    reply = safe_excerpt(repr(listener.join_reply), 120)
+    if listener.joined is None:
+        return "was not answered"
+    if listener.joined is False:
+        return f"was refused ({reply if listener.join_reply is not None else listener.join_error})"
+    if join_confirm == "none":
+        return "said nothing (join_confirm: none: no error counts as joined)"
+    how = "its ack" if join_confirm == "ack" else f"the {join_confirm.split(':', 1)[1]!r} event"
+    return f"was confirmed by {how} {reply}"
+
+
+def counted_window(session: SessionResult, budget_ms: int, notified: bool) -> str:
+    """How long deliveries were counted: every wire is read until the settle window after the
+    message reached the run's own connection (or the peer's notification, when it came later;
+    the outsider's proof of nothing shares the window), or the whole event budget when the
+    message never came."""
+    if session.event_after_s is None:
+        return f"within the {budget_ms} ms event budget"
+    return f"counted until {session.settle_s * 1000:.0f} ms after the message reached the " \
+           f"run's own connection{' (or the peer its notification)' if notified else ''}; " \
+           f"the event budget is {budget_ms} ms"
+
+
 def _listener(judge: Judge, role: str) -> tuple[SessionResult, Listener] | NotTested:
     session = judge.working_session()
     if session is None:
@@ -39,7 +69,8 @@ def _listener(judge: Judge, role: str) -> tuple[SessionResult, Listener] | NotTe
         return NotTested(f"the run did not get as far as posting a message with the {role} "
                          "in the room")
     if listener.connect is None:
-        return NotTested(f"no token for the {role}, or no Socket.IO session for it")
+        return identity_refused(judge, role) or \
+            NotTested(f"no token for the {role}, or no Socket.IO session for it")
     if not listener.connect.accepted:
         data = safe_excerpt(repr(listener.connect.data), 120)
         return NotTested(f"the {role}'s token was refused on connect ({data}): its checks "
@@ -62,21 +93,30 @@ def room_access_check(judge: Judge, check: Check) -> Result:
                                  f"got {notified} {event!r} notification(s) of the run's message "
                                  f"in conversation {conversation}",
                                  evidence=evidence(session), socket=True)
-    unconfirmed = judge.ctx.contract.socketio.join_confirm == "none"
-    if outsider.joined and not unconfirmed:
-        reply = safe_excerpt(repr(outsider.join_reply), 120)
+    said = join_said(outsider, judge.ctx.contract.socketio.join_confirm)
+    if outsider.joined and judge.ctx.contract.socketio.join_confirm != "none":
         return judge.ctx.finding(Cause.ROOM_ACCESS_NOT_ENFORCED, f"the outsider (not a member) "
-                                 f"joined conversation {conversation}: the join answered "
-                                 f"{reply}" + (f" and it received the run's message "
-                                               f"{received}x" if received else ""),
+                                 f"joined conversation {conversation}: its join {said}" +
+                                 (f", and it received the run's message {received}x"
+                                  if received else ""),
                                  evidence=evidence(session), socket=True)
     if received:
         return judge.ctx.finding(Cause.ROOM_ACCESS_NOT_ENFORCED, f"the outsider (not a member) "
                                  f"received the run's message in conversation {conversation} "
-                                 f"{received}x, although its join "
-                                 f"{'was refused' if outsider.joined is False else 'said nothing'}",
-                                 socket=True)
+                                 f"{received}x, although its join {said}",
+                                 evidence=evidence(session), socket=True)
     return None
+
+
+def peer_left_out(judge: Judge) -> NotTested | None:
+    """The create names the peer (`{peer_id}`) but its id is not known: the conversation was
+    created without it (a placeholder is never sent), so it is no member to count."""
+    create = judge.evidence.answers.get(CREATE)
+    if create is None or b"{peer_id}" not in (create.request.body or b"") or \
+            "peer" in judge.evidence.user_ids:
+        return None
+    return NotTested(f"the peer's id is not known ({USER_ID_HOW}): the run's conversation was "
+                     "created without it")
 
 
 @rule("delivery", shown_by="suites/socket/test_rooms.py::test_delivered_once")
@@ -85,6 +125,9 @@ def delivery_check(judge: Judge, check: Check) -> Result:
     if isinstance(found, NotTested):
         return found
     session, peer = found
+    unnamed = peer_left_out(judge)
+    if unnamed is not None:
+        return unnamed
     event = judge.ctx.contract.socketio.message_event
     if peer.joined is False:
         said = safe_excerpt(repr(peer.join_reply), 120) if peer.join_reply is not None else \
@@ -95,29 +138,29 @@ def delivery_check(judge: Judge, check: Check) -> Result:
                                  "(participants: [\"{peer_id}\"])", evidence=evidence(session),
                                  socket=True)
     counts = session.deliveries
-    window = f"within {judge.ctx.contract.socketio.event_budget_ms} ms plus " \
-             f"{session.settle_s * 1000:.0f} ms"
+    notifications = judge.ctx.contract.notifications
+    window = counted_window(session, judge.ctx.contract.socketio.event_budget_ms,
+                            notifications is not None)
     if counts.get("peer", 0) == 0:
         return judge.ctx.finding(Cause.REALTIME_EVENT_MISSING, f"the peer (a member of the "
                                  f"conversation) received no {event!r} for the run's message "
-                                 f"{window}", evidence=evidence(session),
+                                 f"({window})", evidence=evidence(session),
                                  socket=True)
     twice = [f"the {who} {counts[role]}x" for role, who in (("peer", "peer"),
                                                              ("sender", "sender"),
                                                              ("member", "sender's 2nd socket"))
              if counts.get(role, 0) > 1]
-    notifications = judge.ctx.contract.notifications
     if notifications is not None:
         got = counts.get("peer-notifications", 0)
         if got == 0:
             return judge.ctx.finding(Cause.REALTIME_EVENT_MISSING, f"the peer received no "
                                      f"{notifications.event!r} notification for the run's "
-                                     f"message {window}", evidence=evidence(session),
+                                     f"message ({window})", evidence=evidence(session),
                                      socket=True)
         if got > 1:
             twice.append(f"the peer's {notifications.event!r} notification {got}x")
     if twice:
         return judge.ctx.finding(Cause.DUPLICATE_DELIVERY, f"one message was delivered more than "
-                                 f"once: {', '.join(twice)} {event!r} {window}",
+                                 f"once: {', '.join(twice)} {event!r} ({window})",
                                  evidence=evidence(session), socket=True)
     return None

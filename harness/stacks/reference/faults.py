@@ -84,7 +84,11 @@ FAULTS: dict[str, str] = {
                            "to any other user (fixtures/contracts/user-routes.yaml marks it "
                            "public with private_fields: [email])",
     "join-without-membership": "the Socket.IO join lets any user into any conversation's room",
+    "join-confirms-anyone": "the Socket.IO join confirms any user (its ack, or "
+                            "conversation_joined) but puts only members in the room: a "
+                            "non-member is told it joined and receives nothing",
     "double-emit": "every message event is emitted twice to the room",
+    "double-emit-late": "every message event is emitted to the room again 0.3 s later",
     "double-notify": "every message sends its notification:new twice to each other member "
                      "(fixtures/contracts/notifications.yaml checks notifications)",
     "crash-on-wrong-type": "POST /api/conversations with participants of the wrong type "
@@ -95,6 +99,8 @@ FAULTS: dict[str, str] = {
                            "express.json()); a create then makes an 'Untitled conversation'",
     "slow-under-load": "any route takes 1.5 s while more than 8 requests are in flight at the "
                        "gateway",
+    "participants-checked": "POST /api/conversations answers 400 'unknown participant(s): "
+                            "...' when a participant is not a user",
     "cookie-auth": "login sets the token as a cookie (Set-Cookie: token=...; its body has no "
                    "token) and REST routes read the token from that cookie, not from "
                    "Authorization",
@@ -113,8 +119,8 @@ FAULTS: dict[str, str] = {
 VARIANTS: frozenset[str] = frozenset({
     "rate-limited", "login-rate-limited", "aggregate-reports-429", "health-variant",
     "nested-ids", "messages-need-query", "join-confirm-event", "event-names-variant",
-    "text-plain-accepted", "slow-under-load", "cookie-auth", "message-via-socket",
-    "socket-direct", "broadcast-skips-sender", "websocket-only-server",
+    "text-plain-accepted", "slow-under-load", "participants-checked", "cookie-auth",
+    "message-via-socket", "socket-direct", "broadcast-skips-sender", "websocket-only-server",
 })
 """Faults that are shapes real gateways show rather than bugs: no route breaks its contract
 (a 429 still makes a run inconclusive rather than a pass)."""

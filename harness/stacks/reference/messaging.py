@@ -158,6 +158,9 @@ class MessagingService:
                 raise HttpError(400, "participants must be a list of user ids")
             if not isinstance(body.get("title", ""), str):
                 raise HttpError(400, "title must be a string")
+            unknown = [p for p in participants if p not in self.settings.users]
+            if unknown and self.settings.has("participants-checked"):
+                raise HttpError(400, f"unknown participant(s): {', '.join(unknown)}")
         title = str(body.get("title", "")) or (UNTITLED if permissive else "")
         conversation = await self.store.insert("conversations", {
             "title": title, "participants": sorted({user, *participants}),

@@ -20,6 +20,7 @@ JOINED_EVENT = "conversation_joined"
 SEND_EVENT = "send_message"
 ERROR_EVENT = "error"
 NOTIFICATION_EVENT = "notification:new"
+REDELIVER_S = 0.3  # double-emit-late: within the harness's 0.5 s settle window
 
 
 class Realtime:
@@ -49,6 +50,14 @@ class Realtime:
         for _ in range(2 if self.settings.has("double-emit") else 1):
             await self.sio.emit(self.message_event, message, room=message["conversationId"],
                                 skip_sid=skip_sid)
+        if self.settings.has("double-emit-late"):
+            self.sio.start_background_task(self._redeliver, message, skip_sid)
+
+    async def _redeliver(self, message: dict[str, Any], skip_sid: str | None) -> None:
+        """The same message again, `REDELIVER_S` later (double-emit-late)."""
+        await self.sio.sleep(REDELIVER_S)
+        await self.sio.emit(self.message_event, message, room=message["conversationId"],
+                            skip_sid=skip_sid)
 
     async def _on_connect(self, sid: str, environ: dict, auth: Any) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
@@ -105,6 +114,8 @@ class Realtime:
         if user not in found.get("participants", []) and \
                 not self.settings.has("join-without-membership") and \
                 not self.settings.has("socketio-auth-not-enforced"):
+            if self.settings.has("join-confirms-anyone"):  # confirmed, but not in the room
+                return {"ok": True, "conversationId": conversation_id}
             return {"ok": False, "error": "Not a participant of this conversation"}
         await self.sio.enter_room(sid, conversation_id)
         return {"ok": True, "conversationId": conversation_id}
