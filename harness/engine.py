@@ -210,8 +210,9 @@ async def _probe_and_judge(result: RunResult, progress: Progress | None = None,
                          sent=len(evidence.answers) + len(logins))
         executor.plan = result.plan = plan
         await executor.preflight()
-        for token in (evidence.token, *evidence.tokens.values()):
-            if token:  # a login's token may be opaque (a session id): masked like a secret
+        for token in (evidence.token, *evidence.tokens.values(), *evidence.forgeries.values()):
+            if token:  # a login's token may be opaque (a session id): masked like a secret;
+                # a forgery of a JWT token carries its claims: masked like it
                 result.redactor.add(token)
         if tokens is not None:
             _keep_tokens(tokens, {"valid": evidence.token, **evidence.tokens})

@@ -27,6 +27,8 @@ FIRST_ROOT_CAUSE = {
     "stale-service-map": "stale-config",
     "auth-not-enforced": "auth-not-enforced",
     "socketio-auth-not-enforced": "socketio-auth-not-enforced",
+    "jwt-decode-only": "auth-not-enforced",
+    "socketio-jwt-decode-only": "socketio-auth-not-enforced",
     "stack-trace-on-bad-json": "stack-trace-leak",
     "slow-health": "slow-response",
     "no-message-event": "realtime-event-missing",
