@@ -58,7 +58,7 @@ NEEDS_THEIR_CONTRACT = {"join-confirm-event", "event-names-variant", "messages-n
                         "websocket-only-server",
                         "cookie-auth", "message-via-socket", "socket-direct",
                         "broadcast-skips-sender", "idor-user-route", "profile-leaks-email",
-                        "double-notify", "socket-service-down"}
+                        "double-notify", "socket-service-down", "messages-unchecked-404"}
 
 
 def test_every_fault_has_an_expectation() -> None:

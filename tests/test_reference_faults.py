@@ -355,6 +355,8 @@ OBSERVATIONS: dict[str, tuple[Callable[[ReferenceStack], object], object]] = {
             "authorization": f"Bearer {jwt.encode({'sub': 'nobody'}, None, algorithm='none')}"})),
         (200, 401)),
     "socketio-jwt-decode-only": (observe_socketio_connect_unsigned, "connected"),
+    "messages-unchecked-404": (
+        lambda s: _status(s, "GET", "/api/messages?conversationId=smoke-none"), 404),
     "stack-trace-on-bad-json": (
         lambda s: "at JSON.parse" in _body(s, "POST", "/api/messages", content=b"{bad",
                                            headers={"content-type": "application/json"}),
