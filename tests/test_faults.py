@@ -310,3 +310,16 @@ def test_a_catch_all_socketio_proxy_with_its_target_is_the_seeds_incident(
     healthy_no_health = run_engine({"contract": str(Path(__file__).parent.parent / "fixtures"
                                                     / "contracts" / "no-health.yaml")})
     assert healthy_no_health.verdict == "pass"
+
+
+def test_a_health_answer_that_is_no_document_is_not_judged_for_its_service_map(
+        run_engine: Callable[..., RunResult]) -> None:
+    """The proxy caught /api/health: no 200 health document, so no service map to compare;
+    the service-map check is blocked by the document's check, which says what answered."""
+    result = run_engine({"faults": ["socketio-proxy-catch-all"]})
+    causes = [root.cause.code for root in result.root_causes]
+    assert "stale-config" not in causes, causes
+    outcome = next(o for o in result.outcomes if o.check.kind == "service-map")
+    assert (outcome.outcome, outcome.blocked_by) == ("blocked", "health-document[gateway]")
+    document = next(o for o in result.outcomes if o.check.kind == "health-document")
+    assert document.outcome == "failed" and "404" in document.message
