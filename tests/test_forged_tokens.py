@@ -8,14 +8,18 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
 
+import httpx
 import jwt
 import pytest
 
-from harness.records.forgery import CLAIMS_SUBJECT
+from harness.engine import RunResult
+from harness.records.forgery import ALG_NONE, CLAIMS_SUBJECT, FORGED_SIGNATURE
+from harness.stacks.reference import ReferenceStack
 from tests.conftest import HarnessRun
 from tests.json_server import JsonHandler, serving
 
@@ -94,3 +98,26 @@ def test_without_a_jwt_the_forgeries_carry_generic_claims(
     subjects = {jwt.decode(sent, options={"verify_signature": False}).get("sub")
                 for _, sent in handler.seen if sent.count(".") == 2 and sent.startswith("eyJ")}
     assert subjects == {CLAIMS_SUBJECT}
+
+
+def test_the_curl_lines_of_accepted_forgeries_reproduce_them(
+        reference_stack: Callable[..., ReferenceStack],
+        run_engine: Callable[..., RunResult]) -> None:
+    """Each forgery's curl line makes the same forgery from $SMOKE_TOKEN (no token in the
+    line): run by a shell, it is accepted again by the service that decodes without verifying."""
+    stack = reference_stack("jwt-decode-only")
+    settings = stack.settings
+    result = run_engine({"target_url": stack.url}, env={
+        "SMOKE_USERNAME": settings.username, "SMOKE_PASSWORD": settings.password})
+    lines = {o.check.params["variant"]: o.finding.reproduce for o in result.outcomes
+             if o.check.kind == "auth" and o.finding is not None
+             and o.check.params["route"] == "GET /api/conversations"}
+    assert set(lines) == {FORGED_SIGNATURE, ALG_NONE}, lines
+    token = httpx.post(f"{stack.url}/api/auth/login", json={
+        "username": settings.username, "password": settings.password}).json()["token"]
+    for variant, line in lines.items():
+        assert token not in line and ("$SMOKE_TOKEN" in line or "{SMOKE_TOKEN" in line)
+        replay = subprocess.run(["bash", "-c", line], capture_output=True, text=True,
+                                env={"SMOKE_TOKEN": token, "PATH": "/usr/bin:/bin"},
+                                timeout=30)
+        assert replay.stdout.startswith("HTTP/1.1 200"), (variant, replay.stdout[:200])
