@@ -216,12 +216,14 @@ async def _probe_and_judge(result: RunResult, progress: Progress | None = None,
         if abort is not None:
             raise Aborted(abort)
         logins = executor.logins()
-        plan = _announce(_fit_budget(executor, plan, logins), plan, say,
-                         sent=len(evidence.answers) + len(logins))
+        fitted = _fit_budget(executor, plan, logins)
+        plan = _announce(fitted, plan, say, sent=len(evidence.answers) + sum(
+            1 for key in logins if fitted.request(key) is not None))
         executor.plan = result.plan = plan
         await executor.preflight()
-        for token in (evidence.token, *evidence.tokens.values()):
-            if token:  # a login's token may be opaque (a session id): masked like a secret
+        for token in (evidence.token, *evidence.tokens.values(), *evidence.forgeries.values()):
+            if token:  # a login's token may be opaque (a session id): masked like a secret;
+                # a forgery of a JWT token carries its claims: masked like it
                 result.redactor.add(token)
         if tokens is not None:
             _keep_tokens(tokens, {"valid": evidence.token, **evidence.tokens})
@@ -330,10 +332,12 @@ def _announce(fitted: Plan, planned: Plan, say: Callable[[str], object], sent: i
 def _fit_budget(executor: Executor, plan: Plan, logins: list[str]) -> Plan:
     """Never cause a 429: when the target's first answer announces fewer requests left than
     the plan needs, run the most important checks that fit and say what was left out (the
-    logins, sent next, count as spent)."""
+    logins the budget affords, sent next in their order, count as spent; the others are left
+    out like any probe that does not fit)."""
     budget = executor.client.budget.last
     if budget is None or budget.remaining is None:
         return plan
+    logins = logins[:max(0, budget.remaining)]
     sent = frozenset(executor.evidence.answers) | frozenset(logins)
     return fit(plan, max(0, budget.remaining - len(logins)),
                f"did not fit the target's rate limit "

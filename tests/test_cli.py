@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from harness.judge.causes import Cause
 from tests.conftest import HarnessRun
 
@@ -39,6 +41,25 @@ def test_unreachable_target_is_one_line_and_exit_2(run_harness: Callable[..., Ha
     assert "[target-unreachable]" in run.stdout and "Traceback" not in run.output
     assert run.report is not None and run.report["verdict"] == "error"
     assert run.seconds < 30
+
+
+@pytest.mark.parametrize("args", [("--timeout", "0"), ("--timeout=-1",),
+                                  ("--max-requests", "0"), ("--wait-until-healthy", "0")])
+def test_a_number_out_of_range_is_one_line_and_exit_2(
+        run_harness: Callable[..., HarnessRun], args: tuple[str, ...]) -> None:
+    run = run_harness("http://127.0.0.1:9", *args)
+    assert run.code == 2, run.output
+    errors = [line for line in run.output.splitlines() if "configuration error" in line]
+    assert len(errors) == 1 and "must be" in errors[0] and "Traceback" not in run.output
+
+
+@pytest.mark.parametrize("command", [("probe", "socketio", "http://127.0.0.1:9"),
+                                     ("init", "http://127.0.0.1:9")])
+def test_a_subcommand_refuses_a_zero_timeout(command: tuple[str, ...]) -> None:
+    proc = subprocess.run([sys.executable, "-m", "harness", *command, "--timeout", "0"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "--timeout: must be a positive number of seconds, got 0" in proc.stderr
 
 
 def test_malformed_contract_is_one_line(run_harness: Callable[..., HarnessRun],

@@ -37,6 +37,13 @@ def test_every_option_reaches_the_cli_from_the_one_declaration() -> None:
     ({"compose_file": "c.yaml"}, {}, "needs --compose-gateway"),
     ({"service_log": ["/nonexistent.log"]}, {}, "no such file"),
     ({"max_requests": 0}, {}, "at least 1"),
+    ({"timeout": 0}, {}, "--timeout (or SMOKE_TIMEOUT) must be a positive number of seconds"),
+    ({"timeout": -1.5}, {}, "must be a positive number of seconds, got -1.5"),
+    ({}, {"SMOKE_TIMEOUT": "0"}, "must be a positive number of seconds, got 0"),
+    ({}, {"SMOKE_MAX_REQUESTS": "0"}, "must be at least 1, got 0"),
+    ({"wait_until_healthy": 0}, {}, "--wait-until-healthy must be a positive number"),
+    ({"start_timeout": -3}, {}, "--start-timeout must be a positive number"),
+    ({"compose_port": 70000}, {}, "--compose-port must be a port number (1-65535)"),
     ({}, {"SMOKE_TIMEOUT": "soon"}, "must be a float"),
 ])
 def test_wrong_input_is_an_error_not_a_default(values: dict, env: dict, message: str) -> None:

@@ -31,6 +31,8 @@ FIRST_ROOT_CAUSE = {
     "stale-service-map": "stale-config",
     "auth-not-enforced": "auth-not-enforced",
     "socketio-auth-not-enforced": "socketio-auth-not-enforced",
+    "jwt-decode-only": "auth-not-enforced",
+    "socketio-jwt-decode-only": "socketio-auth-not-enforced",
     "stack-trace-on-bad-json": "stack-trace-leak",
     "slow-health": "slow-response",
     "no-message-event": "realtime-event-missing",
@@ -62,7 +64,7 @@ NEEDS_THEIR_CONTRACT = {"join-confirm-event", "event-names-variant", "messages-n
                         "websocket-only-server",
                         "cookie-auth", "message-via-socket", "socket-direct",
                         "broadcast-skips-sender", "idor-user-route", "profile-leaks-email",
-                        "double-notify", "socket-service-down"}
+                        "double-notify", "socket-service-down", "messages-unchecked-404"}
 
 
 def test_every_fault_has_an_expectation() -> None:
@@ -489,3 +491,16 @@ def test_an_unknown_path_behind_the_same_authentication_is_not_a_contract_findin
         assert unknown.outcome == "failed" and unknown.cause is not None
         assert unknown.cause.code == "wrong-auth-status", unknown.message
         assert "contract-mismatch" not in causes, causes
+
+
+def test_a_health_answer_that_is_no_document_is_not_judged_for_its_service_map(
+        run_engine: Callable[..., RunResult]) -> None:
+    """The proxy caught /api/health: no 200 health document, so no service map to compare;
+    the service-map check is blocked by the document's check, which says what answered."""
+    result = run_engine({"faults": ["socketio-proxy-catch-all"]})
+    causes = [root.cause.code for root in result.root_causes]
+    assert "stale-config" not in causes, causes
+    outcome = next(o for o in result.outcomes if o.check.kind == "service-map")
+    assert (outcome.outcome, outcome.blocked_by) == ("blocked", "health-document[gateway]")
+    document = next(o for o in result.outcomes if o.check.kind == "health-document")
+    assert document.outcome == "failed" and "404" in document.message

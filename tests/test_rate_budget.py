@@ -4,6 +4,7 @@ and a budget the run must never overspend. Real HTTP servers on loopback."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,10 +17,14 @@ LOGIN_ENV = {"SMOKE_USERNAME": "smoke", "SMOKE_PASSWORD": "smoke-password"}
 
 
 @contextmanager
-def limited(allowance: int, body_429: dict[str, Any]) -> Iterator[tuple[str, list[int]]]:
+def limited(allowance: int, body_429: dict[str, Any],
+            login_limit: int | None = None) -> Iterator[tuple[str, list[int]]]:
     """A gateway that allows `allowance` requests (announced with RateLimit-* headers), then
-    answers 429 with `body_429` and no Retry-After; yields its URL and the statuses it sent."""
+    answers 429 with `body_429` and no Retry-After; yields its URL and the statuses it sent.
+    With `login_limit`, the login also has a limiter of its own whose headers its answers
+    carry instead (express-rate-limit twice: the global one still counts the login)."""
     sent: list[int] = []
+    seen: list[str] = []
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -30,12 +35,16 @@ def limited(allowance: int, body_429: dict[str, Any]) -> Iterator[tuple[str, lis
                 left = allowance - len(sent) - 1
                 status = 200 if left >= 0 else 429
                 sent.append(status)
+                seen.append(self.path)
             body = {"status": "ok", "token": "x"} if status == 200 else body_429
             payload = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("content-type", "application/json")
-            self.send_header("ratelimit-limit", "100")
-            self.send_header("ratelimit-remaining", str(max(left, 0)))
+            own = login_limit is not None and self.path.endswith("/login")
+            logins = sum(1 for path in seen if path.endswith("/login"))
+            self.send_header("ratelimit-limit", str(login_limit if own else 100))
+            self.send_header("ratelimit-remaining",
+                             str(login_limit - logins if own else max(left, 0)))
             self.send_header("content-length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
@@ -79,3 +88,23 @@ def test_a_spent_budget_sends_no_login(run_harness: Callable[..., HarnessRun]) -
         run = run_harness(url, env=LOGIN_ENV)
     assert sent == [200], sent
     assert run.code == 2, run.output
+
+
+def test_a_login_of_another_policy_still_counts_against_the_run(
+        run_harness: Callable[..., HarnessRun]) -> None:
+    """Three left after health, three logins wanted (the run's, a peer's, an outsider's) on a
+    login with a limiter of its own: the run says what it sends and sends it, and the budget
+    it reports left is what the target has left."""
+    with limited(3, {"error": "Too many requests"}, login_limit=20) as (url, sent):
+        run = run_harness(url, env={**LOGIN_ENV, "SMOKE_PEER_USERNAME": "peer",
+                                    "SMOKE_PEER_PASSWORD": "peer-password",
+                                    "SMOKE_OUTSIDER_USERNAME": "outsider",
+                                    "SMOKE_OUTSIDER_PASSWORD": "outsider-password"})
+    assert 429 not in sent, sent
+    assert run.report is not None, run.output
+    assert run.report["requests_sent"] == len(sent)
+    announced = re.search(r"in (\d+) more requests? \((\d+) already sent\)", run.output)
+    assert announced, run.output
+    assert int(announced.group(1)) + int(announced.group(2)) == len(sent)
+    assert run.report["rate_limit"]["remaining_after"] == 3 - len(sent)
+    assert f"rate limit: 2 -> {3 - len(sent)} of 100 left" in run.stdout

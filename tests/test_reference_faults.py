@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 
 import httpx
+import jwt
 import pytest
 import socketio
 from websockets.asyncio.client import connect as ws_connect
@@ -121,6 +122,23 @@ def observe_socketio_connect_without_token(stack: ReferenceStack) -> str:
             return "refused"
         finally:
             await client.disconnect()
+
+    return asyncio.run(connect())
+
+
+def _unsigned(token: str) -> str:
+    """`token`'s claims under an `alg: none` header, without a signature."""
+    return jwt.encode(jwt.decode(token, options={"verify_signature": False}), None,
+                      algorithm="none")
+
+
+def observe_socketio_connect_unsigned(stack: ReferenceStack) -> str:
+    async def connect() -> str:
+        try:
+            async with socket_session(stack, _unsigned(_token(stack))):
+                return "connected"
+        except socketio.exceptions.ConnectionError:
+            return "refused"
 
     return asyncio.run(connect())
 
@@ -330,6 +348,15 @@ OBSERVATIONS: dict[str, tuple[Callable[[ReferenceStack], object], object]] = {
         "http://localhost:5005"),
     "auth-not-enforced": (lambda s: _status(s, "GET", "/api/messages"), 200),
     "socketio-auth-not-enforced": (observe_socketio_connect_without_token, "connected"),
+    "jwt-decode-only": (lambda s: (
+        _status(s, "GET", "/api/messages", headers={
+            "authorization": f"Bearer {_unsigned(_token(s))}"}),
+        _status(s, "GET", "/api/messages", headers={
+            "authorization": f"Bearer {jwt.encode({'sub': 'nobody'}, None, algorithm='none')}"})),
+        (200, 401)),
+    "socketio-jwt-decode-only": (observe_socketio_connect_unsigned, "connected"),
+    "messages-unchecked-404": (
+        lambda s: _status(s, "GET", "/api/messages?conversationId=smoke-none"), 404),
     "stack-trace-on-bad-json": (
         lambda s: "at JSON.parse" in _body(s, "POST", "/api/messages", content=b"{bad",
                                            headers={"content-type": "application/json"}),

@@ -7,7 +7,8 @@ import warnings
 import jwt
 import pytest
 
-from harness.plan.tokens import expired_token, forged_token, unsigned_token
+from harness.plan.tokens import expired_token
+from harness.records.forgery import ALG_NONE, FORGED_SIGNATURE, forge
 
 SECRET = "a-secret-of-at-least-32-bytes-for-hs256"
 
@@ -27,7 +28,25 @@ def test_a_short_target_secret_prints_no_library_warning() -> None:
         expired_token("24-bytes-long-secret-key")
 
 
-def test_forged_and_unsigned_tokens_do_not_verify() -> None:
+@pytest.mark.parametrize("real", [None, "an-opaque-session-id", "not.a.jwt"])
+def test_without_a_jwt_the_forgeries_carry_generic_claims(real: str | None) -> None:
     with pytest.raises(jwt.InvalidSignatureError):
-        jwt.decode(forged_token(), "the-real-secret-of-at-least-32-bytes!", algorithms=["HS256"])
-    assert jwt.get_unverified_header(unsigned_token())["alg"] == "none"
+        jwt.decode(forge(FORGED_SIGNATURE, real), SECRET, algorithms=["HS256"])
+    assert jwt.get_unverified_header(forge(ALG_NONE, real))["alg"] == "none"
+    assert jwt.decode(forge(ALG_NONE, real), options={"verify_signature": False})["sub"]
+
+
+def test_a_forgery_of_a_jwt_keeps_its_header_and_claims_and_not_its_signature() -> None:
+    claims = {"userId": "u-17", "email": "a@example.com", "exp": 2_000_000_000}
+    real = jwt.encode(claims, SECRET, algorithm="HS256", headers={"kid": "k1"})
+    forged, unsigned = forge(FORGED_SIGNATURE, real), forge(ALG_NONE, real)
+    assert forged.rsplit(".", 1)[0] == real.rsplit(".", 1)[0]
+    assert forged.rsplit(".", 1)[1] not in ("", real.rsplit(".", 1)[1])
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(forged, SECRET, algorithms=["HS256"])
+    assert jwt.get_unverified_header(unsigned) == {"alg": "none", "typ": "JWT", "kid": "k1"}
+    assert unsigned.endswith(".") and unsigned.split(".")[1] == real.split(".")[1]
+    for token in (forged, unsigned):
+        assert jwt.decode(token, options={"verify_signature": False}) == claims
+    with pytest.raises(jwt.InvalidTokenError):
+        jwt.decode(unsigned, SECRET, algorithms=["HS256"])

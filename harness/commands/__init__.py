@@ -13,6 +13,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from harness.config.options import in_range
+
 
 def run_command(argv: Sequence[str]) -> int:
     name, rest = argv[0], list(argv[1:])
@@ -26,7 +28,7 @@ def run_command(argv: Sequence[str]) -> int:
                             "a --target-name, ngrok:TUNNEL, embedded, hermetic, compose:FILE)")
         parser.add_argument("--history", metavar="PATH", help="the history database (default: "
                             "$XDG_STATE_HOME/smoke-harness/history.sqlite)")
-        parser.add_argument("--limit", type=int, default=20, metavar="N")
+        parser.add_argument("--limit", type=in_range(int, "N"), default=20, metavar="N")
         options = parser.parse_args(rest)
         from harness.commands.history import list_runs
 
@@ -35,7 +37,8 @@ def run_command(argv: Sequence[str]) -> int:
         parser.add_argument("url", help="the live gateway to describe")
         parser.add_argument("-o", "--output", metavar="FILE",
                             help="write the contract here (default: standard output)")
-        parser.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS")
+        parser.add_argument("--timeout", type=in_range(float, "SECONDS"), default=5.0,
+                            metavar="SECONDS")
         parser.add_argument("--service", metavar="URL", help="the messaging service's own URL, "
                             "tried for Socket.IO when the gateway does not proxy it")
         options = parser.parse_args(rest)
@@ -45,7 +48,8 @@ def run_command(argv: Sequence[str]) -> int:
     parser.add_argument("kind", choices=["socketio"])
     parser.add_argument("url", help="the gateway (or Socket.IO server) base URL")
     parser.add_argument("--path", default="/socket.io/", help="the Socket.IO path")
-    parser.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS")
+    parser.add_argument("--timeout", type=in_range(float, "SECONDS"), default=5.0,
+                        metavar="SECONDS")
     options = parser.parse_args(rest)
     from harness.commands.probe import probe_socketio
 

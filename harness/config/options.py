@@ -8,6 +8,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SUITES = ("rest", "socket", "health")
+RANGES: dict[str, tuple[float, float | None, str]] = {
+    # a numeric option's metavar -> (lowest, highest (None: no bound), in words); 0 s is no
+    # timeout and no wait: every option in seconds must be above 0
+    "SECONDS": (1e-9, None, "a positive number of seconds"),
+    "N": (1, None, "at least 1"),
+    "PORT": (1, 65535, "a port number (1-65535)"),
+}
+
+
+def in_range(kind: Callable[[str], Any], metavar: str) -> Callable[[str], Any]:
+    """An argparse type: `kind` of the text, within RANGES[metavar] (else a one-line error)."""
+    lowest, highest, words = RANGES[metavar]
+
+    def parse(text: str) -> Any:
+        value = kind(text)
+        if value < lowest or highest is not None and value > highest:
+            raise ArgumentTypeError(f"must be {words}, got {text}")
+        return value
+
+    return parse
 
 
 @dataclass(frozen=True)

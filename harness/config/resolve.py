@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from harness._bundled import DEFAULT_CONTRACT
-from harness.config.options import OPTIONS, SUITES
+from harness.config.options import OPTIONS, RANGES, SUITES
 from harness.contract import Contract, load_contract
 from harness.sanitize.url import strip_userinfo
 
@@ -138,7 +138,21 @@ def credentials_from(env: Mapping[str, str], prefix: str) -> Credentials:
 
 
 def _given(value: object) -> bool:
-    return value not in (None, "", [], False)
+    """A value the user gave: 0 is one (a number), False (a flag left off) is not."""
+    return value is not None and value is not False and value != "" and value != []
+
+
+def _numbers(values: Mapping[str, Any], env: Mapping[str, str]) -> None:
+    """Every numeric option given (flag or variable) within its range (RANGES, by metavar):
+    a 0 or negative timeout is refused, never replaced by the default."""
+    for option in OPTIONS:
+        if option.type not in (int, float) or option.metavar not in RANGES:
+            continue
+        value = _pick(values, env, option.dest)
+        lowest, highest, words = RANGES[option.metavar]
+        if value is not None and (value < lowest or highest is not None and value > highest):
+            name = option.flags[-1] + (f" (or {option.env})" if option.env else "")
+            raise ConfigError(f"{name} must be {words}, got {value:g}")
 
 
 def _pick(values: Mapping[str, Any], env: Mapping[str, str], dest: str) -> Any:
@@ -238,9 +252,9 @@ def resolve(values: Mapping[str, Any], env: Mapping[str, str] | None = None) -> 
                           "it cannot change a target given by URL")
     if values.get("compose_file") and not values.get("compose_gateway"):
         raise ConfigError("--compose-file needs --compose-gateway SERVICE")
-    timeout = pick("timeout") or contract.defaults.timeout_s
-    if timeout <= 0:
-        raise ConfigError("the timeout must be a positive number of seconds")
+    _numbers(values, env)
+    timeout = pick("timeout")
+    timeout = contract.defaults.timeout_s if timeout is None else timeout
     ngrok_api = pick("ngrok_api")
     if url == "ngrok":  # the agent is asked for its public URL where stacks start
         ngrok_api, url, stack = ngrok_api or DEFAULT_AGENT_API, None, "ngrok"
@@ -261,8 +275,6 @@ def resolve(values: Mapping[str, Any], env: Mapping[str, str] | None = None) -> 
         (contract.health.expected_services if contract.health else {}) or \
         dict(contract.defaults.expected_services)
     max_requests = pick("max_requests")
-    if max_requests is not None and max_requests < 1:
-        raise ConfigError("--max-requests must be at least 1")
     suites = tuple(name for chunk in values.get("suite") or [] for name in chunk) or SUITES
     if values.get("no_history") and values.get("history"):
         raise ConfigError("--history and --no-history: choose one")
@@ -285,7 +297,7 @@ def resolve(values: Mapping[str, Any], env: Mapping[str, str] | None = None) -> 
         service_logs=logs, faults=faults, stack=stack,
         compose={key: values.get(key) for key in ("compose_file", "compose_gateway",
                                                    "compose_port")},
-        start_timeout_s=float(values.get("start_timeout") or 120.0),
+        start_timeout_s=float(values.get("start_timeout") or 120.0),  # 0: refused above
         report_json=values.get("report_json"), signoff_report=values.get("signoff_report"),
         baseline=values.get("baseline"), warnings=tuple(warnings),
         allure_history=values.get("allure_history"),

@@ -20,9 +20,14 @@ DETAIL_BYTES = 4000
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _HTML_HIDDEN = re.compile(r"<(script|style|head)\b.*?</\1>", re.IGNORECASE | re.DOTALL)
 _HTML_TAG = re.compile(r"<[^>]+>")
-TOKEN_VARIABLES = {"valid": "SMOKE_TOKEN", "peer": "SMOKE_PEER_TOKEN",
-                   "outsider": "SMOKE_OUTSIDER_TOKEN"}
-WHOSE = {"valid": "the run", "peer": "the peer", "outsider": "the outsider"}
+TOKEN_SHELL = {"valid": "$SMOKE_TOKEN", "peer": "$SMOKE_PEER_TOKEN",
+               "outsider": "$SMOKE_OUTSIDER_TOKEN",
+               # the forgeries of the run's token (records.forgery), as a shell makes them
+               "forged-signature": "${SMOKE_TOKEN%.*}.Zm9yZ2VkLXNpZ25hdHVyZQ",
+               "alg-none": "$(printf %s '{\"alg\":\"none\"}' | base64 | tr -d =)"
+                           ".$(echo $SMOKE_TOKEN | cut -d. -f2)."}
+WHOSE = {"valid": "the run", "peer": "the peer", "outsider": "the outsider",
+         "forged-signature": "a forgery of the run", "alg-none": "a forgery of the run"}
 
 
 @dataclass
@@ -121,10 +126,10 @@ class Context:
         for name, value in request.headers:
             parts += ["-H", arg(f"{name}: {value}")]
         if request.auth:  # only a variable's name: double quotes, so the shell expands it
-            variable = TOKEN_VARIABLES[request.auth]
+            token = TOKEN_SHELL[request.auth]
             cookie = self.contract.auth.cookie_name
-            header = f"cookie: {cookie}=${variable}" if cookie else \
-                f"authorization: {self.contract.auth.scheme} ${variable}"
+            header = f"cookie: {cookie}={token}" if cookie else \
+                f"authorization: {self.contract.auth.scheme} {token}"
             parts += ["-H", f'"{header}"']
         body = answer.sent_body if answer.sent_body is not None else request.body
         if body is not None:

@@ -70,7 +70,8 @@ def _variant_request(config: RunConfig, route: Route, variant: TokenVariant) -> 
     headers = variant.headers(config.contract.auth.scheme, config.jwt_secret)
     return json_request(f"auth:{route.label}:{variant.name}", route.method,
                         with_query(route, NO_ID), "rest", body, label=variant.description,
-                        headers=headers, timeout_s=route.timeout_s)
+                        headers=headers, auth=variant.name if variant.forgery else None,
+                        timeout_s=route.timeout_s)
 
 
 def auth_checks(config: RunConfig) -> tuple[list[Check], list[HttpRequest], list[FollowUp]]:

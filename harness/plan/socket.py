@@ -5,7 +5,6 @@ from __future__ import annotations
 from harness.config import RunConfig
 from harness.plan.inputs import probe_events
 from harness.plan.rest import LOGIN_KEY
-from harness.plan.tokens import forged_token
 from harness.records.engineio import handshake_path
 from harness.records.http import HttpRequest
 from harness.records.keys import (
@@ -104,7 +103,7 @@ def socket_checks(config: RunConfig, create_planned: bool,
                         after=(check_key("connect", "websocket-token"),), priority=2,
                         params={"events": events}))
     sessions = [SessionSpec(SESSION, HANDSHAKE if polling else "", refusals=REFUSALS,
-                            forged_token=forged_token(), listeners=listeners,
+                            listeners=listeners,
                             separate_notifications=bool(config.contract.notifications and
                                                         config.contract.notifications.url),
                             probe_events=events,

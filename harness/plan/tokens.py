@@ -3,30 +3,13 @@
 from __future__ import annotations
 
 import base64
-import secrets
-import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import jwt
 
-CLAIMS_SUBJECT = "smoke-harness"
-
-
-def _claims(exp_offset_s: int) -> dict[str, object]:
-    now = int(time.time())
-    return {"sub": CLAIMS_SUBJECT, "iat": now, "exp": now + exp_offset_s}
-
-
-def forged_token() -> str:
-    """A well-formed HS256 token signed with a random key."""
-    return jwt.encode(_claims(3600), secrets.token_hex(32), algorithm="HS256")
-
-
-def unsigned_token() -> str:
-    """An unsigned JWT (`alg: none`)."""
-    return jwt.encode(_claims(3600), None, algorithm="none")
+from harness.records.forgery import ALG_NONE, FORGED_SIGNATURE, generic_claims
 
 
 def expired_token(secret: str) -> str:
@@ -34,12 +17,14 @@ def expired_token(secret: str) -> str:
     short key concerns the target's secret, not this run, and would only clutter its output)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return jwt.encode(_claims(-3600), secret, algorithm="HS256")
+        return jwt.encode(generic_claims(-3600), secret, algorithm="HS256")
 
 
 @dataclass(frozen=True)
 class TokenVariant:
-    """One kind of bad credentials; `value` builds the token (None: send none).
+    """One kind of bad credentials; `value` builds the token (None: send none), unless the
+    variant is a forgery of the run's own token (`forgery`: its name is the request's `auth`,
+    resolved at send time, when the login has answered).
 
     `raw_header` builds an Authorization header that is wrong by its shape (another scheme, the
     scheme alone); under a cookie scheme, `raw_cookie` is that variant's cookie value instead
@@ -47,13 +32,17 @@ class TokenVariant:
 
     name: str
     description: str
-    value: Callable[[str | None], str | None]
+    value: Callable[[str | None], str | None] = lambda secret: None
+    forgery: bool = False
     needs_secret: bool = False
     raw_header: Callable[[str], str] | None = None
     raw_cookie: str | None = None
 
     def headers(self, scheme: str, jwt_secret: str | None) -> dict[str, str]:
-        """The request headers for this variant under `scheme` (Bearer or cookie:<name>)."""
+        """The request headers for this variant under `scheme` (Bearer or cookie:<name>); none
+        for a forgery (its credential comes at send time)."""
+        if self.forgery:
+            return {}
         if scheme.startswith("cookie:"):
             token = self.value(jwt_secret) if self.raw_cookie is None else self.raw_cookie
             return {"cookie": f"{scheme.split(':', 1)[1]}={token}"} if token is not None else {}
@@ -68,9 +57,9 @@ BASIC_CREDENTIALS = base64.b64encode(b"smoke:smoke").decode()
 TOKEN_VARIANTS = (
     TokenVariant("no-token", "no credentials", lambda secret: None),
     TokenVariant("garbage", "a token that is not a JWT", lambda secret: "not-a-jwt"),
-    TokenVariant("forged-signature", "a JWT signed with a wrong key",
-                 lambda secret: forged_token()),
-    TokenVariant("alg-none", "an unsigned JWT (alg: none)", lambda secret: unsigned_token()),
+    TokenVariant(FORGED_SIGNATURE, "a JWT signed with a wrong key (the run's claims)",
+                 forgery=True),
+    TokenVariant(ALG_NONE, "an unsigned JWT (alg: none, the run's claims)", forgery=True),
     TokenVariant("expired", "an expired JWT signed with the real key",
                  lambda secret: expired_token(secret or ""), needs_secret=True),
     TokenVariant("wrong-scheme", "Basic-auth credentials (wrong scheme)", lambda secret: None,

@@ -25,6 +25,7 @@ from harness.probes.preconnect import ConnectionsAhead
 from harness.probes.socketio_session import SessionInputs, SocketSession
 from harness.records.engineio import HandshakeError, parse_open_packet
 from harness.records.evidence import Evidence
+from harness.records.forgery import FORGED_SIGNATURE, FORGERIES, forge
 from harness.records.http import HttpAnswer, HttpRequest
 from harness.records.keys import (
     CREATE,
@@ -79,8 +80,10 @@ class Executor:
         self.client.credential = self._credential
 
     def _credential(self, role: str = "valid") -> dict[str, str]:
-        token = (self.evidence.token if role == "valid" else self.evidence.tokens.get(role)) \
-            or ""
+        """The headers of a request's `auth`: the run's token, an identity's, or a forgery of
+        the run's token (made once the logins have answered)."""
+        token = (self.evidence.token if role == "valid" else self.evidence.forgeries.get(role)
+                 if role in FORGERIES else self.evidence.tokens.get(role)) or ""
         cookie = self.config.contract.auth.cookie_name
         return {"cookie": f"{cookie}={token}"} if cookie else \
             {"authorization": f"{self.config.contract.auth.scheme} {token}"}
@@ -152,6 +155,7 @@ class Executor:
         self._created = asyncio.ensure_future(self._create())
         self._conversation = asyncio.ensure_future(self._rest_conversation())
         await asyncio.gather(*jobs)
+        self.evidence.forgeries = {kind: forge(kind, self.evidence.token) for kind in FORGERIES}
         self._logged_in.set()
         if self.config.credentials.token:
             checks = [r for r in self.plan.http if r.auth == "valid" and r.method == "GET"
@@ -236,6 +240,11 @@ class Executor:
         await self._logged_in.wait()
         return self.evidence.token
 
+    async def forged(self) -> str:
+        """The run's token with a forged signature, once the logins have answered."""
+        await self._logged_in.wait()
+        return self.evidence.forgeries[FORGED_SIGNATURE]
+
     async def run(self) -> None:
         """Stage 1 and 2: everything the plan holds (follow-ups only when asked for), beside
         the sessions the preflight started."""
@@ -247,8 +256,10 @@ class Executor:
             self._start_sessions()
         assert self._sessions is not None
         opened_by_sessions = {spec.handshake for spec in self.plan.sessions}
-        independent = [r for r in self.plan.http  # a handshake no kept session makes: alone
-                       if r.auth is None and r.key != LOGIN and r.key not in opened_by_sessions]
+        # the forgeries were made in the preflight; a handshake no kept session makes goes alone
+        independent = [r for r in self.plan.http
+                       if (r.auth is None or r.auth in FORGERIES)
+                       and r.key != LOGIN and r.key not in opened_by_sessions]
         authorized = [r for r in self.plan.http if r.auth == "valid" and
                       r.key not in (CREATE, POST) and "{" not in r.path]
         jobs = [self.send(r) for r in independent]
@@ -350,9 +361,10 @@ class Executor:
             self._posted.set()
 
     def _inputs(self) -> SessionInputs:
-        return SessionInputs(token=self.token, conversation=self._socket_conversation,
-                             post=self._post, send_http=self._send_counted,
-                             count=self._count_socket, ack_ok=self.readers.ack_ok,
+        return SessionInputs(token=self.token, forged=self.forged,
+                             conversation=self._socket_conversation, post=self._post,
+                             send_http=self._send_counted, count=self._count_socket,
+                             ack_ok=self.readers.ack_ok,
                              tokens=lambda: dict(self.evidence.tokens))
 
     async def _send_counted(self, request: HttpRequest) -> HttpAnswer:

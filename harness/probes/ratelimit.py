@@ -83,6 +83,7 @@ class BudgetTracker:
         self.left: int | None = None  # the run's policy's last remaining, less what went since
         self.retry_after_s: float | None = None
         self._login: Budget | None = None
+        self._others_since = 0  # answers of another policy since `last`: they spent it too
 
     def spend(self, n: int = 1) -> bool:
         """Whether `n` more requests fit what the target said is left (then they are counted
@@ -119,16 +120,23 @@ class BudgetTracker:
         assert self.first is not None and self.last is not None
         if budget.limit is not None and self.first.limit is not None and \
                 budget.limit != self.first.limit:
+            self._others_since += 1
             return
         if (budget.remaining or 0) <= (self.last.remaining or 0):  # type: ignore[union-attr]
             self.last = budget
+            self._others_since = 0
         if budget.remaining is not None:
             self.left = budget.remaining if self.left is None else \
                 min(self.left, budget.remaining)
 
     def document(self) -> dict[str, int | float | None] | None:
+        """Before: the first answer's remaining; after: the last one's, less the answers of
+        another policy since (a login under a limiter of its own spends the run's policy too,
+        and says nothing of it), so the two agree with the requests sent."""
         if self.first is None or self.last is None:
             return None
+        after = None if self.last.remaining is None else \
+            max(0, self.last.remaining - self._others_since)
         return {"limit": self.first.limit, "remaining_before": self.first.remaining,
-                "remaining_after": self.last.remaining, "reset_s": self.last.reset_s,
+                "remaining_after": after, "reset_s": self.last.reset_s,
                 "retry_after_s": self.retry_after_s}

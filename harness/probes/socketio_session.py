@@ -43,6 +43,7 @@ class SessionInputs:
     """What the session gets from the rest of the run, as awaitables."""
 
     token: Callable[[], Awaitable[str | None]]
+    forged: Callable[[], Awaitable[str]]  # a forgery of the run's token, once logged in
     conversation: Callable[[], Awaitable[tuple[str | None, str]]]
     post: Callable[[str, str], Awaitable[HttpAnswer | None]]
     send_http: Callable[[HttpRequest], Awaitable[HttpAnswer]]
@@ -184,7 +185,7 @@ class SocketSession(RoomSteps):
         authenticated one once the token is there."""
         if plan.refusals:
             first = plan.refusals[0]
-            return self.connect_packet(plan.forged_token if first == "forged-token" else None)
+            return self.connect_packet(await inputs.forged() if first == "forged-token" else None)
         if not plan.connect:
             return None
         token = await inputs.token()
@@ -221,7 +222,7 @@ class SocketSession(RoomSteps):
         `wire` (the first already sent at `sent_at`); a server that hangs up on a refusal
         gets a new connection for the next. The wire that is left open, or None."""
         for variant in plan.refusals:
-            token = plan.forged_token if variant == "forged-token" else None
+            token = await inputs.forged() if variant == "forged-token" else None
             attempt = await self.connect_attempt(wire, variant, token, sent_at)
             sent_at = None
             result.connects[variant] = attempt

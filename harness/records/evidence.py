@@ -88,6 +88,7 @@ class Evidence:
     websocket_only: WebsocketOpen | None = None
     logs: dict[str, list[LogHit]] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
+    forgeries: dict[str, str] = field(default_factory=dict, repr=False)  # records.forgery's
     user_ids: dict[str, str] = field(default_factory=dict)
     other_role: str = ""
     identity_problems: dict[str, str] = field(default_factory=dict)

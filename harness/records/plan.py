@@ -80,8 +80,7 @@ class SessionSpec:
 
     key: str
     handshake: str  # the polling handshake's probe key; "" for a websocket-direct session
-    refusals: tuple[str, ...] = ()
-    forged_token: str = field(default="", repr=False)
+    refusals: tuple[str, ...] = ()  # "forged-token": a forgery of the run's token (send time)
     connect: bool = False
     realtime: bool = False
     transport: str = "websocket"

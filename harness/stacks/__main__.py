@@ -11,6 +11,7 @@ import argparse
 import sys
 import time
 
+from harness.config.options import in_range
 from harness.process import signals
 from harness.stacks.docker import HermeticError, ServiceStartFailed
 
@@ -21,9 +22,11 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--hermetic", action="store_true", help="the reference platform")
     which.add_argument("--compose-file", help="a compose project (with --compose-gateway)")
     parser.add_argument("--compose-gateway", help="the compose service of the gateway")
-    parser.add_argument("--compose-port", type=int, help="the gateway's container port")
+    parser.add_argument("--compose-port", type=in_range(int, "PORT"),
+                        help="the gateway's container port")
     parser.add_argument("--fault", action="append", default=[], help="hermetic: a fault")
-    parser.add_argument("--start-timeout", type=float, default=120.0, help="seconds")
+    parser.add_argument("--start-timeout", type=in_range(float, "SECONDS"), default=120.0,
+                        help="seconds")
     parser.add_argument("--hold", type=float, default=0.0, help="seconds to keep it up")
     parser.add_argument("--crash", action="store_true",
                         help="raise an unexpected error after the start (a harness crash)")

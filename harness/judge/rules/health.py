@@ -9,7 +9,7 @@ from harness.judge.causes import Cause
 from harness.judge.context import Context
 from harness.judge.findings import Finding
 from harness.judge.judge import NOT_SENT, Judge
-from harness.judge.kinds import Result, rule
+from harness.judge.kinds import Blocked, Result, rule
 from harness.judge.normalise import (
     aggregate,
     error_text,
@@ -22,7 +22,7 @@ from harness.judge.normalise import (
 from harness.judge.rules.leaks import has_stack_trace, leak, ngrok_code, unexpected
 from harness.records.evidence import Tunnel
 from harness.records.http import HttpAnswer
-from harness.records.plan import Check
+from harness.records.plan import Check, check_key
 
 
 def document(ctx: Context, answer: HttpAnswer) -> Finding | None:
@@ -190,6 +190,12 @@ def alias_check(judge: Judge, check: Check) -> Result:
 
 @rule("service-map", shown_by="suites/health/test_health.py::test_service_map")
 def service_map_check(judge: Judge, check: Check) -> Result:
+    """Judged on a 200 health document only: any other answer (a proxy's 503, an HTML page)
+    reports no map at all, and the health-document check it blocks on says what it was."""
+    answer = judge.answer(check)
+    if isinstance(answer, HttpAnswer) and (answer.status != 200 or answer.error or
+                                           not isinstance(answer.json(), dict)):
+        return Blocked(check_key("health-document", "gateway"))
     return judge.answered(check, service_map, judge.ctx.config.expected_services)
 
 

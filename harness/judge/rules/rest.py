@@ -12,6 +12,7 @@ from harness.judge.findings import Finding
 from harness.judge.judge import NOT_SENT, Judge
 from harness.judge.kinds import Result, rule
 from harness.judge.normalise import error_text
+from harness.judge.rules.handled import handler_answered, route_there
 from harness.judge.rules.leaks import (
     has_stack_trace,
     leak,
@@ -30,8 +31,12 @@ def _line(answer: HttpAnswer) -> str:
     return f"{answer.request.method} {answer.sent_path or answer.request.path}"
 
 
-def auth_rejection(ctx: Context, answer: HttpAnswer, accepted: Collection[int]) -> Finding | None:
-    """No or bad credentials must be rejected with an accepted status and a JSON error."""
+def auth_rejection(ctx: Context, answer: HttpAnswer, accepted: Collection[int],
+                   there: HttpAnswer | None = None,
+                   no_token: HttpAnswer | None = None) -> Finding | None:
+    """No or bad credentials must be rejected with an accepted status and a JSON error; a 404
+    on a route `there` shows to be there is its handler's (rules.handled), `no_token` the same
+    route's answer without a token."""
     expected = statuses(accepted)
     status = answer.status
     if status is not None and 200 <= status < 300 and not answer.error:
@@ -52,6 +57,8 @@ def auth_rejection(ctx: Context, answer: HttpAnswer, accepted: Collection[int]) 
                                answer)
         return None
     found = leak(ctx, answer, expected)
+    if found is not None and found.cause is Cause.ROUTE_NOT_FOUND and there is not None:
+        return handler_answered(ctx, answer, expected, there, no_token, accepted)
     if found is not None:
         return found
     if status is not None and 400 <= status < 500:
@@ -186,7 +193,10 @@ def login_check(judge: Judge, check: Check) -> Result:
 
 @rule("auth", shown_by="suites/rest/test_auth.py::test_rejects")
 def auth_check(judge: Judge, check: Check) -> Result:
-    return judge.answered(check, auth_rejection, judge.ctx.contract.auth.accepted_statuses)
+    route = check.params["route"]
+    return judge.answered(check, auth_rejection, judge.ctx.contract.auth.accepted_statuses,
+                          route_there(judge.evidence, route),
+                          judge.evidence.answers.get(f"auth:{route}:no-token"))
 
 
 @rule("bad-body", shown_by="suites/rest/test_bad_input.py::test_rejects_bad_body")

@@ -26,6 +26,15 @@ FAULTS: dict[str, str] = {
     "messaging-health-503": "the messaging service's /health answers 503",
     "stale-service-map": "/api/health reports an old service map (messaging on localhost:5005)",
     "auth-not-enforced": "GET /api/messages answers 200 without checking the token",
+    "jwt-decode-only": "the REST auth middleware decodes tokens without verifying them (jwt.decode "
+                       "for jwt.verify) and looks the user up: a token with the real claims and "
+                       "a forged signature, or alg: none, is accepted",
+    "socketio-jwt-decode-only": "the Socket.IO auth decodes tokens without verifying them and "
+                                "looks the user up: a forgery of a real token connects",
+    "messages-unchecked-404": "GET /api/messages?conversationId= skips the token check (a "
+                              "legacy poll): an unknown conversation answers the handler's "
+                              "404 'Conversation not found' (a contract with that query has "
+                              "the route)",
     "socketio-auth-not-enforced": "Socket.IO accepts connections without a valid token",
     "stack-trace-on-bad-json": "malformed JSON bodies get a 500 with a Node stack trace",
     "slow-health": "health routes answer only after 1.5 s",
