@@ -202,6 +202,8 @@ class Executor:
         token = self.readers.token(answer)
         if token:
             self.evidence.tokens[role] = token
+        elif answer.error == "refused-by-budget":
+            self.evidence.identity_problems[role] = f"its login was not sent: {answer.error_detail}"
         else:
             self.evidence.identity_problems[role] = \
                 f"its login answered {answer.status or answer.error}"
