@@ -58,7 +58,7 @@ FIRST_ROOT_CAUSE = {
     "crash-on-wrong-type": "unhandled-bad-input",
 }
 GREEN_VARIANTS = ["nested-ids", "text-plain-accepted", "slow-under-load", "health-variant",
-                  "rate-limited", "participants-checked"]
+                  "rate-limited", "participants-checked", "ack-status-words"]
 INCONCLUSIVE = ["login-rate-limited", "aggregate-reports-429"]
 NEEDS_THEIR_CONTRACT = {"join-confirm-event", "event-names-variant", "messages-need-query",
                         "websocket-only-server",

@@ -234,6 +234,20 @@ def observe_join(stack: ReferenceStack, event: str = "conversation:join",
     return asyncio.run(join())
 
 
+def observe_ack(stack: ReferenceStack) -> object:
+    """The keys of a member's join ack."""
+    token = _token(stack)
+    conversation_id = create_conversation(stack, {"authorization": f"Bearer {token}"})
+
+    async def join() -> object:
+        async with socket_session(stack, token, {}) as sio:
+            ack = await sio.call("conversation:join", {"conversationId": conversation_id},
+                                 timeout=2)
+            return sorted(ack) if isinstance(ack, dict) else ack
+
+    return asyncio.run(join())
+
+
 def _outsider_token(stack: ReferenceStack) -> str:
     with _client(stack) as client:
         return client.post("/api/auth/login", json={
@@ -379,6 +393,7 @@ OBSERVATIONS: dict[str, tuple[Callable[[ReferenceStack], object], object]] = {
     "messages-need-query": (lambda s: _status(s, "GET", "/api/messages", headers=bearer(s)),
                             400),
     "join-confirm-event": (observe_join, "conversation_joined"),
+    "ack-status-words": (observe_ack, ["conversationId", "status"]),
     "event-names-variant": (
         lambda s: [name for name in ("conversation:join", "join_conversation")
                    if observe_join(s, name) == "ack"], ["join_conversation"]),

@@ -171,11 +171,23 @@ def created_id(answer: HttpAnswer, id_fields: Sequence[str]) -> str | None:
     return first_scalar(answer.json(), with_defaults(id_fields, ID_PATHS))
 
 
+REFUSAL_WORDS = frozenset({"error", "fail", "failed", "failure", "forbidden", "denied",
+                           "rejected", "refused", "unauthorized", "unauthorised"})
+
+
 def ack_ok(ack: Any) -> bool:
-    """An ack or confirmation that does not say it failed (`{"ok": false}`, `{"error"}`)."""
+    """An ack or confirmation that does not say it failed: `{"ok": false}`, `{"error"}`,
+    `{"success": false}`, `{"joined": false}`, `{"status": "error"}` (or another refusal word,
+    or an HTTP-like status of 400 and more), or a bare refusal word."""
     if isinstance(ack, dict):
+        status = ack.get("status")
+        if isinstance(status, str) and status.strip().lower() in REFUSAL_WORDS or \
+                isinstance(status, int) and not isinstance(status, bool) and status >= 400:
+            return False
         return ack.get("ok", True) is not False and not ack.get("error") and \
-            ack.get("success", True) is not False
+            ack.get("success", True) is not False and ack.get("joined", True) is not False
+    if isinstance(ack, str):
+        return ack.strip().lower() not in REFUSAL_WORDS
     return ack is not False
 
 

@@ -57,6 +57,8 @@ FAULTS: dict[str, str] = {
     "join-confirm-event": "the join event is never acked: the service emits "
                           "conversation_joined (or error) instead; a bare string id is accepted",
     "event-names-variant": "Socket.IO events are join_conversation and new_message",
+    "ack-status-words": "the join's ack says {status: 'ok'} or {status: 'error', reason}, "
+                        "never ok: false",
     "db-down": "routes with a valid token answer 500 MongoServerSelectionError after 2 s; "
                "aggregate health (200) lists mongodb unhealthy",
     "db-refused": "the database refuses connections: routes with a valid token answer 500 "
@@ -130,6 +132,7 @@ VARIANTS: frozenset[str] = frozenset({
     "nested-ids", "messages-need-query", "join-confirm-event", "event-names-variant",
     "text-plain-accepted", "slow-under-load", "participants-checked", "cookie-auth",
     "message-via-socket", "socket-direct", "broadcast-skips-sender", "websocket-only-server",
+    "ack-status-words",
 })
 """Faults that are shapes real gateways show rather than bugs: no route breaks its contract
 (a 429 still makes a run inconclusive rather than a pass)."""

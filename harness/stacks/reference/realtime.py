@@ -1,7 +1,8 @@
 """The messaging service's Socket.IO side: token check on connect, joining rooms, message:new.
 
 Variants rename the events (event-names-variant), confirm a join with a server event instead of
-an ack (join-confirm-event); secret-mismatch checks tokens with a secret login never used."""
+an ack (join-confirm-event), word the ack as {status: ok|error} (ack-status-words);
+secret-mismatch checks tokens with a secret login never used."""
 
 from __future__ import annotations
 
@@ -90,6 +91,9 @@ class Realtime:
 
     async def _on_join(self, sid: str, data: Any = None) -> Any:
         result = await self._join(sid, data)
+        if self.settings.has("ack-status-words"):
+            return {"status": "ok", "conversationId": result["conversationId"]} \
+                if result["ok"] else {"status": "error", "reason": result["error"]}
         if not self.confirm_by_event:
             return result
         if result["ok"]:
