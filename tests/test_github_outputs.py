@@ -97,3 +97,20 @@ def test_ci_context_from_the_usual_variables() -> None:
                        "url": "https://jenkins.example.com/job/smoke/12/"}
     assert ci_context({"CI": "true"}) == {"provider": "ci", "job": None, "run": None, "url": None}
     assert ci_context({"GITHUB_ACTIONS": "true", "GITHUB_JOB": "a\nb"})["job"] == "ab"
+
+
+def test_a_real_run_sets_the_steps_outputs(run_harness, tmp_path: Path) -> None:
+    """Later steps read `steps.smoke.outputs.verdict` and friends from $GITHUB_OUTPUT."""
+    outputs = tmp_path / "github_output"
+    run = run_harness("--fault", "auth-not-enforced", env={
+        "GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(outputs),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")})
+    assert run.code == 1 and run.report is not None, run.output
+    said = dict(line.split("=", 1) for line in outputs.read_text().splitlines())
+    report = run.report
+    assert said["verdict"] == "fail"
+    assert said["root-causes"].split(",") == [root["cause"] for root in report["root_causes"]]
+    assert said["root-causes"].startswith("auth-not-enforced")
+    assert int(said["checks"]) == len(report["checks"])
+    assert int(said["passed"]) == sum(c["outcome"] == "passed" for c in report["checks"])
+    assert int(said["requests-sent"]) == report["requests_sent"]

@@ -2,7 +2,8 @@
 
 `write_github_outputs` does nothing outside GitHub Actions. Inside, each root cause becomes one
 `::error` workflow command on stdout (a run that errored or was inconclusive without a root
-cause gets one line saying why), and a Markdown summary is appended to `$GITHUB_STEP_SUMMARY`.
+cause gets one line saying why), a Markdown summary is appended to `$GITHUB_STEP_SUMMARY`,
+and the step's outputs (verdict, root causes, counts) to `$GITHUB_OUTPUT`.
 """
 
 from __future__ import annotations
@@ -128,7 +129,23 @@ def write_github_outputs(doc: dict, env: Mapping[str, str],
     if summary_path:
         with open(summary_path, "a", encoding="utf-8") as summary:
             summary.write(job_summary(doc))
+    output_path = env.get("GITHUB_OUTPUT")
+    if output_path:
+        with open(output_path, "a", encoding="utf-8") as outputs:
+            outputs.writelines(f"{name}={value}\n" for name, value in step_outputs(doc).items())
     return commands
+
+
+def step_outputs(doc: dict) -> dict[str, str]:
+    """The step's outputs for later steps (`steps.<id>.outputs.verdict`, ...): one line each,
+    codes and counts only (nothing a target sent)."""
+    checks = doc.get("checks") or []
+    causes = [str(root.get("cause")) for root in doc.get("root_causes") or []]
+    return {"verdict": str(doc.get("verdict")),
+            "root-causes": ",".join(_CONTROL.sub("", cause) for cause in causes),
+            "checks": str(len(checks)),
+            "passed": str(sum(1 for check in checks if check.get("outcome") == "passed")),
+            "requests-sent": str(doc.get("requests_sent", 0))}
 
 
 def _clean(value: str | None) -> str | None:
