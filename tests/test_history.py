@@ -92,6 +92,7 @@ def test_baseline_last_compares_with_the_last_run_of_this_contract_and_target(
     first = run_harness("--history", str(history), "--baseline", "last")
     assert first.code == 0 and first.report is not None
     assert any("no earlier run" in note for note in first.report["notes"]), first.report["notes"]
+    assert "note: --baseline last: no earlier run" in first.stdout, "said where it is read"
     second = run_harness("--history", str(history), "--baseline", "last",
                          "--fault", "double-emit")
     assert second.report is not None and "baseline" in second.report, second.output

@@ -193,6 +193,9 @@ def render(doc: dict[str, Any], *, verbose: bool = False, colour: bool = False,
     if doc.get("baseline"):
         lines.append("")
         lines.extend(_since_baseline(doc["baseline"], verbose))
+    if doc.get("notes"):
+        lines.append("")
+        lines.extend(f"note: {note}" for note in doc["notes"])
     if verbose and doc.get("timeline"):
         lines.append("")
         lines.extend(timeline_lines(doc["timeline"]))
