@@ -33,6 +33,7 @@ FIRST_ROOT_CAUSE = {
     "auth-not-enforced": "auth-not-enforced",
     "socketio-auth-not-enforced": "socketio-auth-not-enforced",
     "jwt-decode-only": "auth-not-enforced",
+    "jwt-exp-ignored": "auth-not-enforced",
     "socketio-jwt-decode-only": "socketio-auth-not-enforced",
     "stack-trace-on-bad-json": "stack-trace-leak",
     "slow-health": "slow-response",

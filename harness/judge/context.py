@@ -10,6 +10,7 @@ from harness.config import RunConfig
 from harness.contract import Contract
 from harness.judge.causes import Cause
 from harness.judge.findings import Finding
+from harness.records.forgery import FORGERIES
 from harness.records.http import HttpAnswer
 from harness.sanitize.escape import escape_control, safe_excerpt
 from harness.sanitize.redact import Redactor
@@ -25,9 +26,10 @@ TOKEN_SHELL = {"valid": "$SMOKE_TOKEN", "peer": "$SMOKE_PEER_TOKEN",
                # the forgeries of the run's token (records.forgery), as a shell makes them
                "forged-signature": "${SMOKE_TOKEN%.*}.Zm9yZ2VkLXNpZ25hdHVyZQ",
                "alg-none": "$(printf %s '{\"alg\":\"none\"}' | base64 | tr -d =)"
-                           ".$(echo $SMOKE_TOKEN | cut -d. -f2)."}
+                           ".$(echo $SMOKE_TOKEN | cut -d. -f2).",
+               "expired": "$(python -m harness token expired)"}  # reads $SMOKE_JWT_SECRET
 WHOSE = {"valid": "the run", "peer": "the peer", "outsider": "the outsider",
-         "forged-signature": "a forgery of the run", "alg-none": "a forgery of the run"}
+         **dict.fromkeys(FORGERIES, "a forgery of the run")}
 
 
 @dataclass

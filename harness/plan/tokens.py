@@ -3,21 +3,10 @@
 from __future__ import annotations
 
 import base64
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import jwt
-
-from harness.records.forgery import ALG_NONE, FORGED_SIGNATURE, generic_claims
-
-
-def expired_token(secret: str) -> str:
-    """An expired JWT signed with the real key (whatever its length: PyJWT's warning about a
-    short key concerns the target's secret, not this run, and would only clutter its output)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return jwt.encode(generic_claims(-3600), secret, algorithm="HS256")
+from harness.records.forgery import ALG_NONE, EXPIRED, FORGED_SIGNATURE
 
 
 @dataclass(frozen=True)
@@ -60,8 +49,8 @@ TOKEN_VARIANTS = (
     TokenVariant(FORGED_SIGNATURE, "a JWT signed with a wrong key (the run's claims)",
                  forgery=True),
     TokenVariant(ALG_NONE, "an unsigned JWT (alg: none, the run's claims)", forgery=True),
-    TokenVariant("expired", "an expired JWT signed with the real key",
-                 lambda secret: expired_token(secret or ""), needs_secret=True),
+    TokenVariant(EXPIRED, "an expired JWT signed with the real key (the run's claims)",
+                 forgery=True, needs_secret=True),
     TokenVariant("wrong-scheme", "Basic-auth credentials (wrong scheme)", lambda secret: None,
                  raw_header=lambda scheme: f"Basic {BASIC_CREDENTIALS}",
                  raw_cookie=BASIC_CREDENTIALS),
