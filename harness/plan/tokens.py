@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness.records.forgery import ALG_NONE, EXPIRED, FORGED_SIGNATURE
+from harness.records.forgery import (
+    ALG_NONE,
+    BASIC_CREDENTIALS,
+    EXPIRED,
+    FORGED_SIGNATURE,
+    GARBAGE,
+)
 
 
 @dataclass(frozen=True)
@@ -41,11 +46,9 @@ class TokenVariant:
         return {"authorization": f"{scheme} {token}"} if token is not None else {}
 
 
-BASIC_CREDENTIALS = base64.b64encode(b"smoke:smoke").decode()
-
 TOKEN_VARIANTS = (
     TokenVariant("no-token", "no credentials", lambda secret: None),
-    TokenVariant("garbage", "a token that is not a JWT", lambda secret: "not-a-jwt"),
+    TokenVariant("garbage", "a token that is not a JWT", lambda secret: GARBAGE),
     TokenVariant(FORGED_SIGNATURE, "a JWT signed with a wrong key (the run's claims)",
                  forgery=True),
     TokenVariant(ALG_NONE, "an unsigned JWT (alg: none, the run's claims)", forgery=True),

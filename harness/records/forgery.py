@@ -26,6 +26,11 @@ ALG_NONE = "alg-none"
 EXPIRED = "expired"
 FORGERIES = (FORGED_SIGNATURE, ALG_NONE, EXPIRED)
 HMAC = ("HS256", "HS384", "HS512")
+GARBAGE = "not-a-jwt"
+BASIC_CREDENTIALS = base64.b64encode(b"smoke:smoke").decode()
+# the harness's own made-up credentials, as a reproduce line's shell makes them: the redactor
+# cannot tell a literal from a real credential, but it can tell a command from one
+SHELL_MADE = {GARBAGE: f"$(echo {GARBAGE})", BASIC_CREDENTIALS: "$(printf smoke:smoke | base64)"}
 CLAIMS_SUBJECT = "smoke-harness"
 
 

@@ -40,8 +40,11 @@ _ENV_REF = rf"(?!(?:bearer\s+|basic\s+|[\w.-]+=)?{_SHELL_MADE})"
 _BEARER = re.compile(rf"(?i)\b(bearer|basic)\s+{_ENV_REF}[^\s\"',;\\]+")
 _KEY = r"(?:password|passwd|token|secret|authorization|cookie|api[_-]?key)"
 _NOT_A_VALUE = r"(?!required variable\b)"  # compose: "...PASSWORD: required variable ..."
+# a scheme alone ("authorization: Bearer") or a cookie with an empty value ("token=", also
+# before the quote that closes the line's word) carries no credential
+_NO_CREDENTIAL = r"(?!(?:bearer|basic|[\w.-]+=)?['\"]?(?:[\s,;}&]|$))"
 _KEYED = re.compile(
-    rf"(?i)((?:\\?[\"'])?{_KEY}(?:\\?[\"'])?\s*[:=]\s*){_ENV_REF}{_NOT_A_VALUE}"
+    rf"(?i)((?:\\?[\"'])?{_KEY}(?:\\?[\"'])?\s*[:=]\s*){_ENV_REF}{_NOT_A_VALUE}{_NO_CREDENTIAL}"
     # an unquoted value ends before a closing quote ("-H 'cookie: t=v'" keeps its quote)
     r"(\\\"(?:[^\"\\]|\\[^\"])*\\\"|\"(?:[^\"\\]|\\.)*\"|'[^']*'"
     r"|[^\s,;}&\\]+?(?=['\"]?(?:[\s,;}&\\]|$)))"
