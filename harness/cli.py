@@ -51,8 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "Without a URL it runs against the embedded reference stack. Other "
                     "commands: `init URL` writes a starting contract, `schema` prints the "
                     "contract's JSON Schema, `probe socketio URL` shows one Engine.IO exchange, "
-                    "`history [URL]` lists the runs this machine made, `watch URL|ngrok` verifies "
-                    "after every restart.",
+                    "`history [URL]` lists the runs this machine made, `token KIND` prints a bad "
+                    "token as a run sends it, `watch URL|ngrok` verifies after every restart.",
         epilog="Exit codes: 0 pass, 1 a contract failed, 2 inconclusive (rate limit, rejected "
                "credentials, interrupted) or error (unreachable, bad configuration). Arguments "
                "after -- go to pytest (e.g. -- -n 2 -k health).")
@@ -91,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from harness.watch.command import main as watch
 
         return watch(argv[1:])
-    if argv[:1] in (["init"], ["schema"], ["probe"], ["history"]):
+    if argv[:1] in (["init"], ["schema"], ["probe"], ["history"], ["token"]):
         from harness.commands import run_command
 
         return run_command(argv)

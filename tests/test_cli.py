@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness.judge.causes import Cause
+from harness.stacks.reference import ReferenceStack
 from tests.conftest import HarnessRun
 
 
@@ -118,3 +121,30 @@ def test_schema_and_init_commands(tmp_path: Path) -> None:
                             text=True, timeout=60)
     assert schema.returncode == 0
     assert "protected_routes" in json.loads(schema.stdout)["properties"]
+
+
+@pytest.mark.parametrize("given", ["positional", "--target-url"])
+def test_the_reports_command_line_makes_the_same_run_again(
+        given: str, run_harness: Callable[..., HarnessRun],
+        reference_stack: Callable[..., ReferenceStack], tmp_path: Path) -> None:
+    """The report's "how the run was made" names the URL once (as the positional, however it
+    was given) with every option the run had, pytest's outputs and -v included: run again
+    (with --plan, so nothing is sent) it parses and plans against the same target."""
+    stack = reference_stack()
+    url = [stack.url] if given == "positional" else ["--target-url", stack.url]
+    junit = tmp_path / "junit.xml"
+    run = run_harness(*url, "--junitxml", str(junit), "-v", "--timeout", "5")
+    assert run.report is not None, run.output
+    command = run.report["run"]["command"]
+    words = shlex.split(command)
+    assert words.count(stack.url) == 1, command
+    assert "--target-url" not in words and "-v" in words, command
+    assert words[words.index("--junitxml") + 1] == str(junit), command
+    assert words[:3] == ["python", "-m", "harness"], command  # this interpreter below
+    again = subprocess.run([sys.executable, *words[1:], "--plan"], capture_output=True, text=True,
+                           timeout=60, cwd=tmp_path, env={
+                               key: value for key, value in os.environ.items()
+                               if not key.startswith(("SMOKE_", "REFERENCE_", "PYTEST_"))})
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "unrecognized argument" not in again.stderr
+    assert stack.url in again.stdout, again.stdout

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from fixtures import DEFAULT_CONTRACT
+from harness.contract.load import load_contract
 from harness.engine import RunResult
 from harness.judge.kinds import shown_key
 from harness.reports.document import build_document
@@ -32,6 +33,7 @@ FIRST_ROOT_CAUSE = {
     "auth-not-enforced": "auth-not-enforced",
     "socketio-auth-not-enforced": "socketio-auth-not-enforced",
     "jwt-decode-only": "auth-not-enforced",
+    "jwt-exp-ignored": "auth-not-enforced",
     "socketio-jwt-decode-only": "socketio-auth-not-enforced",
     "stack-trace-on-bad-json": "stack-trace-leak",
     "slow-health": "slow-response",
@@ -324,7 +326,9 @@ def test_notifications_reach_the_peer_once_and_the_outsider_never(
         result = run_engine({"contract": str(contract), "faults": ["double-notify"]})
     first = result.root_causes[0]
     assert first.cause.code == "duplicate-delivery", result.root_causes
-    assert "notification:new' notification 2x" in first.summary
+    assert "the peer's 'notification:new' notification 2x (" in first.summary, first.summary
+    message_event = load_contract(contract).socketio.message_event
+    assert f"2x {message_event!r}" not in first.summary, first.summary  # delivered once
 
 
 def test_a_peer_whose_login_is_refused_is_named_and_never_sent_as_a_placeholder(

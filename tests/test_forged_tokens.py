@@ -9,16 +9,18 @@ import base64
 import json
 import secrets
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import jwt
 import pytest
 
-from harness.engine import RunResult
-from harness.records.forgery import ALG_NONE, CLAIMS_SUBJECT, FORGED_SIGNATURE
+from harness.plan.tokens import TOKEN_VARIANTS
+from harness.records.forgery import ALG_NONE, CLAIMS_SUBJECT, EXPIRED, FORGED_SIGNATURE
 from harness.stacks.reference import ReferenceStack
 from tests.conftest import HarnessRun
 from tests.json_server import JsonHandler, serving
@@ -64,7 +66,7 @@ def echo() -> Iterator[tuple[str, type[TokenEcho]]]:
 
 def _run(run_harness: Callable[..., HarnessRun], url: str) -> HarnessRun:
     run = run_harness(url, "--suite", "rest", env={
-        "SMOKE_USERNAME": "me", "SMOKE_PASSWORD": "a-password-1"})
+        "SMOKE_USERNAME": "me", "SMOKE_PASSWORD": "a-password-1", "SMOKE_JWT_SECRET": SECRET})
     assert run.report is not None, run.output
     return run
 
@@ -82,6 +84,13 @@ def test_the_forgeries_carry_the_run_tokens_claims_and_are_masked(
                for token in forged), "a forged signature on the run's header and claims"
     assert any(jwt.get_unverified_header(token)["alg"] == "none" and token.endswith(".")
                for token in forged), "alg: none with the run's claims"
+    expired = {sent for _, sent in handler.seen if sent.count(".") == 2 and sent.startswith(
+        "eyJ") and sent.split(".")[1] != claims and jwt.decode(
+            sent, options={"verify_signature": False}).get("userId") == "u-17"}
+    assert expired and all(jwt.decode(token, SECRET, algorithms=["HS256"], options={
+        "verify_exp": False})["exp"] < time.time() for token in expired), \
+        "expired, signed with the secret, with the run's claims"
+    forged |= expired
     login_answered = next(at for at, sent in handler.seen if sent == "login")
     assert all(at > login_answered for at, sent in handler.seen if sent in forged)
     outputs = [run.output, json.dumps(run.report)]
@@ -100,24 +109,39 @@ def test_without_a_jwt_the_forgeries_carry_generic_claims(
     assert subjects == {CLAIMS_SUBJECT}
 
 
-def test_the_curl_lines_of_accepted_forgeries_reproduce_them(
-        reference_stack: Callable[..., ReferenceStack],
-        run_engine: Callable[..., RunResult]) -> None:
-    """Each forgery's curl line makes the same forgery from $SMOKE_TOKEN (no token in the
-    line): run by a shell, it is accepted again by the service that decodes without verifying."""
-    stack = reference_stack("jwt-decode-only")
+ALL_VARIANTS = {variant.name for variant in TOKEN_VARIANTS}
+
+
+@pytest.mark.parametrize(("fault", "route", "accepted"), [
+    ("jwt-decode-only", "GET /api/conversations", {FORGED_SIGNATURE, ALG_NONE, EXPIRED}),
+    ("jwt-exp-ignored", "GET /api/conversations", {EXPIRED}),
+    ("auth-not-enforced", "GET /api/messages", ALL_VARIANTS)])
+def test_the_curl_lines_of_accepted_bad_tokens_reproduce_them(
+        fault: str, route: str, accepted: set[str], reference_stack: Callable[..., ReferenceStack],
+        run_harness: Callable[..., HarnessRun]) -> None:
+    """Each bad token's curl line, as the JSON report and the terminal show it, makes the same
+    token from $SMOKE_TOKEN (and $SMOKE_JWT_SECRET) or from shell commands, no token, secret
+    or mask in the line: run by bash, it is accepted again by the service that decodes without
+    verifying (ignores `exp`, checks no token)."""
+    stack = reference_stack(fault)
     settings = stack.settings
-    result = run_engine({"target_url": stack.url}, env={
-        "SMOKE_USERNAME": settings.username, "SMOKE_PASSWORD": settings.password})
-    lines = {o.check.params["variant"]: o.finding.reproduce for o in result.outcomes
-             if o.check.kind == "auth" and o.finding is not None
-             and o.check.params["route"] == "GET /api/conversations"}
-    assert set(lines) == {FORGED_SIGNATURE, ALG_NONE}, lines
+    run = run_harness(stack.url, "--suite", "rest", "-v", "--thorough", env={
+        "SMOKE_USERNAME": settings.username, "SMOKE_PASSWORD": settings.password,
+        "SMOKE_JWT_SECRET": settings.jwt_secret})
+    assert run.report is not None, run.output
+    lines = {check["id"].split(f"[{route}-")[1].rstrip("]"): check["reproduce"]
+             for check in run.report["checks"] if f"[{route}-" in check["id"]
+             and check["cause"] == "auth-not-enforced"}
+    assert set(lines) == accepted, lines
     token = httpx.post(f"{stack.url}/api/auth/login", json={
         "username": settings.username, "password": settings.password}).json()["token"]
+    shown = [text for text in run.output.splitlines() if "curl " in text]
+    assert shown and all("***" not in text for text in shown), shown  # the terminal's lines
+    python = Path(sys.executable).parent  # `python -m harness token`, as the user's shell has
     for variant, line in lines.items():
-        assert token not in line and ("$SMOKE_TOKEN" in line or "{SMOKE_TOKEN" in line)
-        replay = subprocess.run(["bash", "-c", line], capture_output=True, text=True,
-                                env={"SMOKE_TOKEN": token, "PATH": "/usr/bin:/bin"},
-                                timeout=30)
-        assert replay.stdout.startswith("HTTP/1.1 200"), (variant, replay.stdout[:200])
+        assert token not in line and settings.jwt_secret not in line and "***" not in line
+        replay = subprocess.run(["bash", "-c", line], capture_output=True, text=True, env={
+            "SMOKE_TOKEN": token, "SMOKE_JWT_SECRET": settings.jwt_secret,
+            "PATH": f"{python}:/usr/bin:/bin"}, timeout=30)
+        assert replay.stdout.startswith("HTTP/1.1 200"), (variant, line, replay.stdout[:200],
+                                                          replay.stderr[-500:])

@@ -132,6 +132,13 @@ def _unsigned(token: str) -> str:
                       algorithm="none")
 
 
+def _expired(stack: ReferenceStack, token: str) -> str:
+    """`token`'s claims an hour past their expiry, signed with the stack's key."""
+    claims = jwt.decode(token, options={"verify_signature": False})
+    return jwt.encode({**claims, "exp": int(time.time()) - 3600}, stack.settings.jwt_secret,
+                      algorithm="HS256")
+
+
 def observe_socketio_connect_unsigned(stack: ReferenceStack) -> str:
     async def connect() -> str:
         try:
@@ -367,6 +374,12 @@ OBSERVATIONS: dict[str, tuple[Callable[[ReferenceStack], object], object]] = {
             "authorization": f"Bearer {_unsigned(_token(s))}"}),
         _status(s, "GET", "/api/messages", headers={
             "authorization": f"Bearer {jwt.encode({'sub': 'nobody'}, None, algorithm='none')}"})),
+        (200, 401)),
+    "jwt-exp-ignored": (lambda s: (
+        _status(s, "GET", "/api/messages", headers={
+            "authorization": f"Bearer {_expired(s, _token(s))}"}),
+        _status(s, "GET", "/api/messages", headers={
+            "authorization": f"Bearer {_expired(s, jwt.encode({'sub': 'nobody'}, 'k'))}"})),
         (200, 401)),
     "socketio-jwt-decode-only": (observe_socketio_connect_unsigned, "connected"),
     "messages-unchecked-404": (

@@ -2,30 +2,42 @@
 
 from __future__ import annotations
 
+import time
 import warnings
 
 import jwt
 import pytest
 
-from harness.plan.tokens import expired_token
-from harness.records.forgery import ALG_NONE, FORGED_SIGNATURE, forge
+from harness.records.forgery import ALG_NONE, CLAIMS_SUBJECT, EXPIRED, FORGED_SIGNATURE, forge
 
 SECRET = "a-secret-of-at-least-32-bytes-for-hs256"
 
 
-def test_expired_token_verifies_with_the_secret_but_is_expired() -> None:
-    token = expired_token(SECRET)
+@pytest.mark.parametrize("real", [None, "an-opaque-session-id"])
+def test_without_a_jwt_the_expired_token_has_generic_claims(real: str | None) -> None:
+    token = forge(EXPIRED, real, SECRET)
     with pytest.raises(jwt.ExpiredSignatureError):
         jwt.decode(token, SECRET, algorithms=["HS256"])
-    claims = jwt.decode(token, SECRET, algorithms=["HS256"],
-                        options={"verify_exp": False})
-    assert claims["exp"] < claims["iat"]
+    claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"verify_exp": False})
+    assert claims["exp"] < claims["iat"] and claims["sub"] == CLAIMS_SUBJECT
+
+
+def test_the_expired_token_carries_the_run_tokens_claims_in_the_past() -> None:
+    now = int(time.time())
+    real = jwt.encode({"userId": "u-17", "iat": now, "nbf": now, "exp": now + 600}, SECRET,
+                      algorithm="HS384", headers={"kid": "k1"})
+    token = forge(EXPIRED, real, SECRET)
+    with pytest.raises(jwt.ExpiredSignatureError):
+        jwt.decode(token, SECRET, algorithms=["HS384"])
+    claims = jwt.decode(token, SECRET, algorithms=["HS384"], options={"verify_exp": False})
+    assert claims["userId"] == "u-17" and claims["nbf"] == claims["iat"] < claims["exp"] < now
+    assert jwt.get_unverified_header(token)["kid"] == "k1"
 
 
 def test_a_short_target_secret_prints_no_library_warning() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        expired_token("24-bytes-long-secret-key")
+        forge(EXPIRED, None, "24-bytes-long-secret-key")
 
 
 @pytest.mark.parametrize("real", [None, "an-opaque-session-id", "not.a.jwt"])

@@ -1,6 +1,7 @@
 """Commands beside the run: `init` (a starting contract for a live target), `schema` (the
 contract's JSON Schema; `--report`: the report document's), `probe socketio` (one raw
-Engine.IO exchange, for reproducing) and `history` (the runs this machine made).
+Engine.IO exchange, for reproducing), `history` (the runs this machine made) and `token KIND`
+(a bad token as the run sends it, for a reproduce line).
 They send through the same probe client as a run and read answers in the judge's normal form;
 they never give a verdict.
 
@@ -14,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from harness.config.options import in_range
+from harness.records.forgery import FORGERIES
 
 
 def run_command(argv: Sequence[str]) -> int:
@@ -33,6 +35,12 @@ def run_command(argv: Sequence[str]) -> int:
         from harness.commands.history import list_runs
 
         return list_runs(options.url, options.history, options.limit)
+    if name == "token":
+        parser.add_argument("kind", choices=FORGERIES, help="the forgery of $SMOKE_TOKEN to "
+                            "print (expired: signed with $SMOKE_JWT_SECRET)")
+        from harness.commands.token import print_token
+
+        return print_token(parser.parse_args(rest).kind)
     if name == "init":
         parser.add_argument("url", help="the live gateway to describe")
         parser.add_argument("-o", "--output", metavar="FILE",

@@ -306,5 +306,5 @@ def resolve(values: Mapping[str, Any], env: Mapping[str, str] | None = None) -> 
         target_name=str(target_name).strip() if target_name else None,
         options={key: (url if key in ("target_url", "url") else value)
                  for key, value in values.items()
-                 if _given(value) and key not in ("show_plan", "verbose")},
+                 if _given(value) and key != "show_plan"},
     )

@@ -10,6 +10,7 @@ from harness.config import RunConfig
 from harness.contract import Contract
 from harness.judge.causes import Cause
 from harness.judge.findings import Finding
+from harness.records.forgery import FORGERIES, SHELL_MADE
 from harness.records.http import HttpAnswer
 from harness.sanitize.escape import escape_control, safe_excerpt
 from harness.sanitize.redact import Redactor
@@ -25,9 +26,10 @@ TOKEN_SHELL = {"valid": "$SMOKE_TOKEN", "peer": "$SMOKE_PEER_TOKEN",
                # the forgeries of the run's token (records.forgery), as a shell makes them
                "forged-signature": "${SMOKE_TOKEN%.*}.Zm9yZ2VkLXNpZ25hdHVyZQ",
                "alg-none": "$(printf %s '{\"alg\":\"none\"}' | base64 | tr -d =)"
-                           ".$(echo $SMOKE_TOKEN | cut -d. -f2)."}
+                           ".$(echo $SMOKE_TOKEN | cut -d. -f2).",
+               "expired": "$(python -m harness token expired)"}  # reads $SMOKE_JWT_SECRET
 WHOSE = {"valid": "the run", "peer": "the peer", "outsider": "the outsider",
-         "forged-signature": "a forgery of the run", "alg-none": "a forgery of the run"}
+         **dict.fromkeys(FORGERIES, "a forgery of the run")}
 
 
 @dataclass
@@ -124,7 +126,7 @@ class Context:
         parts.append(arg(url))
         parts += ["-H", arg("ngrok-skip-browser-warning: 1")]
         for name, value in request.headers:
-            parts += ["-H", arg(f"{name}: {value}")]
+            parts += ["-H", _shell_made(f"{name}: {value}") or arg(f"{name}: {value}")]
         if request.auth:  # only a variable's name: double quotes, so the shell expands it
             token = TOKEN_SHELL[request.auth]
             cookie = self.contract.auth.cookie_name
@@ -138,6 +140,16 @@ class Context:
             else:
                 parts += ["--data-binary", arg(body.decode("utf-8", "replace"))]
         return " ".join(parts)
+
+
+def _shell_made(header: str) -> str | None:
+    """A header carrying one of the harness's made-up credentials, double-quoted with the shell
+    command that makes it (the redactor leaves a command whole, a literal it masks); None for
+    any other header, or one a double-quoted word would change."""
+    made = next((literal for literal in SHELL_MADE if literal in header), None)
+    if made is None or any(char in header for char in '"$`\\!'):
+        return None
+    return f'"{header.replace(made, SHELL_MADE[made])}"'
 
 
 def is_html(answer: HttpAnswer) -> bool:

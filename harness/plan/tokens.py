@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import jwt
-
-from harness.records.forgery import ALG_NONE, FORGED_SIGNATURE, generic_claims
-
-
-def expired_token(secret: str) -> str:
-    """An expired JWT signed with the real key (whatever its length: PyJWT's warning about a
-    short key concerns the target's secret, not this run, and would only clutter its output)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return jwt.encode(generic_claims(-3600), secret, algorithm="HS256")
+from harness.records.forgery import (
+    ALG_NONE,
+    BASIC_CREDENTIALS,
+    EXPIRED,
+    FORGED_SIGNATURE,
+    GARBAGE,
+)
 
 
 @dataclass(frozen=True)
@@ -52,16 +46,14 @@ class TokenVariant:
         return {"authorization": f"{scheme} {token}"} if token is not None else {}
 
 
-BASIC_CREDENTIALS = base64.b64encode(b"smoke:smoke").decode()
-
 TOKEN_VARIANTS = (
     TokenVariant("no-token", "no credentials", lambda secret: None),
-    TokenVariant("garbage", "a token that is not a JWT", lambda secret: "not-a-jwt"),
+    TokenVariant("garbage", "a token that is not a JWT", lambda secret: GARBAGE),
     TokenVariant(FORGED_SIGNATURE, "a JWT signed with a wrong key (the run's claims)",
                  forgery=True),
     TokenVariant(ALG_NONE, "an unsigned JWT (alg: none, the run's claims)", forgery=True),
-    TokenVariant("expired", "an expired JWT signed with the real key",
-                 lambda secret: expired_token(secret or ""), needs_secret=True),
+    TokenVariant(EXPIRED, "an expired JWT signed with the real key (the run's claims)",
+                 forgery=True, needs_secret=True),
     TokenVariant("wrong-scheme", "Basic-auth credentials (wrong scheme)", lambda secret: None,
                  raw_header=lambda scheme: f"Basic {BASIC_CREDENTIALS}",
                  raw_cookie=BASIC_CREDENTIALS),

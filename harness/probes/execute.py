@@ -25,7 +25,7 @@ from harness.probes.preconnect import ConnectionsAhead
 from harness.probes.socketio_session import SessionInputs, SocketSession
 from harness.records.engineio import HandshakeError, parse_open_packet
 from harness.records.evidence import Evidence
-from harness.records.forgery import FORGED_SIGNATURE, FORGERIES, forge
+from harness.records.forgery import FORGED_SIGNATURE, FORGERIES, forgeries
 from harness.records.http import HttpAnswer, HttpRequest
 from harness.records.keys import (
     CREATE,
@@ -155,7 +155,7 @@ class Executor:
         self._created = asyncio.ensure_future(self._create())
         self._conversation = asyncio.ensure_future(self._rest_conversation())
         await asyncio.gather(*jobs)
-        self.evidence.forgeries = {kind: forge(kind, self.evidence.token) for kind in FORGERIES}
+        self.evidence.forgeries = forgeries(self.evidence.token, self.config.jwt_secret)
         self._logged_in.set()
         if self.config.credentials.token:
             checks = [r for r in self.plan.http if r.auth == "valid" and r.method == "GET"

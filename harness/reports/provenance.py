@@ -13,13 +13,16 @@ from harness._bundled import DEFAULT_CONTRACT
 from harness.config import RunConfig
 from harness.config.options import OPTIONS
 
-POSITIONAL = ("target_url", "url")
+POSITIONAL = ("target_url", "url")  # one URL: the positional and --target-url are the same
+CLI_FLAGS = {"verbose": "-v", "junitxml": "--junitxml", "alluredir": "--alluredir"}  # not OPTIONS
 BUNDLED = "fixtures/contract.default.yaml"
 
 
 def _flag(dest: str) -> str | None:
     option = next((option for option in OPTIONS if option.dest == dest), None)
-    return option.flags[-1] if option is not None else None  # the CLI's spelling is last
+    if option is None:
+        return CLI_FLAGS.get(dest)
+    return option.flags[-1]  # the CLI's spelling is last
 
 
 def _values(value: Any) -> Iterable[str]:
@@ -30,11 +33,12 @@ def _values(value: Any) -> Iterable[str]:
 
 
 def command_line(options: Mapping[str, Any], program: str = "python -m harness") -> str:
-    """The options as typed: `python -m harness URL --fault a --fault b --read-only`."""
+    """The options as typed, a command that makes the same run again:
+    `python -m harness URL --fault a --fault b --read-only -v`."""
     words = program.split()
-    for dest in POSITIONAL:
-        if options.get(dest):
-            words.append(str(options[dest]))
+    url = next((options[dest] for dest in POSITIONAL if options.get(dest)), None)
+    if url:
+        words.append(str(url))
     for dest, value in options.items():
         flag = _flag(dest)
         if dest in POSITIONAL or flag is None or value in (None, False, [], ""):

@@ -31,13 +31,20 @@ SENSITIVE_HEADERS = frozenset({
 })
 
 _JWT = re.compile(r"eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*")
-# "$SMOKE_TOKEN" (also as a cookie's value: "token=$SMOKE_TOKEN") is no secret
-_ENV_REF = r"(?!(?:bearer\s+|basic\s+|[\w.-]+=)?\$\{?SMOKE_[A-Z_]+\}?)"
+# A reproduce line's shell that makes a credential is no secret (also as a cookie's value:
+# "token=$SMOKE_TOKEN"): a variable ("$SMOKE_TOKEN", "${SMOKE_TOKEN%.*}") or a command
+# substitution of the commands the reproduce lines use ("$(printf ...)", "$(echo ...)",
+# "$(python -m harness token ...)"); a literal credential never starts with either.
+_SHELL_MADE = r"(?:\$\{?SMOKE_[A-Z_]+\}?|\$\((?:printf|echo|python -m harness token) )"
+_ENV_REF = rf"(?!(?:bearer\s+|basic\s+|[\w.-]+=)?{_SHELL_MADE})"
 _BEARER = re.compile(rf"(?i)\b(bearer|basic)\s+{_ENV_REF}[^\s\"',;\\]+")
 _KEY = r"(?:password|passwd|token|secret|authorization|cookie|api[_-]?key)"
 _NOT_A_VALUE = r"(?!required variable\b)"  # compose: "...PASSWORD: required variable ..."
+# a scheme alone ("authorization: Bearer") or a cookie with an empty value ("token=", also
+# before the quote that closes the line's word) carries no credential
+_NO_CREDENTIAL = r"(?!(?:bearer|basic|[\w.-]+=)?['\"]?(?:[\s,;}&]|$))"
 _KEYED = re.compile(
-    rf"(?i)((?:\\?[\"'])?{_KEY}(?:\\?[\"'])?\s*[:=]\s*){_ENV_REF}{_NOT_A_VALUE}"
+    rf"(?i)((?:\\?[\"'])?{_KEY}(?:\\?[\"'])?\s*[:=]\s*){_ENV_REF}{_NOT_A_VALUE}{_NO_CREDENTIAL}"
     # an unquoted value ends before a closing quote ("-H 'cookie: t=v'" keeps its quote)
     r"(\\\"(?:[^\"\\]|\\[^\"])*\\\"|\"(?:[^\"\\]|\\.)*\"|'[^']*'"
     r"|[^\s,;}&\\]+?(?=['\"]?(?:[\s,;}&\\]|$)))"

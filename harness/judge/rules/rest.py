@@ -160,7 +160,12 @@ def login(ctx: Context, answer: HttpAnswer, token_found: bool) -> Finding | None
     if token_found:
         return None
     login_spec = ctx.contract.auth.login
+    cookie = login_spec.token_cookie if login_spec else None
     field = login_spec.token_field if login_spec else "token"
+    expected = f"200 setting the {cookie!r} cookie" if cookie else f"200 with a token at {field!r}"
+    missing = (f"without setting the {cookie!r} cookie (set auth.login.token_cookie to the cookie "
+               "it sets)") if cookie else \
+        f"without a token at {field!r} (set auth.login.token_field or token_cookie)"
     if answer.status in (400, 422) and not answer.error and login_spec is not None:
         said = _said(answer)
         sent = {login_spec.username_field, login_spec.password_field}
@@ -180,10 +185,9 @@ def login(ctx: Context, answer: HttpAnswer, token_found: bool) -> Finding | None
                            f"credentials ({answer.status}: {_said(answer)!r}): check "
                            "SMOKE_USERNAME / SMOKE_PASSWORD", answer)
     if answer.status is not None and 200 <= answer.status < 300:
-        return leak(ctx, answer, f"200 with a token at {field!r}") or ctx.finding(
-            Cause.CONTRACT_MISMATCH, f"{_line(answer)} answered {answer.status} without a "
-            f"token at {field!r} (set auth.login.token_field or token_cookie)", answer)
-    return unexpected(ctx, answer, f"200 with a token at {field!r}")
+        return leak(ctx, answer, expected) or ctx.finding(
+            Cause.CONTRACT_MISMATCH, f"{_line(answer)} answered {answer.status} {missing}", answer)
+    return unexpected(ctx, answer, expected)
 
 
 @rule("login", shown_by="suites/rest/test_happy_path.py::test_login")

@@ -146,7 +146,7 @@ def delivery_check(judge: Judge, check: Check) -> Result:
                                  f"conversation) received no {event!r} for the run's message "
                                  f"({window})", evidence=evidence(session),
                                  socket=True)
-    twice = [f"the {who} {counts[role]}x" for role, who in (("peer", "peer"),
+    twice = [f"the {who} {counts[role]}x {event!r}" for role, who in (("peer", "peer"),
                                                              ("sender", "sender"),
                                                              ("member", "sender's 2nd socket"))
              if counts.get(role, 0) > 1]
@@ -161,6 +161,6 @@ def delivery_check(judge: Judge, check: Check) -> Result:
             twice.append(f"the peer's {notifications.event!r} notification {got}x")
     if twice:
         return judge.ctx.finding(Cause.DUPLICATE_DELIVERY, f"one message was delivered more than "
-                                 f"once: {', '.join(twice)} {event!r} ({window})",
+                                 f"once: {', '.join(twice)} ({window})",
                                  evidence=evidence(session), socket=True)
     return None

@@ -29,6 +29,9 @@ FAULTS: dict[str, str] = {
     "jwt-decode-only": "the REST auth middleware decodes tokens without verifying them (jwt.decode "
                        "for jwt.verify) and looks the user up: a token with the real claims and "
                        "a forged signature, or alg: none, is accepted",
+    "jwt-exp-ignored": "the REST auth middleware verifies the signature but not the expiry "
+                       "(ignoreExpiration) and looks the user up: an expired token of a real "
+                       "user is accepted",
     "socketio-jwt-decode-only": "the Socket.IO auth decodes tokens without verifying them and "
                                 "looks the user up: a forgery of a real token connects",
     "messages-unchecked-404": "GET /api/messages?conversationId= skips the token check (a "
