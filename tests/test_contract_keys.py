@@ -695,3 +695,25 @@ def test_a_route_that_names_the_peer_is_not_tested_without_one(tmp_path: Path) -
                and "no peer identity" in str(default.left_out[check.key])}
     assert dropped == {"delivery"}, "a body's {peer_id} element is dropped, not its check"
     assert not any(b"{peer_id}" in (r.body or b"") for r in default.http)
+
+
+def test_a_stopped_websocket_only_service_is_the_upstream_not_a_broken_upgrade(
+        tmp_path: Path) -> None:
+    """socketio.url on a websocket-only service that is stopped: its websocket connection is
+    refused, which is the service's outage (one root cause with its REST routes' 504s), not
+    a broken upgrade."""
+    with ReferenceStack(["socket-direct", "socket-service-down",
+                         "websocket-only-server"]) as stack:
+        raw = yaml.safe_load((EXAMPLES / "socket-direct.yaml").read_text())
+        raw["socketio"].update(url=stack.messaging_url, transports=["websocket"])
+        path = tmp_path / "direct.yaml"
+        path.write_text(yaml.safe_dump(raw))
+        env = {"SMOKE_USERNAME": stack.settings.username,
+               "SMOKE_PASSWORD": stack.settings.password}
+        result = run(resolve({"target_url": stack.url, "contract": str(path)}, env=env),
+                     say=lambda line: None)
+        where = stack.messaging_url.split("://", 1)[1]
+    causes = [root.cause.code for root in result.root_causes]
+    assert causes == ["upstream-unreachable"], causes
+    _, cause, message = outcomes(result)["test_websocket_only_session[websocket-only]"]
+    assert cause == "upstream-unreachable" and where in message, message

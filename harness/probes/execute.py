@@ -389,7 +389,7 @@ class Executor:
             self._count_socket(1)
             seen = await self._socket_session().websocket_only()
             self.evidence.websocket_only = WebsocketOpen(seen.wire is not None, seen.seen,
-                                                         seen.http)
+                                                         seen.http, seen.unreachable)
             return
         session = self._socket_session()
         refused = asyncio.Event()  # the refusals are answered: the chain's bad events may go
