@@ -7,6 +7,9 @@ from __future__ import annotations
 import copy
 import json
 import re
+import shlex
+import subprocess
+import sys
 import typing
 from pathlib import Path
 from typing import Any
@@ -205,6 +208,32 @@ def test_faults_are_named_over_a_websocket_only_session(tmp_path: Path) -> None:
     blocked = [o for o in broken.outcomes if o.outcome == "blocked"]
     assert blocked and all(shown_key(o.blocked_by or "") == WEBSOCKET_ONLY for o in blocked
                            if node_id(o.check).startswith("suites/socket/"))
+
+
+def test_the_reproduce_line_on_a_websocket_only_server_opens_a_websocket(
+        tmp_path: Path) -> None:
+    """The socket findings' reproduce line replays what the run did on a websocket-only
+    server (a websocket opened directly): on the healthy server it exits 0, where the polling
+    handshake alone answers 400."""
+    contract = contract_file(tmp_path, {"socketio": {"transports": ["websocket"]}})
+    with ReferenceStack(["websocket-only-server", "socketio-auth-not-enforced"]) as stack:
+        env = {"SMOKE_USERNAME": stack.settings.username,
+               "SMOKE_PASSWORD": stack.settings.password}
+        result = run(resolve({"target_url": stack.url, "contract": contract}, env=env),
+                     say=lambda line: None)
+        finding = result.root_causes[0]
+        line = next(o.finding.reproduce for o in result.outcomes if o.finding is not None
+                    and o.finding.cause.code == "socketio-auth-not-enforced")
+        words = shlex.split(line)
+        assert words[:4] == ["python", "-m", "harness", "probe"], line
+        assert words[-2:] == ["--transport", "websocket"], line
+        replay = subprocess.run([sys.executable, *words[1:]], capture_output=True, text=True,
+                                timeout=60)
+        polling = subprocess.run([sys.executable, *words[1:-2]], capture_output=True,
+                                 text=True, timeout=60)
+    assert finding.cause.code == "socketio-auth-not-enforced"
+    assert replay.returncode == 0 and "< 0{" in replay.stdout, replay.stdout
+    assert polling.returncode == 1 and "< 400" in polling.stdout, polling.stdout
 
 
 def test_a_second_room_member_joins_over_its_own_websocket_only_session(
