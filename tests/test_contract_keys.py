@@ -234,6 +234,7 @@ def test_the_reproduce_line_on_a_websocket_only_server_opens_a_websocket(
     assert finding.cause.code == "socketio-auth-not-enforced"
     assert replay.returncode == 0 and "< 0{" in replay.stdout, replay.stdout
     assert polling.returncode == 1 and "< 400" in polling.stdout, polling.stdout
+    assert "try --transport websocket" in polling.stdout
 
 
 def test_a_second_room_member_joins_over_its_own_websocket_only_session(

@@ -34,6 +34,9 @@ async def _probe(url: str, path: str, timeout_s: float) -> int:
         sid = parse_open_packet(answer.text).sid
     except HandshakeError as exc:
         print(f"! {exc}")
+        if answer.status == 400 and "transport" in answer.text.lower():
+            print("! the polling transport is refused: a server that takes websockets only? "
+                  "try --transport websocket")
         return 1
     ws_url = url.replace("http", "ws", 1) + handshake_path(path, "websocket", sid)
     print(f"> GET {ws_url} (Upgrade: websocket)")
