@@ -226,7 +226,8 @@ async def _probe_and_judge(result: RunResult, progress: Progress | None = None,
                 # a forgery of a JWT token carries its claims: masked like it
                 result.redactor.add(token)
         if tokens is not None:
-            _keep_tokens(tokens, {"valid": evidence.token, **evidence.tokens})
+            _keep_tokens(tokens, {"valid": evidence.token, **evidence.tokens},
+                         evidence.user_ids)
         abort = preflight(ctx, evidence)
         if abort is not None:
             raise Aborted(abort)
@@ -305,12 +306,15 @@ def _ledger_used(config: RunConfig, limit: RateLimit, notes: list[str]) -> int:
         return 0
 
 
-def _keep_tokens(tokens: TokenCache, found: dict[str, str | None]) -> None:
-    """Remember the run's tokens with their expiry (a JWT's `exp`; None for opaque ones)."""
+def _keep_tokens(tokens: TokenCache, found: dict[str, str | None],
+                 user_ids: dict[str, str]) -> None:
+    """Remember the run's tokens with their expiry (a JWT's `exp`; None for opaque ones) and
+    the user id each identity's login answered (a later run has no login answer to read)."""
     for role, token in found.items():
         if token:
             expiry = token_claims(token).get("exp")
-            tokens.keep(role, token, float(expiry) if isinstance(expiry, (int, float)) else None)
+            tokens.keep(role, token, float(expiry) if isinstance(expiry, (int, float)) else None,
+                        user_ids.get(role))
 
 
 def _announce(fitted: Plan, planned: Plan, say: Callable[[str], object], sent: int = 0) -> Plan:

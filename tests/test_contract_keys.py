@@ -7,6 +7,9 @@ from __future__ import annotations
 import copy
 import json
 import re
+import shlex
+import subprocess
+import sys
 import typing
 from pathlib import Path
 from typing import Any
@@ -205,6 +208,33 @@ def test_faults_are_named_over_a_websocket_only_session(tmp_path: Path) -> None:
     blocked = [o for o in broken.outcomes if o.outcome == "blocked"]
     assert blocked and all(shown_key(o.blocked_by or "") == WEBSOCKET_ONLY for o in blocked
                            if node_id(o.check).startswith("suites/socket/"))
+
+
+def test_the_reproduce_line_on_a_websocket_only_server_opens_a_websocket(
+        tmp_path: Path) -> None:
+    """The socket findings' reproduce line replays what the run did on a websocket-only
+    server (a websocket opened directly): on the healthy server it exits 0, where the polling
+    handshake alone answers 400."""
+    contract = contract_file(tmp_path, {"socketio": {"transports": ["websocket"]}})
+    with ReferenceStack(["websocket-only-server", "socketio-auth-not-enforced"]) as stack:
+        env = {"SMOKE_USERNAME": stack.settings.username,
+               "SMOKE_PASSWORD": stack.settings.password}
+        result = run(resolve({"target_url": stack.url, "contract": contract}, env=env),
+                     say=lambda line: None)
+        finding = result.root_causes[0]
+        line = next(o.finding.reproduce for o in result.outcomes if o.finding is not None
+                    and o.finding.cause.code == "socketio-auth-not-enforced")
+        words = shlex.split(line)
+        assert words[:4] == ["python", "-m", "harness", "probe"], line
+        assert words[-2:] == ["--transport", "websocket"], line
+        replay = subprocess.run([sys.executable, *words[1:]], capture_output=True, text=True,
+                                timeout=60)
+        polling = subprocess.run([sys.executable, *words[1:-2]], capture_output=True,
+                                 text=True, timeout=60)
+    assert finding.cause.code == "socketio-auth-not-enforced"
+    assert replay.returncode == 0 and "< 0{" in replay.stdout, replay.stdout
+    assert polling.returncode == 1 and "< 400" in polling.stdout, polling.stdout
+    assert "try --transport websocket" in polling.stdout
 
 
 def test_a_second_room_member_joins_over_its_own_websocket_only_session(
@@ -695,3 +725,25 @@ def test_a_route_that_names_the_peer_is_not_tested_without_one(tmp_path: Path) -
                and "no peer identity" in str(default.left_out[check.key])}
     assert dropped == {"delivery"}, "a body's {peer_id} element is dropped, not its check"
     assert not any(b"{peer_id}" in (r.body or b"") for r in default.http)
+
+
+def test_a_stopped_websocket_only_service_is_the_upstream_not_a_broken_upgrade(
+        tmp_path: Path) -> None:
+    """socketio.url on a websocket-only service that is stopped: its websocket connection is
+    refused, which is the service's outage (one root cause with its REST routes' 504s), not
+    a broken upgrade."""
+    with ReferenceStack(["socket-direct", "socket-service-down",
+                         "websocket-only-server"]) as stack:
+        raw = yaml.safe_load((EXAMPLES / "socket-direct.yaml").read_text())
+        raw["socketio"].update(url=stack.messaging_url, transports=["websocket"])
+        path = tmp_path / "direct.yaml"
+        path.write_text(yaml.safe_dump(raw))
+        env = {"SMOKE_USERNAME": stack.settings.username,
+               "SMOKE_PASSWORD": stack.settings.password}
+        result = run(resolve({"target_url": stack.url, "contract": str(path)}, env=env),
+                     say=lambda line: None)
+        where = stack.messaging_url.split("://", 1)[1]
+    causes = [root.cause.code for root in result.root_causes]
+    assert causes == ["upstream-unreachable"], causes
+    _, cause, message = outcomes(result)["test_websocket_only_session[websocket-only]"]
+    assert cause == "upstream-unreachable" and where in message, message

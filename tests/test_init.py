@@ -94,6 +94,23 @@ def test_a_gateway_without_socketio_gets_the_services_url(tmp_path: Path) -> Non
     assert result.verdict == "pass", not_passed(result)
 
 
+def test_a_websocket_only_service_gets_its_url_and_transports(tmp_path: Path) -> None:
+    """The gateway does not proxy Socket.IO and the service's own server takes websockets
+    only (its polling handshake answers 400, an unknown transport): its URL and transports:
+    [websocket] are written, verified by one websocket opened, and the contract runs green."""
+    output = tmp_path / "contract.yaml"
+    with ReferenceStack(["socket-direct", "websocket-only-server"]) as stack:
+        done = init(stack.url, output)
+        assert done.returncode == 0, done.stderr
+        result = run_with(stack, output)
+        messaging_url = stack.messaging_url
+    contract = load_contract(output)
+    assert contract.socketio.url == messaging_url
+    assert contract.socketio.transports == ["websocket"]
+    assert "# found: a websocket opened directly got its open packet" in output.read_text()
+    assert result.verdict == "pass", not_passed(result)
+
+
 def test_init_against_no_gateway_is_an_error(tmp_path: Path) -> None:
     done = init("http://127.0.0.1:9", tmp_path / "c.yaml")
     assert done.returncode == 2

@@ -224,3 +224,49 @@ def test_a_wrong_service_url_is_one_line(tmp_path: Path,
     assert done.stderr.strip().splitlines() == [
         "smoke-harness: --service: target URL must look like https://host[:port], got "
         "'chat:5005'"]
+
+
+def versioned_gateway(method: str, path: str) -> Answer:
+    """An Express gateway whose routes live under /api/v1 (cookie auth), health at /health,
+    Express's HTML 404 elsewhere."""
+    if path == "/health":
+        return 200, {"status": "UP", "checks": {"messaging": "UP"}}
+    if path in ("/api/v1/conversations", "/api/v1/users"):
+        return 401, {"message": "Unauthorized"}
+    if method == "POST" and path == "/api/v1/auth/login":
+        return 400, {"message": ["email must be an email"], "error": "Bad Request"}
+    return 404, f"<!DOCTYPE html><pre>Cannot {method} {path}</pre>"
+
+
+def test_routes_under_a_versioned_prefix(tmp_path: Path) -> None:
+    output = tmp_path / "c.yaml"
+    with platform(versioned_gateway) as (url, seen):
+        done = init(url, output)
+    assert done.returncode == 0, done.stderr
+    assert len(seen) <= MAX_REQUESTS
+    contract = load_contract(output)
+    assert {r.path for r in contract.protected_routes if r.method == "GET"} == {
+        "/api/v1/conversations", "/api/v1/users"}
+    assert contract.auth.login is not None and contract.auth.login.path == "/api/v1/auth/login"
+    assert contract.unknown_route == "/api/v1/smoke-harness-no-such-route"
+    assert contract.flow.create_conversation == "/api/v1/conversations"
+    assert "# - {method: GET, path: /api/v1/messages}  # not found: 404" in output.read_text()
+
+
+def nothing_protected(method: str, path: str) -> Answer:
+    """Health only: every other route answers 404."""
+    if path == "/api/health":
+        return 200, {"status": "ok"}
+    return 404, {"message": "Route not found"}
+
+
+def test_a_route_seen_answering_404_is_never_written_active(tmp_path: Path) -> None:
+    output = tmp_path / "c.yaml"
+    with platform(nothing_protected) as (url, seen):
+        done = init(url, output)
+    assert done.returncode == 0, done.stderr
+    assert len(seen) <= MAX_REQUESTS
+    raw = yaml.safe_load(output.read_text())
+    assert not raw["protected_routes"], "nothing that answered 404 is active"
+    assert "# - {method: GET, path: /api/conversations}  # nothing answered 401, and this " \
+        "answered 404" in output.read_text()

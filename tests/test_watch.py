@@ -24,7 +24,7 @@ from harness.history import HistoryStore
 from harness.stacks.reference import ReferenceStack
 from harness.stacks.reference.settings import ReferenceSettings
 from harness.watch.changes import HealthWatch
-from harness.watch.diff import cause_changes
+from harness.watch.diff import cause_changes, verdict_change
 from harness.watch.polling import polling
 from tests.conftest import HarnessRun
 from tests.live_processes import (
@@ -36,6 +36,7 @@ from tests.live_processes import (
     free_port,
 )
 from tests.test_contract_keys import contract_file
+from tests.test_cookie_auth import COOKIE_CONTRACT
 
 # a declared budget on the health route that lets watch poll every second (a tenth of it)
 FAST_POLLING = {"rate_limits": [{"prefix": "/api/health", "limit": 600, "window_s": 60}]}
@@ -286,3 +287,32 @@ def test_a_service_log_start_line_and_every(tmp_path: Path) -> None:
             watch.interrupt()
     history = b"".join(path.read_bytes() for path in tmp_path.glob("h.sqlite*"))
     assert not any(secret.encode() in history for secret in STACK_SECRETS.values())
+
+
+def test_kept_tokens_keep_the_id_their_login_answered(tmp_path: Path) -> None:
+    """auth.user_id `login:user.id` (a cookie login whose body names the user): runs after the
+    first reuse the kept tokens, with no login answer to read, and still know every id."""
+    contract = contract_file(tmp_path, {"auth": {"user_id": "login:user.id"}},
+                             base=COOKIE_CONTRACT)
+    stack = StackProcess(free_port(), "cookie-auth")
+    watch = WatchProcess(stack.url, "--contract", contract, "--history",
+                         str(tmp_path / "history.sqlite"), "--every", "1s")
+    try:
+        first = watch.wait_for(r"run 1: PASS in [\d.]+ s, (\d+) requests")
+        second = watch.wait_for(r"run 2: (\w+) in [\d.]+ s, (\d+) requests.*")
+    finally:
+        watch.interrupt()
+        stack.stop()
+    assert second.group(1) == "PASS", watch.lines
+    assert second.group(0).endswith("nothing changed since the previous run")
+    assert int(second.group(2)) < int(first.group(1)), "run 2 logs in no one: tokens kept"
+    assert not any("is not known" in line for line in watch.lines)
+
+
+def test_a_verdict_that_changed_is_a_change() -> None:
+    passed = {"verdict": "pass", "checks": [], "root_causes": []}
+    unsure = {"verdict": "inconclusive", "checks": [{"id": "delivery", "outcome": "not-tested"}],
+              "root_causes": []}
+    assert verdict_change(passed, unsure) == ["verdict PASS -> INCONCLUSIVE"]
+    assert verdict_change(unsure, unsure) == []
+    assert verdict_change(None, unsure) == []

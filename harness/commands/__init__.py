@@ -58,11 +58,14 @@ def run_command(argv: Sequence[str]) -> int:
     parser.add_argument("--path", default="/socket.io/", help="the Socket.IO path")
     parser.add_argument("--timeout", type=in_range(float, "SECONDS"), default=5.0,
                         metavar="SECONDS")
+    parser.add_argument("--transport", choices=["polling", "websocket"], default="polling",
+                        help="polling: the handshake, then the upgrade; websocket: a websocket "
+                        "opened directly (a server that takes websockets only)")
     options = parser.parse_args(rest)
     from harness.commands.probe import probe_socketio
 
     try:
-        return probe_socketio(options.url, options.path, options.timeout)
+        return probe_socketio(options.url, options.path, options.timeout, options.transport)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 2

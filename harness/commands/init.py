@@ -18,10 +18,10 @@ from pathlib import Path
 from harness._bundled import DEFAULT_CONTRACT, SCHEMA_FILE
 from harness.commands.init_discover import (
     AGGREGATE_PATHS,
-    LOGIN_PATHS,
-    ROOT_LOGIN_PATHS,
+    NO_SUCH_ROUTE,
     Findings,
     discover,
+    login_paths,
 )
 from harness.commands.init_text import clip, join_clipped, wrap_comment
 from harness.config.resolve import ConfigError, validate_url
@@ -98,7 +98,7 @@ def _auth_lines(found: Findings, accepted: list[int]) -> list[str]:
                   "    token_field: token               # or a dotted path: data.token",
                   "    # token_cookie: token            # when the login sets a cookie"]
     else:
-        tried = LOGIN_PATHS if found.prefix else ROOT_LOGIN_PATHS
+        tried = login_paths(found.prefix)
         lines += [f"  login: null                        # not found: "
                   f"{', '.join(tried)}; give a token with SMOKE_TOKEN",
                   f"  # login: {{path: {tried[0]}, token_field: token}}"]
@@ -126,9 +126,10 @@ def _login_field_lines(found: Findings) -> list[str]:
 
 def _route_lines(found: Findings) -> tuple[list[str], list[str]]:
     lines = ["protected_routes:"]
-    if not found.prefix:
-        lines.append("  # found: nothing under /api; these answered at the root, unlike the "
-                     "catch-all")
+    if found.prefix != "/api":
+        lines.append("  # found: nothing under /api; these answered " +
+                     (f"under {found.prefix}" if found.prefix else
+                      "at the root, unlike the catch-all"))
     protected = found.protected
     usual = {route.path for route in load_contract(DEFAULT_CONTRACT).protected_routes}
     if found.blanket:
@@ -155,11 +156,21 @@ def _route_lines(found: Findings) -> tuple[list[str], list[str]]:
                          f"body: {json.dumps(route.body or {})}}}")
             lines.append("    # guessed: the default contract's body; check it")
     if not protected:
-        lines.append("  - {method: GET, path: /api/conversations}  # nothing answered 401: "
-                     "edit this")
+        lines += _no_protected_route(found)
     lines.append(f"  # - {{method: GET, path: {found.prefix}/messages, "
                  "query: {conversationId: \"{conversation_id}\"}}")
     return lines, protected
+
+
+def _no_protected_route(found: Findings) -> list[str]:
+    """Nothing answered 401: a route that was not seen answering 404 stands in, to edit; a
+    route seen answering 404 is never written active."""
+    path = f"{found.prefix or '/api'}/conversations"
+    seen = found.routes.get(path)
+    if seen == "404":
+        return [f"  # - {{method: GET, path: {path}}}  # nothing answered 401, and this "
+                "answered 404: give a protected route of yours"]
+    return [f"  - {{method: GET, path: {path}}}  # nothing answered 401: edit this"]
 
 
 def not_proxied(found: Findings) -> str | None:
@@ -191,6 +202,8 @@ def _socket_lines(found: Findings) -> list[str]:
     if found.websocket_only:
         lines.append("  transports: [websocket]            # found: the polling handshake is "
                      "refused")
+        if found.websocket_seen:
+            lines += wrap_comment(f"  # found: {found.websocket_seen}")
     return lines + [
         "  auth_field: token                  # guessed: connect with auth {token: JWT}",
         "  join_event: \"conversation:join\"    # guessed; or join_conversation",
@@ -204,8 +217,11 @@ def _root_lines(found: Findings) -> list[str]:
     if found.prefix and found.blanket:
         return [f"unknown_route_statuses: [{found.blanket}, 404]   # found: an unknown /api "
                 f"path answers {found.blanket} without a token (auth before routing)"]
-    if found.prefix:
+    if found.prefix == "/api":
         return []
+    if found.prefix:
+        return [f"unknown_route: {found.prefix}{NO_SUCH_ROUTE}   # found: the routes are under "
+                f"{found.prefix}"]
     status = (found.catch_all or "").split(" ", 1)[0]
     return [f"unknown_route: /smoke-harness-no-such-route   # found: the catch-all answers "
             f"{status}", f"unknown_route_statuses: [{status if status.isdigit() else 404}]"]
@@ -213,11 +229,11 @@ def _root_lines(found: Findings) -> list[str]:
 
 def _flow_lines(found: Findings, protected: list[str]) -> list[str]:
     """The happy path's routes when they are not the default contract's `/api` ones."""
-    if found.prefix:
+    if found.prefix == "/api":
         return []
     lines = []
     for key, name in (("create_conversation", "conversations"), ("post_message", "messages")):
-        path = f"/{name}"
+        path = f"{found.prefix}/{name}"
         lines.append(f"  {key}: {path}" if path in protected else
                      f"  {key}: null                    # not found: {path} (give yours)")
     return lines

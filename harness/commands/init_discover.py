@@ -1,8 +1,10 @@
 """What `python -m harness init` finds on a live target, in at most MAX_REQUESTS requests with
 no credentials and nothing created: the health and aggregate routes and the services' health
-aliases, the Socket.IO path (at the gateway, else at the messaging service's own URL), which of
-the usual routes answer 401 (under `/api`, else at the root: `/user`, `/chat`, ... told apart
-from the gateway's catch-all answer), and a login route with the fields its 400 names."""
+aliases, the Socket.IO path (at the gateway, else at the messaging service's own URL) and
+whether it takes websockets only (its polling handshake refused as an unknown transport: one
+websocket opened to verify), which of the usual routes answer 401 (under `/api`, else under a
+versioned prefix `/api/v1` or `/v1`, else at the root: `/user`, `/chat`, ... told apart from the
+gateway's catch-all answer), and a login route with the fields its 400 names."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from harness.commands.init_fields import LoginFields, login_fields
 from harness.commands.init_text import clip
 from harness.judge.normalise import aggregate, is_ok, reported_services, status_word
 from harness.probes.http import HttpProbeClient
+from harness.probes.socketio_upgrade import open_websocket_only
 from harness.records.engineio import (
     HandshakeError,
     decode_error,
@@ -26,7 +29,7 @@ HEALTH_PATHS = ("/api/health", "/health")
 AGGREGATE_PATHS = ("/api/health/aggregate", "/api/health/services")
 ROUTES = ("/api/conversations", "/api/messages", "/api/notifications", "/api/users")
 ROOT_ROUTES = ("/conversations", "/messages", "/notifications", "/users", "/user", "/chat")
-LOGIN_PATHS = ("/api/auth/login", "/api/login")
+VERSIONED = ("/api/v1", "/v1")  # where the routes may live when nothing answers under /api
 ROOT_LOGIN_PATHS = ("/auth/login", "/login", "/user/login", "/users/login")
 SOCKET_PATHS = ("/socket.io/", "/api/socket.io/")
 NO_SUCH_ROUTE = "/smoke-harness-no-such-route"
@@ -64,6 +67,7 @@ class Findings:
     socket_service: tuple[str, str] | None = None
     service_seen: list[str] = field(default_factory=list)
     websocket_only: bool = False
+    websocket_seen: str = ""  # what one websocket opened directly saw (websocket_only)
     aliases: list[tuple[str, str]] = field(default_factory=list)
     routes: dict[str, str] = field(default_factory=dict)
     prefix: str = "/api"
@@ -123,16 +127,45 @@ async def _aggregate(client: HttpProbeClient, found: Findings) -> None:
             return
 
 
+def login_paths(prefix: str) -> tuple[str, ...]:
+    """The login routes tried under the routes' prefix (`/api`, `/api/v1`; "": the root)."""
+    return (f"{prefix}/auth/login", f"{prefix}/login") if prefix else ROOT_LOGIN_PATHS
+
+
+def _transport_refused(answer: HttpAnswer) -> str | None:
+    """The polling handshake refused as an unknown transport (Node's `400 {"code":0,
+    "message":"Transport unknown"}`, python-engineio's `400 "Invalid transport"`): a server
+    that takes websockets only. Its refusal, else None."""
+    refusal = clip(decode_error(answer.text) or answer.text, 60)
+    return refusal if answer.status == 400 and "transport" in refusal.lower() else None
+
+
+async def _open_websocket(url: str, path: str, found: Findings, timeout_s: float,
+                          used: int) -> None:
+    """One websocket opened directly (counted in `found.sent`), to verify websockets only,
+    when the bound leaves room for it (`used`: the requests the gateway's client sent)."""
+    if found.sent + used >= MAX_REQUESTS:
+        return
+    found.sent += 1
+    ws_path = handshake_path(path, "websocket")
+    seen = await open_websocket_only(url.replace("http", "ws", 1) + ws_path, ws_path,
+                                     timeout_s)
+    found.websocket_seen = "a websocket opened directly got its open packet" \
+        if seen.wire is not None else f"a websocket opened directly failed: {clip(seen.seen, 80)}"
+
+
 async def _socket(client: HttpProbeClient, found: Findings) -> None:
     for path in SOCKET_PATHS:
         answer = await _get(client, handshake_path(path))
         try:
             packet = parse_open_packet(answer.text)
         except HandshakeError:
-            refusal = clip(decode_error(answer.text) or answer.text, 60)
-            if answer.status == 400 and "transport" in refusal.lower():
+            refusal = _transport_refused(answer)
+            if refusal:
                 found.socket, found.websocket_only = (path, f"polling refused ({refusal}): "
                                                       "websockets only"), True
+                await _open_websocket(client.base_url, path, found, client.timeout_s,
+                                      client.requests_sent)
                 return
             found.socket_seen.append(f"{path} answered {answer.status}" if answer.status
                                      else f"{path}: {answer.error}")
@@ -157,9 +190,10 @@ def _service_urls(found: Findings, hint: str | None) -> list[str]:
         :MAX_SERVICE_URLS]
 
 
-async def _service_socket(found: Findings, hint: str | None, timeout_s: float) -> None:
+async def _service_socket(found: Findings, hint: str | None, timeout_s: float,
+                          used: int) -> None:
     """The gateway does not answer the handshake: the messaging service's own URL may (one
-    request to each of at most MAX_SERVICE_URLS)."""
+    request to each of at most MAX_SERVICE_URLS; `used`: what the gateway's client sent)."""
     for url in _service_urls(found, hint):
         service = HttpProbeClient(url, timeout_s=timeout_s, max_requests=1)
         try:
@@ -170,6 +204,12 @@ async def _service_socket(found: Findings, hint: str | None, timeout_s: float) -
         try:
             packet = parse_open_packet(answer.text)
         except HandshakeError:
+            refusal = _transport_refused(answer)
+            if refusal:
+                found.socket_service, found.websocket_only = (
+                    url, f"polling refused ({refusal}): websockets only"), True
+                await _open_websocket(url, "/socket.io/", found, timeout_s, used)
+                return
             found.service_seen.append(f"{url}/socket.io/ answered {answer.status}"
                                       if answer.status else f"{url}: {answer.error}")
             continue
@@ -200,6 +240,9 @@ async def _routes(client: HttpProbeClient, found: Findings) -> None:
     if any(status in {str(s) for s in ROUTE_LIKE} for status in found.routes.values()):
         return
     found.catch_all = _signature(await _get(client, NO_SUCH_ROUTE))
+    for prefix in VERSIONED:
+        if await _versioned(client, found, prefix):
+            return
     answers = await asyncio.gather(*(_get(client, path) for path in ROOT_ROUTES))
     kept = {path: str(answer.status) for path, answer in zip(ROOT_ROUTES, answers, strict=True)
             if _route_like(answer, found)}
@@ -208,6 +251,21 @@ async def _routes(client: HttpProbeClient, found: Findings) -> None:
         found.prefix = ""
         found.routes = {path: status for path, status in found.routes.items()
                         if status != "404"} | kept
+
+
+async def _versioned(client: HttpProbeClient, found: Findings, prefix: str) -> bool:
+    """The usual routes under a versioned prefix (`/api/v1/conversations`): two asked first,
+    the others only when one of those answers as a route (the request bound is tight)."""
+    paths = [prefix + path.removeprefix("/api") for path in ROUTES]
+    answers = list(await asyncio.gather(*(_get(client, path) for path in paths[:2])))
+    if not any(_route_like(answer, found) for answer in answers):
+        return False
+    answers += await asyncio.gather(*(_get(client, path) for path in paths[2:]))
+    found.prefix = prefix
+    found.routes = {path: str(answer.status or answer.error)
+                    for path, answer in zip(paths, answers, strict=True)}
+    found.no_token |= {_signature(answer) for answer in answers}
+    return True
 
 
 async def _aliases(client: HttpProbeClient, found: Findings) -> None:
@@ -235,8 +293,7 @@ def _behind_protected(path: str, answer: HttpAnswer, found: Findings) -> bool:
 
 
 async def _login(client: HttpProbeClient, found: Findings) -> None:
-    paths = LOGIN_PATHS if found.prefix else ROOT_LOGIN_PATHS
-    for path in paths:
+    for path in login_paths(found.prefix):
         answer = await client.send(json_request(f"init:{path}", "POST", path, "init", {}))
         if answer.status is not None and answer.status not in (404, 405) and \
                 answer.status < 500 and _signature(answer) != found.catch_all and \
@@ -258,8 +315,8 @@ async def discover(url: str, timeout_s: float, service: str | None = None) -> Fi
         await _aggregate(client, found)
         await _socket(client, found)
         if found.socket is None:
-            await _service_socket(found, service, timeout_s)
-            client.max_requests = MAX_REQUESTS - found.sent
+            await _service_socket(found, service, timeout_s, client.requests_sent)
+        client.max_requests = MAX_REQUESTS - found.sent  # the service's and websockets
         await _routes(client, found)
         await _aliases(client, found)
         await _login(client, found)

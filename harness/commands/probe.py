@@ -1,4 +1,6 @@
-"""`python -m harness probe socketio URL`: one Engine.IO handshake and upgrade, shown raw."""
+"""`python -m harness probe socketio URL`: one Engine.IO handshake and upgrade, shown raw;
+with `--transport websocket` (a server that takes websockets only), one websocket opened
+directly and its open packet."""
 
 from __future__ import annotations
 
@@ -32,6 +34,9 @@ async def _probe(url: str, path: str, timeout_s: float) -> int:
         sid = parse_open_packet(answer.text).sid
     except HandshakeError as exc:
         print(f"! {exc}")
+        if answer.status == 400 and "transport" in answer.text.lower():
+            print("! the polling transport is refused: a server that takes websockets only? "
+                  "try --transport websocket")
         return 1
     ws_url = url.replace("http", "ws", 1) + handshake_path(path, "websocket", sid)
     print(f"> GET {ws_url} (Upgrade: websocket)")
@@ -55,10 +60,37 @@ async def _probe(url: str, path: str, timeout_s: float) -> int:
     return 1
 
 
-def probe_socketio(url: str, path: str, timeout_s: float) -> int:
+async def _probe_websocket(url: str, path: str, timeout_s: float) -> int:
+    """A websocket opened directly (no polling handshake): 101, then the open packet."""
+    ws_url = url.replace("http", "ws", 1) + handshake_path(path, "websocket")
+    print(f"> GET {ws_url} (Upgrade: websocket)")
+    try:
+        async with connect_no_redirect(ws_url, additional_headers=CLIENT_HEADERS,
+                                       open_timeout=timeout_s, max_size=WS_FRAME_CAP,
+                                       ping_interval=None, proxy=None) as ws:
+            print("< 101 Switching Protocols")
+            frame = await asyncio.wait_for(ws.recv(), timeout_s)
+            text = frame if isinstance(frame, str) else frame.decode("utf-8", "backslashreplace")
+            print(f"< {safe_excerpt(text, 600)}")
+            parse_open_packet(text, upgrades_required=False)
+            return 0
+    except HandshakeError as exc:
+        print(f"! {exc}")
+    except websockets.exceptions.InvalidStatus as exc:
+        print(f"< {exc.response.status_code} (no upgrade): "
+              f"{safe_excerpt(bytes(exc.response.body or b''), 300)}")
+    except (websockets.exceptions.WebSocketException, OSError, asyncio.TimeoutError) as exc:
+        print(f"! the websocket failed: {type(exc).__name__}: {safe_excerpt(str(exc), 300)}")
+    return 1
+
+
+def probe_socketio(url: str, path: str, timeout_s: float, transport: str = "polling") -> int:
+    """Exit 0 when the server answered as Engine.IO should over `transport` ("polling": the
+    handshake, then the upgrade; "websocket": the open packet over a websocket alone)."""
     try:
         url = validate_url(url)
     except ConfigError as exc:
         print(f"smoke-harness: {exc}")
         return 2
-    return asyncio.run(_probe(url, path, timeout_s))
+    probe = _probe_websocket if transport == "websocket" else _probe
+    return asyncio.run(probe(url, path, timeout_s))

@@ -28,9 +28,13 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Credentials:
+    """A token, or a username and password to log in with; `user_id` is the user's id when
+    it is known without a login answer (a token kept from an earlier login of watch)."""
+
     token: str | None = field(default=None, repr=False)
     username: str | None = None
     password: str | None = field(default=None, repr=False)
+    user_id: str | None = None
 
     @property
     def can_login(self) -> bool:

@@ -168,8 +168,9 @@ class Auth(_Model):
     user_id: str | None = Field(
         None, pattern=r"^(claim:\w+|login:[\w.]+|GET /\S*#[\w.]+)$",
         description="where a user's id is: claim:<name> (the token's claim), login:<dotted "
-        "path> (the login answer), or 'GET <path>#<dotted path>'; by default the token's "
-        "sub, id, userId or _id, then the login answer's user.id")
+        "path> (the login answer; a token given without a login is read for its claims), or "
+        "'GET <path>#<dotted path>'; by default the token's sub, id, userId or _id, then the "
+        "login answer's user.id")
 
     @property
     def cookie_name(self) -> str | None:

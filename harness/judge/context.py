@@ -106,11 +106,13 @@ class Context:
         return "\n".join(mask_userinfo(self.redactor.text(line)) for line in lines)
 
     def socket_reproduce(self) -> str:
-        """The command that replays the raw Engine.IO handshake and upgrade."""
+        """The command that replays the raw Engine.IO handshake and upgrade (on a server that
+        takes websockets only: the websocket opened directly)."""
         spec = self.contract.socketio
         base = spec.url or self.config.base_url
+        mode = "" if spec.polling else " --transport websocket"
         return self.clean(f"python -m harness probe socketio {shlex.quote(base)} --path "
-                          f"{shlex.quote(spec.path)} --timeout {self.config.timeout_s:g}")
+                          f"{shlex.quote(spec.path)} --timeout {self.config.timeout_s:g}{mode}")
 
     def reproduce(self, answer: HttpAnswer) -> str:
         """A curl line that sends the same request (the token as $SMOKE_TOKEN)."""

@@ -217,15 +217,16 @@ def token_claims(token: str) -> dict[str, Any]:
 def user_id(token: str, login: HttpAnswer | None, where: str | None) -> str | None:
     """A user's id: where the contract says (claim:<name>, login:<dotted path>, or "GET
     <path>#<dotted path>", whose answer is `login` then), else the token's sub/id/userId/_id
-    claim, else the login answer's user.id."""
+    claim, else the login answer's user.id. A token given without a login (no answer to
+    read where the contract says) falls back to the token's claims."""
     claims = token_claims(token)
     if where and where.startswith("claim:"):
         found = claims.get(where.split(":", 1)[1])
         return str(found) if isinstance(found, (str, int)) else None
     body = login.json() if login is not None else None
-    if where and where.startswith("login:"):
+    if where and where.startswith("login:") and login is not None:
         return first_scalar(body, [where.split(":", 1)[1]])
-    if where and where.startswith("GET "):
+    if where and where.startswith("GET ") and login is not None:
         return first_scalar(body, [where.split("#", 1)[1]])
     found = next((claims[name] for name in ID_CLAIMS if isinstance(claims.get(name), (str, int))),
                  None)

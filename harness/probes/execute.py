@@ -215,9 +215,13 @@ class Executor:
         for role, token in tokens.items():
             if not token:
                 continue
-            found = self.readers.user_id(token, self.evidence.answers.get(
-                f"whoami:{role}") or self.evidence.answers.get(
-                LOGIN if role == "valid" else f"{LOGIN}:{role}"))
+            who = self.config.credentials if role == "valid" else self.config.identities.get(role)
+            # a token kept from an earlier login: the id its login answered then
+            found = who.user_id if who is not None and who.token == token else None
+            if found is None:
+                found = self.readers.user_id(token, self.evidence.answers.get(
+                    f"whoami:{role}") or self.evidence.answers.get(
+                    LOGIN if role == "valid" else f"{LOGIN}:{role}"))
             if found is not None:
                 self.evidence.user_ids[role] = found
                 self.client.values["user_id" if role == "valid" else f"{role}_id"] = found
@@ -385,7 +389,7 @@ class Executor:
             self._count_socket(1)
             seen = await self._socket_session().websocket_only()
             self.evidence.websocket_only = WebsocketOpen(seen.wire is not None, seen.seen,
-                                                         seen.http)
+                                                         seen.http, seen.unreachable)
             return
         session = self._socket_session()
         refused = asyncio.Event()  # the refusals are answered: the chain's bad events may go

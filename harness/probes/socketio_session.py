@@ -175,7 +175,7 @@ class SocketSession(RoomSteps):
                                      sock, then)
             self.early = upgraded.sent_next_at
         result.upgrade_ok, result.upgrade_seen = upgraded.wire is not None, upgraded.seen
-        result.upgrade_http = upgraded.http
+        result.upgrade_http, result.unreachable = upgraded.http, upgraded.unreachable
         self.step(result, "open" if transport == "websocket-direct" else "upgrade", started,
                   result.upgrade_ok)
         return upgraded.wire

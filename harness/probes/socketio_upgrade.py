@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import websockets
 
@@ -40,6 +43,7 @@ class Upgraded:
     seen: str
     http: HttpAnswer | None = None
     sent_next_at: float | None = None
+    unreachable: str = ""  # host:port that refused the connection or could not be reached
 
 
 async def _open(url: str, path: str, key: str, label: str,
@@ -63,8 +67,17 @@ async def _open(url: str, path: str, key: str, label: str,
     except (asyncio.TimeoutError, TimeoutError):
         return None, Upgraded(None, f"timeout: no 101 within {timeout_s:g} s")
     except (websockets.exceptions.WebSocketException, OSError, ValueError) as exc:
-        return None, Upgraded(None, f"the upgrade failed: {type(exc).__name__}: {exc}")
+        return None, Upgraded(None, f"the upgrade failed: {type(exc).__name__}: {exc}",
+                              unreachable=urlsplit(url).netloc if _no_connection(exc) else "")
     return ws, None
+
+
+def _no_connection(exc: BaseException) -> bool:
+    """A connection that was never made (refused, no route, no such host): an outage, not a
+    broken upgrade."""
+    return isinstance(exc, (ConnectionRefusedError, socket.gaierror)) or \
+        isinstance(exc, OSError) and exc.errno in (errno.ECONNREFUSED, errno.EHOSTUNREACH,
+                                                   errno.ENETUNREACH)
 
 
 async def upgrade(url: str, path: str, timeout_s: float, sock: Any = None,

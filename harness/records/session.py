@@ -44,6 +44,7 @@ class SessionResult:
     upgrade_ok: bool = False
     upgrade_seen: str = ""
     upgrade_http: HttpAnswer | None = None
+    unreachable: str = ""  # host:port whose websocket connection was refused or unreachable
     elapsed_s: float = 0.0
     connects: dict[str, ConnectAttempt] = field(default_factory=dict)
     conversation_id: str | None = None
@@ -71,8 +72,10 @@ class SessionResult:
 @dataclass(frozen=True)
 class WebsocketOpen:
     """A session opened over websocket alone: whether the open packet came, what was seen,
-    and the HTTP answer when the server did not switch protocols."""
+    the HTTP answer when the server did not switch protocols, and the host:port that refused
+    the connection (or could not be reached) when none was made."""
 
     opened: bool
     seen: str
     http: HttpAnswer | None = None
+    unreachable: str = ""

@@ -1,5 +1,6 @@
 """What changed between two runs' report documents, in causes: new, fixed, still failing (or
-not verified: its checks did not run this time), and latency shifts past their threshold."""
+not verified: its checks did not run this time), a verdict that changed, and latency shifts
+past their threshold."""
 
 from __future__ import annotations
 
@@ -35,6 +36,15 @@ def cause_changes(previous: dict[str, Any] | None, current: dict[str, Any]) -> l
                      f"{cause} not verified ({len(unrun)} of its checks did not run)")
     lines += [f"{cause} still failing" for cause in sorted(now.keys() & before.keys())]
     return lines
+
+
+def verdict_change(previous: dict[str, Any] | None, current: dict[str, Any]) -> list[str]:
+    """`verdict PASS -> INCONCLUSIVE` when the verdict is not the previous run's (a verdict
+    that changed is a change, even with no cause new or fixed)."""
+    if not previous or previous.get("verdict") == current.get("verdict"):
+        return []
+    return [f"verdict {str(previous.get('verdict')).upper()} -> "
+            f"{str(current.get('verdict')).upper()}"]
 
 
 def latency_shifts(previous: dict[str, Any] | None, current: dict[str, Any]) -> list[str]:

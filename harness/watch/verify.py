@@ -17,21 +17,23 @@ from harness.judge.causes import Cause
 from harness.judge.result import RunResult
 from harness.judge.verdict import EXIT_CODES
 from harness.process.signals import received
-from harness.records.tokens import TokenCache
+from harness.records.tokens import KeptToken, TokenCache
 from harness.reports.document import build_document
 from harness.reports.history import history_store
 from harness.reports.present import write_reports
 from harness.sanitize.redact import Redactor
-from harness.watch.diff import cause_changes, latency_shifts
+from harness.watch.diff import cause_changes, latency_shifts, verdict_change
 
 
-def with_tokens(config: RunConfig, kept: dict[str, str]) -> RunConfig:
-    """The config whose logins are replaced by the tokens kept from earlier runs."""
+def with_tokens(config: RunConfig, kept: dict[str, KeptToken]) -> RunConfig:
+    """The config whose logins are replaced by the tokens kept from earlier runs, each with
+    the user id its login answered."""
     people = config.credentials
     if "valid" in kept and people.kind == "login":
-        people = replace(people, token=kept["valid"])
-    identities = {role: replace(who, token=kept[role]) if role in kept and who.kind == "login"
-                  else who for role, who in config.identities.items()}
+        people = replace(people, token=kept["valid"].token, user_id=kept["valid"].user_id)
+    identities = {role: replace(who, token=kept[role].token, user_id=kept[role].user_id)
+                  if role in kept and who.kind == "login" else who
+                  for role, who in config.identities.items()}
     return replace(config, credentials=people, identities=identities)
 
 
@@ -77,7 +79,8 @@ class Verifier:
             self.say(f"{head}: interrupted, not a verdict")
             return
         previous = self.previous
-        lines = cause_changes(previous, doc) + latency_shifts(previous, doc)
+        lines = verdict_change(previous, doc) + cause_changes(previous, doc) + \
+            latency_shifts(previous, doc)
         if previous is None:
             head += " (no earlier run of this contract against this target to compare with)"
         elif not lines:
@@ -121,6 +124,6 @@ class Verifier:
             self.say(f"  {line}")
 
         result = run(config, say=says, planned=plan_run(config, says), tokens=self.tokens)
-        for token in self.tokens.valid().values():
-            self.redactor.add(token)
+        for kept in self.tokens.valid().values():
+            self.redactor.add(kept.token)
         return result

@@ -16,7 +16,7 @@ from harness.judge.findings import Finding
 from harness.judge.judge import NOT_SENT, Judge
 from harness.judge.kinds import Result, rule
 from harness.judge.rules.leaks import leak, unexpected
-from harness.judge.rules.rest import USER_ID_HOW
+from harness.judge.rules.rest import user_id_how
 from harness.records.http import HttpAnswer
 from harness.records.outcome import NotTested
 from harness.records.plan import Check
@@ -143,7 +143,8 @@ WHAT = {"user": "another user's object was served to the run's token",
 def object_access_check(judge: Judge, check: Check) -> Result:
     mode = check.params["mode"]
     if mode == "user" and "other" not in judge.evidence.user_ids:
-        return NotTested(f"another user's id is not known ({USER_ID_HOW})")
+        return NotTested(f"another user's id is not known "
+                         f"({user_id_how(judge, judge.evidence.other_role or 'peer')})")
     refused = identity_refused(judge, judge.evidence.other_role if mode == "user"
                                else "outsider")
     if refused is not None:

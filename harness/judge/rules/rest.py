@@ -22,6 +22,7 @@ from harness.judge.rules.leaks import (
     unexpected,
 )
 from harness.records.http import HttpAnswer
+from harness.records.keys import LOGIN
 from harness.records.outcome import NotTested
 from harness.records.plan import Check
 from harness.sanitize.escape import safe_excerpt
@@ -150,6 +151,18 @@ def created(ctx: Context, answer: HttpAnswer, allowed: Collection[int],
 
 
 USER_ID_HOW = "set auth.user_id: claim:<name>, login:<dotted path> or 'GET <path>#<dotted path>'"
+
+
+def user_id_how(judge: Judge, role: str) -> str:
+    """How to make an identity's id known: `login:<path>` reads a login answer, which a
+    token given without a login does not have; else where auth.user_id may point."""
+    where = judge.ctx.contract.auth.user_id or ""
+    login = LOGIN if role == "valid" else f"{LOGIN}:{role}"
+    if where.startswith("login:") and login not in judge.evidence.answers:
+        return (f"auth.user_id {where!r} reads the login answer, and this identity's token "
+                "was given without a login (nothing else tells its id): with given tokens "
+                "set auth.user_id: claim:<name>")
+    return USER_ID_HOW
 LOGIN_FIELDS = ("email", "username", "login", "phone", "identifier", "mobile")
 ABOUT_THE_BODY = re.compile(r"(?i)required|missing|must be|must not|not allowed|validation|"
                             r"expected|is empty|erforderlich|obligatoire|requerido|obrigat")
@@ -217,7 +230,8 @@ def list_check(judge: Judge, check: Check) -> Result:
                          "let the run create one: not with --read-only)")
     if judge.evidence.token and "user_id" in placeholders and \
             "valid" not in judge.evidence.user_ids:
-        return NotTested(f"the run's user id is not known for {{user_id}} ({USER_ID_HOW})")
+        return NotTested(f"the run's user id is not known for {{user_id}} "
+                         f"({user_id_how(judge, 'valid')})")
     return judge.answered(check, own_answer, [200])
 
 

@@ -14,7 +14,7 @@ from harness.judge.causes import Cause
 from harness.judge.judge import NOT_SENT, Judge
 from harness.judge.kinds import Result, rule
 from harness.judge.rules.authorization import identity_refused
-from harness.judge.rules.rest import USER_ID_HOW
+from harness.judge.rules.rest import user_id_how
 from harness.records.keys import CREATE
 from harness.records.outcome import NotTested
 from harness.records.plan import Check
@@ -115,8 +115,8 @@ def peer_left_out(judge: Judge) -> NotTested | None:
     if create is None or b"{peer_id}" not in (create.request.body or b"") or \
             "peer" in judge.evidence.user_ids:
         return None
-    return NotTested(f"the peer's id is not known ({USER_ID_HOW}): the run's conversation was "
-                     "created without it")
+    return NotTested(f"the peer's id is not known ({user_id_how(judge, 'peer')}): the run's "
+                     "conversation was created without it")
 
 
 @rule("delivery", shown_by="suites/socket/test_rooms.py::test_delivered_once")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from harness.judge.causes import Cause
 from harness.judge.context import Context
@@ -82,10 +83,26 @@ def session_evidence(ctx: Context, session: SessionResult) -> str:
                      f"{session.upgrade_seen} [{session.elapsed_s * 1000:.0f} ms]")
 
 
+def unreachable(ctx: Context, where: str, seen: str, evidence: str) -> Finding:
+    """A websocket whose connection was never made (refused, no route): the outage of what
+    listens at `where` (host:port), the target's or a service's it sends clients to
+    directly (socketio.url), not a broken upgrade."""
+    if where != urlsplit(ctx.config.base_url).netloc:
+        return ctx.finding(Cause.UPSTREAM_UNREACHABLE, f"the websocket to the service at {where} "
+                           f"could not connect ({seen}): the gateway answers, the service "
+                           "behind it (reached directly there) is down or not on that port",
+                           evidence=evidence, socket=True)
+    return ctx.finding(Cause.TARGET_UNREACHABLE, f"the websocket to the target at {where} could "
+                       f"not connect ({seen})", evidence=evidence, socket=True)
+
+
 def upgrade(ctx: Context, session: SessionResult) -> Finding | None:
     """Websocket with the polling sid: 101, 2probe -> 3probe, 5."""
     if session.upgrade_ok:
         return None
+    if session.unreachable:
+        return unreachable(ctx, session.unreachable, session.upgrade_seen,
+                           session_evidence(ctx, session))
     http = session.upgrade_http
     if http is not None and (http.status in (429, 301, 302, 303, 307, 308) or
                              (looks_like_proxy_error(ctx, http) and http.status not in
@@ -96,12 +113,15 @@ def upgrade(ctx: Context, session: SessionResult) -> Finding | None:
                        evidence=session_evidence(ctx, session), socket=True)
 
 
-def websocket_only(ctx: Context, opened: bool, seen: str,
-                   http: HttpAnswer | None) -> Finding | None:
+def websocket_only(ctx: Context, opened: bool, seen: str, http: HttpAnswer | None,
+                   where: str = "") -> Finding | None:
     """A websocket-only session opens with the open packet as its first frame (`seen`: what
-    happened; `http`: the server's answer when it did not switch protocols)."""
+    happened; `http`: the server's answer when it did not switch protocols; `where`: the
+    host:port that refused the connection, when none was made)."""
     if opened:
         return None
+    if where:
+        return unreachable(ctx, where, seen, ctx.clean(f"websocket only -> {seen}"))
     if http is not None and (http.status in (429, 301, 302, 303, 307, 308) or
                              (looks_like_proxy_error(ctx, http) and
                               http.status not in (502, 504))):
@@ -243,10 +263,11 @@ def websocket_only_check(judge: Judge, check: Check) -> Result:
     if SESSION in check.probes:  # the server takes websockets only: the session's open
         session = judge.session()
         return NOT_SENT if session is None else websocket_only(
-            judge.ctx, session.upgrade_ok, session.upgrade_seen, session.upgrade_http)
+            judge.ctx, session.upgrade_ok, session.upgrade_seen, session.upgrade_http,
+            session.unreachable)
     seen = judge.evidence.websocket_only
     return NOT_SENT if seen is None else websocket_only(judge.ctx, seen.opened, seen.seen,
-                                                        seen.http)
+                                                        seen.http, seen.unreachable)
 
 
 @rule("connect-refused", shown_by="suites/socket/test_connect.py::test_connect_refused")

@@ -116,8 +116,8 @@ FAULTS: dict[str, str] = {
     "participants-checked": "POST /api/conversations answers 400 'unknown participant(s): "
                             "...' when a participant is not a user",
     "cookie-auth": "login sets the token as a cookie (Set-Cookie: token=...; its body has no "
-                   "token) and REST routes read the token from that cookie, not from "
-                   "Authorization",
+                   "token, only the user: {user: {id}}) and REST routes read the token from "
+                   "that cookie, not from Authorization",
     "message-via-socket": "messages are sent with a Socket.IO send_message event {conversationId, "
                           "text} (acked); a REST post stores the message but emits nothing",
     "socket-direct": "the gateway does not proxy /socket.io (404 there): clients use the "

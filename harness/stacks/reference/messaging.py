@@ -143,7 +143,7 @@ class MessagingService:
             raise HttpError(401, "Invalid credentials", code="INVALID_CREDENTIALS")
         token = issue_token(self.settings.jwt_secret, username)
         if self.settings.has("cookie-auth"):
-            response = JSONResponse({"success": True, "user": self.settings.username})
+            response = JSONResponse({"success": True, "user": {"id": username}})
             response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="lax")
             return response
         if self.settings.has("nested-ids"):
