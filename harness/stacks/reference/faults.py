@@ -126,8 +126,9 @@ FAULTS: dict[str, str] = {
                               "announced with socket.to(room): every room member gets it but "
                               "the sender",
     "websocket-only-server": "the Socket.IO server takes websockets only (transports: "
-                             "['websocket']): the polling handshake answers 400 'Transport "
-                             "unknown'",
+                             "['websocket']): the polling handshake answers 400 'Invalid "
+                             "transport' (python-engineio's words; Node's are 'Transport "
+                             "unknown')",
 }
 
 VARIANTS: frozenset[str] = frozenset({
