@@ -5,6 +5,8 @@ directly and its open packet."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import websockets
 
@@ -39,48 +41,52 @@ async def _probe(url: str, path: str, timeout_s: float) -> int:
                   "try --transport websocket")
         return 1
     ws_url = url.replace("http", "ws", 1) + handshake_path(path, "websocket", sid)
-    print(f"> GET {ws_url} (Upgrade: websocket)")
+    return await _on_websocket(ws_url, timeout_s, "the upgrade", _upgrade)
+
+
+async def _upgrade(ws: Any, timeout_s: float) -> int:
+    await ws.send("2probe")
+    print("> 2probe")
+    reply = await asyncio.wait_for(ws.recv(), timeout_s)
+    print(f"< {safe_excerpt(reply, 200)}")
+    await ws.send("5")
+    print("> 5")
+    return 0 if reply == "3probe" else 1
+
+
+async def _open_packet(ws: Any, timeout_s: float) -> int:
+    frame = await asyncio.wait_for(ws.recv(), timeout_s)
+    text = frame if isinstance(frame, str) else frame.decode("utf-8", "backslashreplace")
+    print(f"< {safe_excerpt(text, 600)}")
     try:
-        async with connect_no_redirect(ws_url, additional_headers=CLIENT_HEADERS,
-                                       open_timeout=timeout_s, max_size=WS_FRAME_CAP,
-                                       ping_interval=None, proxy=None) as ws:
-            print("< 101 Switching Protocols")
-            await ws.send("2probe")
-            print("> 2probe")
-            reply = await asyncio.wait_for(ws.recv(), timeout_s)
-            print(f"< {safe_excerpt(reply, 200)}")
-            await ws.send("5")
-            print("> 5")
-            return 0 if reply == "3probe" else 1
-    except websockets.exceptions.InvalidStatus as exc:
-        print(f"< {exc.response.status_code} (no upgrade): "
-              f"{safe_excerpt(bytes(exc.response.body or b''), 300)}")
-    except (websockets.exceptions.WebSocketException, OSError, asyncio.TimeoutError) as exc:
-        print(f"! the upgrade failed: {type(exc).__name__}: {safe_excerpt(str(exc), 300)}")
-    return 1
+        parse_open_packet(text, upgrades_required=False)
+    except HandshakeError as exc:
+        print(f"! {exc}")
+        return 1
+    return 0
 
 
 async def _probe_websocket(url: str, path: str, timeout_s: float) -> int:
     """A websocket opened directly (no polling handshake): 101, then the open packet."""
     ws_url = url.replace("http", "ws", 1) + handshake_path(path, "websocket")
+    return await _on_websocket(ws_url, timeout_s, "the websocket", _open_packet)
+
+
+async def _on_websocket(ws_url: str, timeout_s: float, what: str,
+                        steps: Callable[[Any, float], Awaitable[int]]) -> int:
+    """Open `ws_url` and run `steps` on it; what refused or broke it, said."""
     print(f"> GET {ws_url} (Upgrade: websocket)")
     try:
         async with connect_no_redirect(ws_url, additional_headers=CLIENT_HEADERS,
                                        open_timeout=timeout_s, max_size=WS_FRAME_CAP,
                                        ping_interval=None, proxy=None) as ws:
             print("< 101 Switching Protocols")
-            frame = await asyncio.wait_for(ws.recv(), timeout_s)
-            text = frame if isinstance(frame, str) else frame.decode("utf-8", "backslashreplace")
-            print(f"< {safe_excerpt(text, 600)}")
-            parse_open_packet(text, upgrades_required=False)
-            return 0
-    except HandshakeError as exc:
-        print(f"! {exc}")
+            return await steps(ws, timeout_s)
     except websockets.exceptions.InvalidStatus as exc:
         print(f"< {exc.response.status_code} (no upgrade): "
               f"{safe_excerpt(bytes(exc.response.body or b''), 300)}")
     except (websockets.exceptions.WebSocketException, OSError, asyncio.TimeoutError) as exc:
-        print(f"! the websocket failed: {type(exc).__name__}: {safe_excerpt(str(exc), 300)}")
+        print(f"! {what} failed: {type(exc).__name__}: {safe_excerpt(str(exc), 300)}")
     return 1
 
 
