@@ -443,19 +443,29 @@ def test_message_via_is_rest_or_a_socket_event() -> None:
 
 # --- socketio.url ---------------------------------------------------------------------------
 
+def socket_direct_run(stack: ReferenceStack, tmp_path: Path,
+                      **socketio: Any) -> RunResult:
+    """The socket-direct example contract with these `socketio` keys (None removes one), run
+    with the stack's login."""
+    raw = yaml.safe_load((EXAMPLES / "socket-direct.yaml").read_text())
+    for key, value in socketio.items():
+        if value is None:
+            raw["socketio"].pop(key, None)
+        else:
+            raw["socketio"][key] = value
+    path = tmp_path / "direct.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    env = {"SMOKE_USERNAME": stack.settings.username, "SMOKE_PASSWORD": stack.settings.password}
+    return run(resolve({"target_url": stack.url, "contract": str(path)}, env=env),
+               say=lambda line: None)
+
+
 def test_a_stopped_socket_service_behind_a_working_gateway_is_the_upstream(
         tmp_path: Path) -> None:
     """Its REST routes answer 504 and its own Socket.IO URL refuses: one root cause, the
     service (never target-unreachable: the gateway answers)."""
     with ReferenceStack(["socket-direct", "socket-service-down"]) as stack:
-        raw = yaml.safe_load((EXAMPLES / "socket-direct.yaml").read_text())
-        raw["socketio"]["url"] = stack.messaging_url
-        path = tmp_path / "direct.yaml"
-        path.write_text(yaml.safe_dump(raw))
-        env = {"SMOKE_USERNAME": stack.settings.username,
-               "SMOKE_PASSWORD": stack.settings.password}
-        result = run(resolve({"target_url": stack.url, "contract": str(path)}, env=env),
-                     say=lambda line: None)
+        result = socket_direct_run(stack, tmp_path, url=stack.messaging_url)
     causes = [root.cause.code for root in result.root_causes]
     assert causes == ["upstream-unreachable"], causes
     handshake = outcomes(result)["test_polling_handshake[polling]"]
@@ -465,17 +475,8 @@ def test_a_stopped_socket_service_behind_a_working_gateway_is_the_upstream(
 @pytest.mark.parametrize("direct", [True, False])
 def test_socketio_url_when_the_gateway_does_not_proxy_it(tmp_path: Path, direct: bool) -> None:
     with ReferenceStack(["socket-direct"]) as stack:
-        raw = yaml.safe_load((EXAMPLES / "socket-direct.yaml").read_text())
-        if direct:
-            raw["socketio"]["url"] = stack.messaging_url
-        else:
-            del raw["socketio"]["url"]
-        path = tmp_path / "direct.yaml"
-        path.write_text(yaml.safe_dump(raw))
-        env = {"SMOKE_USERNAME": stack.settings.username,
-               "SMOKE_PASSWORD": stack.settings.password}
-        result = run(resolve({"target_url": stack.url, "contract": str(path)}, env=env),
-                     say=lambda line: None)
+        result = socket_direct_run(stack, tmp_path,
+                                   url=stack.messaging_url if direct else None)
     if direct:
         assert result.verdict == "pass", not_passed(result)
         assert outcome(result, REALTIME) == "passed"
@@ -734,14 +735,8 @@ def test_a_stopped_websocket_only_service_is_the_upstream_not_a_broken_upgrade(
     a broken upgrade."""
     with ReferenceStack(["socket-direct", "socket-service-down",
                          "websocket-only-server"]) as stack:
-        raw = yaml.safe_load((EXAMPLES / "socket-direct.yaml").read_text())
-        raw["socketio"].update(url=stack.messaging_url, transports=["websocket"])
-        path = tmp_path / "direct.yaml"
-        path.write_text(yaml.safe_dump(raw))
-        env = {"SMOKE_USERNAME": stack.settings.username,
-               "SMOKE_PASSWORD": stack.settings.password}
-        result = run(resolve({"target_url": stack.url, "contract": str(path)}, env=env),
-                     say=lambda line: None)
+        result = socket_direct_run(stack, tmp_path, url=stack.messaging_url,
+                                   transports=["websocket"])
         where = stack.messaging_url.split("://", 1)[1]
     causes = [root.cause.code for root in result.root_causes]
     assert causes == ["upstream-unreachable"], causes
