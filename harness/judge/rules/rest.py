@@ -163,6 +163,8 @@ def user_id_how(judge: Judge, role: str) -> str:
                 "was given without a login (nothing else tells its id): with given tokens "
                 "set auth.user_id: claim:<name>")
     return USER_ID_HOW
+
+
 LOGIN_FIELDS = ("email", "username", "login", "phone", "identifier", "mobile")
 ABOUT_THE_BODY = re.compile(r"(?i)required|missing|must be|must not|not allowed|validation|"
                             r"expected|is empty|erforderlich|obligatoire|requerido|obrigat")
