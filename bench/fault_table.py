@@ -15,10 +15,11 @@ from harness.stacks.reference.faults import FAULTS
 CONTRACTS = {"idor-user-route": "fixtures/contracts/user-routes.yaml",
              "profile-leaks-email": "fixtures/contracts/user-routes.yaml",
              "double-notify": "fixtures/contracts/notifications.yaml"}
-# variants that need their own contract to be green, and a fault that needs socketio.url
+# variants that need their own contract to be green, a fault that needs socketio.url, and
+# one that needs GET /api/messages with its query (tests/test_handler_404.py shows it)
 NEEDS_MORE = {"join-confirm-event", "event-names-variant", "messages-need-query",
               "websocket-only-server", "cookie-auth", "message-via-socket", "socket-direct",
-              "broadcast-skips-sender", "socket-service-down"}
+              "broadcast-skips-sender", "socket-service-down", "messages-unchecked-404"}
 
 
 def main() -> None:
